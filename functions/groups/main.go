@@ -1,0 +1,15 @@
+// Command groups is the Lambda serving the API routes of function "groups" (see shared/routes).
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/routes"
+)
+
+func main() {
+	lambda.Start(app.MustNew(context.Background()).API(routes.FnGroups))
+}

@@ -1,0 +1,47 @@
+// Command infra is Tilgang's CDK app: one stack, TilgangStack, with the HTTP API, the functions,
+// the table, the queues, the event bus, the schedule and the Cognito user pool.
+//
+// The CDK CLI runs it from cdk.json ("cd infra && go run .") and hands it the context of
+// cdk.json. Run by hand or from a test, it does not read cdk.json: pass the same context
+// (AppProps.Context, or CDK_CONTEXT_JSON) to get the template that is deployed.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// ctxAssetDir overrides where the function binaries are read from (default ../build, the
+// Makefile's build/<fn>/bootstrap seen from infra/).
+const ctxAssetDir = "assetDir"
+
+func main() {
+	defer jsii.Close()
+
+	app := awscdk.NewApp(nil)
+	assetDir, err := filepath.Abs(contextString(app, ctxAssetDir, filepath.Join("..", "build")))
+	if err != nil {
+		fail(err)
+	}
+	if _, err := NewTilgangStack(app, "TilgangStack", &TilgangStackProps{
+		StackProps: awscdk.StackProps{
+			// No Env: the template stays environment-agnostic so synth needs no credentials
+			// and no look-ups; `cdk deploy` fills in the account and region.
+			Description: jsii.String("Tilgang: user and access management"),
+		},
+		AssetDir: assetDir,
+	}); err != nil {
+		fail(err)
+	}
+	app.Synth(nil)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "infra:", err)
+	jsii.Close()
+	os.Exit(1)
+}

@@ -1,0 +1,469 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tilgang/tilgang/shared/dynamo"
+	"github.com/tilgang/tilgang/shared/routes"
+)
+
+// Context keys read by the stack. cdk.json holds their defaults; `cdk synth -c key=value`
+// overrides them.
+const (
+	ctxWebOrigin     = "webOrigin"
+	ctxAlarmEmail    = "alarmEmail"
+	ctxRetentionDays = "notificationRetentionDays"
+
+	defaultWebOrigin = "http://localhost:5173"
+)
+
+// Sizing. The worker's timeout drives the jobs queue's visibility timeout: AWS advises at least
+// six times the function timeout so a message is not redelivered while a batch still runs.
+const (
+	apiTimeoutSeconds        = 10 // below the HTTP API's 30 s integration limit
+	workerTimeoutSeconds     = 60
+	anonymiserTimeoutSeconds = 300
+	jobsMaxReceiveCount      = 3
+	workerBatchSize          = 10
+
+	// AnonymiserSchedule runs the GDPR anonymisation nightly at 02:00 UTC.
+	AnonymiserSchedule = "cron(0 2 * * ? *)"
+)
+
+// TilgangStackProps configures the stack.
+type TilgangStackProps struct {
+	awscdk.StackProps
+	// AssetDir holds one folder per function, each with its `bootstrap` binary
+	// (the Makefile's build/<fn>/bootstrap). Tests point it at stub files.
+	AssetDir string
+}
+
+// TilgangStack is the whole deployment: HTTP API, functions, table, queues, bus, schedule and
+// user pool. Its fields let tests map CloudFormation logical ids back to constructs.
+type TilgangStack struct {
+	awscdk.Stack
+	Table     awsdynamodb.Table
+	JobsQueue awssqs.Queue
+	DLQ       awssqs.Queue
+	Bus       awsevents.EventBus
+	UserPool  awscognito.UserPool
+	Client    awscognito.UserPoolClient
+	API       awsapigatewayv2.HttpApi
+	// Functions maps each function name of the route table (and the workers) to its Lambda.
+	Functions map[string]awslambda.Function
+}
+
+// allFunctions lists the API functions in route-table order, then the workers.
+func allFunctions() []string {
+	return append(routes.APIFunctions(), routes.FnJobWorker, routes.FnAnonymiser)
+}
+
+// NewTilgangStack builds the stack. It fails when a function has no entry in the grants table,
+// so a function added to the route table cannot ship without an explicit IAM decision.
+func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackProps) (*TilgangStack, error) {
+	if props == nil || props.AssetDir == "" {
+		return nil, fmt.Errorf("tilgang stack: AssetDir is required")
+	}
+	for _, fn := range allFunctions() {
+		if _, ok := grants[fn]; !ok {
+			return nil, fmt.Errorf("tilgang stack: function %q has no entry in the grants table", fn)
+		}
+	}
+
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	s := &TilgangStack{Stack: stack, Functions: map[string]awslambda.Function{}}
+
+	webOrigin := contextString(stack, ctxWebOrigin, defaultWebOrigin)
+	retentionDays := contextString(stack, ctxRetentionDays, "30")
+	if n, err := strconv.Atoi(retentionDays); err != nil || n < 1 {
+		return nil, fmt.Errorf("tilgang stack: context %s must be a positive number of days, got %q", ctxRetentionDays, retentionDays)
+	}
+
+	s.Table = newTable(stack)
+
+	// Jobs queue and its dead-letter queue.
+	s.DLQ = awssqs.NewQueue(stack, jsii.String("JobsDLQ"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+	s.JobsQueue = awssqs.NewQueue(stack, jsii.String("JobsQueue"), &awssqs.QueueProps{
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * workerTimeoutSeconds)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{
+			Queue:           s.DLQ,
+			MaxReceiveCount: jsii.Number(jobsMaxReceiveCount),
+		},
+	})
+
+	// Domain events (user deactivated, anonymised, job completed, ...).
+	s.Bus = awsevents.NewEventBus(stack, jsii.String("EventBus"), nil)
+
+	s.UserPool, s.Client = newUserPool(stack)
+
+	env := map[string]*string{
+		"TABLE_NAME":                  s.Table.TableName(),
+		"JOBS_QUEUE_URL":              s.JobsQueue.QueueUrl(),
+		"EVENT_BUS_NAME":              s.Bus.EventBusName(),
+		"USER_POOL_ID":                s.UserPool.UserPoolId(),
+		"NOTIFICATION_RETENTION_DAYS": jsii.String(retentionDays),
+	}
+
+	for _, name := range allFunctions() {
+		memory, timeout := 256, apiTimeoutSeconds
+		switch name {
+		case routes.FnJobWorker:
+			memory, timeout = 512, workerTimeoutSeconds
+		case routes.FnAnonymiser:
+			memory, timeout = 512, anonymiserTimeoutSeconds
+		}
+		s.Functions[name] = s.newFunction(name, props.AssetDir, env, memory, timeout)
+	}
+
+	// The worker consumes the jobs queue and reports failed messages one by one.
+	s.Functions[routes.FnJobWorker].AddEventSource(awslambdaeventsources.NewSqsEventSource(s.JobsQueue,
+		&awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(workerBatchSize),
+			ReportBatchItemFailures: jsii.Bool(true),
+		}))
+
+	newAnonymiserSchedule(stack, s.Functions[routes.FnAnonymiser])
+
+	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
+
+	s.newAlarms(contextString(stack, ctxAlarmEmail, ""))
+
+	output(stack, "ApiUrl", s.API.ApiEndpoint())
+	output(stack, "UserPoolId", s.UserPool.UserPoolId())
+	output(stack, "UserPoolClientId", s.Client.UserPoolClientId())
+	output(stack, "TableName", s.Table.TableName())
+	output(stack, "JobsQueueUrl", s.JobsQueue.QueueUrl())
+	output(stack, "EventBusName", s.Bus.EventBusName())
+	return s, nil
+}
+
+// newTable declares the single table from dynamo.CreateTableInput, the definition the local
+// servers and store tests use, so the key schema exists once.
+func newTable(stack awscdk.Stack) awsdynamodb.Table {
+	def := dynamo.CreateTableInput("tilgang")
+	attrTypes := map[string]awsdynamodb.AttributeType{}
+	for _, a := range def.AttributeDefinitions {
+		attrTypes[*a.AttributeName] = attributeType(a.AttributeType)
+	}
+	keys := func(ks []types.KeySchemaElement) (pk, sk *awsdynamodb.Attribute) {
+		for _, k := range ks {
+			attr := &awsdynamodb.Attribute{Name: k.AttributeName, Type: attrTypes[*k.AttributeName]}
+			if k.KeyType == types.KeyTypeHash {
+				pk = attr
+			} else {
+				sk = attr
+			}
+		}
+		return pk, sk
+	}
+
+	pk, sk := keys(def.KeySchema)
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey:        pk,
+		SortKey:             sk,
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(dynamo.AttrTTL),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		// The table holds every tenant's data: never delete it with the stack.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, g := range def.GlobalSecondaryIndexes {
+		gpk, gsk := keys(g.KeySchema)
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      g.IndexName,
+			PartitionKey:   gpk,
+			SortKey:        gsk,
+			ProjectionType: projectionType(g.Projection),
+		})
+	}
+	return table
+}
+
+func attributeType(t types.ScalarAttributeType) awsdynamodb.AttributeType {
+	switch t {
+	case types.ScalarAttributeTypeN:
+		return awsdynamodb.AttributeType_NUMBER
+	case types.ScalarAttributeTypeB:
+		return awsdynamodb.AttributeType_BINARY
+	default:
+		return awsdynamodb.AttributeType_STRING
+	}
+}
+
+func projectionType(p *types.Projection) awsdynamodb.ProjectionType {
+	if p == nil {
+		return awsdynamodb.ProjectionType_ALL
+	}
+	switch p.ProjectionType {
+	case types.ProjectionTypeKeysOnly:
+		return awsdynamodb.ProjectionType_KEYS_ONLY
+	case types.ProjectionTypeInclude:
+		return awsdynamodb.ProjectionType_INCLUDE
+	default:
+		return awsdynamodb.ProjectionType_ALL
+	}
+}
+
+// newUserPool creates the Cognito user pool (email sign-in, admin-created users only, an
+// immutable custom:tenant_id) and the web app's client, which may read the tenant id.
+func newUserPool(stack awscdk.Stack) (awscognito.UserPool, awscognito.UserPoolClient) {
+	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled:   jsii.Bool(false),
+		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		SignInCaseSensitive: jsii.Bool(false),
+		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		StandardAttributes: &awscognito.StandardAttributes{
+			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
+		},
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			"tenant_id": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{
+				Mutable: jsii.Bool(false),
+				MinLen:  jsii.Number(1),
+				MaxLen:  jsii.Number(64),
+			}),
+		},
+		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:        jsii.Number(12),
+			RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true),
+			RequireDigits:    jsii.Bool(true),
+			RequireSymbols:   jsii.Bool(false),
+		},
+		// Identities are not recreatable: keep them if the stack goes.
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	client := pool.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
+		// A browser app: public client, SRP sign-in, no secret.
+		GenerateSecret:             jsii.Bool(false),
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		DisableOAuth:               jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		ReadAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{
+				Email: jsii.Bool(true), EmailVerified: jsii.Bool(true), Fullname: jsii.Bool(true),
+			}).
+			WithCustomAttributes(jsii.String("tenant_id")),
+		// The tenant id is set by the users function at invitation, never by the client.
+		WriteAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Fullname: jsii.Bool(true)}),
+	})
+	return pool, client
+}
+
+// newFunction creates one Lambda with its own role, log group and the grants of its entry in
+// the grants table. The role has no managed policy: logging is granted on its log group only.
+func (s *TilgangStack) newFunction(name, assetDir string, env map[string]*string, memoryMB, timeoutSeconds int) awslambda.Function {
+	id := "Fn" + exportName(name)
+	logs := awslogs.NewLogGroup(s.Stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	role := awsiam.NewRole(s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Tilgang " + name + " function"),
+	})
+	role.AddToPolicy(statement([]string{"logs:CreateLogStream", "logs:PutLogEvents"}, logs.LogGroupArn()))
+
+	fn := awslambda.NewFunction(s.Stack, jsii.String(id), &awslambda.FunctionProps{
+		Description:  jsii.String("Tilgang " + name),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(assetDir, name)), nil),
+		MemorySize:   jsii.Number(memoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
+		Environment:  &env,
+		LogGroup:     logs,
+		Role:         role,
+	})
+
+	g := grants[name]
+	if actions := g.table.actions(); len(actions) > 0 {
+		fn.AddToRolePolicy(statement(actions,
+			s.Table.TableArn(),
+			jsii.String(*s.Table.TableArn()+"/index/*")))
+	}
+	if g.sendJobs {
+		fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, s.JobsQueue.QueueArn()))
+	}
+	if g.publish {
+		fn.AddToRolePolicy(statement([]string{"events:PutEvents"}, s.Bus.EventBusArn()))
+	}
+	if len(g.cognito) > 0 {
+		fn.AddToRolePolicy(statement(g.cognito, s.UserPool.UserPoolArn()))
+	}
+	return fn
+}
+
+func statement(actions []string, resources ...*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(slices.Clone(actions)...),
+		Resources: &resources,
+	})
+}
+
+// newAnonymiserSchedule invokes the anonymiser nightly through EventBridge Scheduler. The input
+// has the shape of an EventBridge "Scheduled Event" (events.EventBridgeEvent in aws-lambda-go),
+// filled from the scheduler's context attributes.
+func newAnonymiserSchedule(stack awscdk.Stack, fn awslambda.Function) awsscheduler.Schedule {
+	input := map[string]interface{}{
+		"version":     "0",
+		"id":          awsscheduler.ContextAttribute_ExecutionId(),
+		"detail-type": "Scheduled Event",
+		"source":      "aws.scheduler",
+		"account":     awscdk.Aws_ACCOUNT_ID(),
+		"time":        awsscheduler.ContextAttribute_ScheduledTime(),
+		"region":      awscdk.Aws_REGION(),
+		"resources":   []interface{}{awsscheduler.ContextAttribute_ScheduleArn()},
+		"detail":      map[string]interface{}{},
+	}
+	return awsscheduler.NewSchedule(stack, jsii.String("AnonymiserSchedule"), &awsscheduler.ScheduleProps{
+		Description: jsii.String("Nightly GDPR anonymisation of users past their tenant's anonymisation period"),
+		Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(AnonymiserSchedule), nil),
+		Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+			Input:         awsscheduler.ScheduleTargetInput_FromObject(input),
+			RetryAttempts: jsii.Number(2),
+			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
+		}),
+	})
+}
+
+// newHTTPAPI creates the HTTP API with one route per entry of routes.All, each behind the JWT
+// authorizer and integrated with its function.
+func newHTTPAPI(stack awscdk.Stack, webOrigin string, pool awscognito.UserPool, client awscognito.UserPoolClient, fns map[string]awslambda.Function) awsapigatewayv2.HttpApi {
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		ApiName:     jsii.String("tilgang"),
+		Description: jsii.String("Tilgang user and access management API"),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings(webOrigin),
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{
+				awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST,
+				awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_PATCH,
+				awsapigatewayv2.CorsHttpMethod_DELETE, awsapigatewayv2.CorsHttpMethod_OPTIONS,
+			},
+			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "If-Match", "Idempotency-Key"),
+			ExposeHeaders: jsii.Strings("ETag", "Location"),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+		},
+	})
+	authorizer := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("CognitoJwt"),
+		pool.UserPoolProviderUrl(),
+		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
+			JwtAudience:    jsii.Strings(*client.UserPoolClientId()),
+			IdentitySource: jsii.Strings("$request.header.Authorization"),
+		})
+
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	for _, name := range routes.APIFunctions() {
+		integrations[name] = awsapigatewayv2integrations.NewHttpLambdaIntegration(
+			jsii.String(exportName(name)+"Integration"), fns[name], nil)
+	}
+	for _, r := range routes.All {
+		// Construct ids may not contain "/", route keys always do.
+		id := "Route " + strings.ReplaceAll(r.Key(), "/", "_")
+		awsapigatewayv2.NewHttpRoute(stack, jsii.String(id), &awsapigatewayv2.HttpRouteProps{
+			HttpApi:     api,
+			RouteKey:    awsapigatewayv2.HttpRouteKey_With(jsii.String(r.Path), awsapigatewayv2.HttpMethod(r.Method)),
+			Integration: integrations[r.Function],
+			Authorizer:  authorizer,
+		})
+	}
+	return api
+}
+
+// newAlarms alarms on any message in the dead-letter queue and on any function error, and sends
+// them to an SNS topic (subscribed by e-mail when the alarmEmail context value is set).
+func (s *TilgangStack) newAlarms(email string) {
+	topic := awssns.NewTopic(s.Stack, jsii.String("Alarms"), nil)
+	if email != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+	action := awscloudwatchactions.NewSnsAction(topic)
+
+	dlq := s.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+		Statistic: jsii.String("Maximum"),
+	}).CreateAlarm(s.Stack, jsii.String("JobsDLQNotEmpty"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String("Access-job messages failed " + strconv.Itoa(jobsMaxReceiveCount) + " times and wait in the dead-letter queue"),
+		Threshold:          jsii.Number(0),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	dlq.AddAlarmAction(action)
+
+	for _, name := range allFunctions() {
+		alarm := s.Functions[name].MetricErrors(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+			Statistic: jsii.String("Sum"),
+		}).CreateAlarm(s.Stack, jsii.String("Fn"+exportName(name)+"Errors"), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("The " + name + " function returned errors"),
+			Threshold:          jsii.Number(0),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+	}
+}
+
+func output(stack awscdk.Stack, id string, value *string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value})
+}
+
+// contextString reads a string context value (from cdk.json, -c, or AppProps.Context).
+func contextString(scope constructs.Construct, key, def string) string {
+	switch v := scope.Node().TryGetContext(jsii.String(key)).(type) {
+	case string:
+		if v != "" {
+			return v
+		}
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return def
+}
+
+// exportName turns a function name such as "jobworker" into "Jobworker" for construct ids.
+func exportName(name string) string {
+	if name == "" {
+		return name
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}

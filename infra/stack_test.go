@@ -1,0 +1,617 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/tilgang/tilgang/shared/dynamo"
+	"github.com/tilgang/tilgang/shared/routes"
+)
+
+// TestMain stops the jsii Node.js child process once all tests have run.
+func TestMain(m *testing.M) {
+	// The jsii runtime's Node.js child inherits this; it only silences the end-of-life banner.
+	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
+		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	}
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// synthesized is the stack built once for all tests, with the context of ../cdk.json, so the
+// tests check the template `cdk synth` and `cdk deploy` produce.
+type synthesized struct {
+	stack    *TilgangStack
+	template assertions.Template
+	context  map[string]interface{}
+	// resources is the template's Resources section.
+	resources map[string]resource
+	outputs   map[string]any
+}
+
+type resource struct {
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
+}
+
+var (
+	synthOnce sync.Once
+	synthRes  *synthesized
+	synthErr  error
+)
+
+func synth(t *testing.T) *synthesized {
+	t.Helper()
+	synthOnce.Do(func() { synthRes, synthErr = build() })
+	if synthErr != nil {
+		t.Fatalf("synthesize stack: %v", synthErr)
+	}
+	return synthRes
+}
+
+// build synthesizes the stack. jsii reports construct errors as panics: turn them into errors.
+func build() (res *synthesized, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	ctx, err := cdkContext(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	assets, err := stubAssets()
+	if err != nil {
+		return nil, err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	stack, err := NewTilgangStack(app, "TilgangStack", &TilgangStackProps{AssetDir: assets})
+	if err != nil {
+		return nil, err
+	}
+	tmpl := assertions.Template_FromStack(stack.Stack, nil)
+
+	raw, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Resources map[string]resource `json:"Resources"`
+		Outputs   map[string]any      `json:"Outputs"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	return &synthesized{stack: stack, template: tmpl, context: ctx, resources: doc.Resources, outputs: doc.Outputs}, nil
+}
+
+// cdkContext reads the "context" object of cdk.json.
+func cdkContext(path string) (map[string]interface{}, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Context map[string]interface{} `json:"context"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if len(cfg.Context) == 0 {
+		return nil, fmt.Errorf("%s has no context", path)
+	}
+	return cfg.Context, nil
+}
+
+// stubAssets writes a stub bootstrap per function into a temporary folder, since
+// Code_FromAsset panics on a missing folder and the tests must not need a cross-build.
+func stubAssets() (string, error) {
+	dir, err := os.MkdirTemp("", "tilgang-assets-")
+	if err != nil {
+		return "", err
+	}
+	for _, fn := range allFunctions() {
+		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
+			return "", err
+		}
+		stub := []byte("#!/bin/sh\necho stub " + fn + "\n")
+		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), stub, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func (s *synthesized) functionID(name string) string {
+	fn := s.stack.Functions[name]
+	return *s.stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+func (s *synthesized) roleID(name string) string {
+	role := s.stack.Functions[name].Role()
+	return *s.stack.GetLogicalId(role.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+func (s *synthesized) id(c awscdk.CfnElement) string { return *s.stack.GetLogicalId(c) }
+
+func (s *synthesized) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range s.resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// assertTemplate runs a CDK assertion, which panics on failure, and reports it as a test error.
+func assertTemplate(t *testing.T, what string, assert func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	assert()
+}
+
+// getAtt is the template form of {"Fn::GetAtt": [id, attr]}.
+func getAtt(id, attr string) any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
+
+func ref(id string) any { return map[string]any{"Ref": id} }
+
+func TestEveryRouteIsIntegratedWithItsFunction(t *testing.T) {
+	s := synth(t)
+	apiRoutes := s.ofType("AWS::ApiGatewayV2::Route")
+	integrations := s.ofType("AWS::ApiGatewayV2::Integration")
+	authorizers := s.ofType("AWS::ApiGatewayV2::Authorizer")
+
+	byKey := map[string]resource{}
+	for id, r := range apiRoutes {
+		key, _ := r.Properties["RouteKey"].(string)
+		if _, dup := byKey[key]; dup {
+			t.Errorf("route key %q declared twice (second: %s)", key, id)
+		}
+		byKey[key] = r
+	}
+	if got, want := len(apiRoutes), len(routes.All); got != want {
+		t.Errorf("template has %d routes, routes.All has %d", got, want)
+	}
+
+	for _, rt := range routes.All {
+		r, ok := byKey[rt.Key()]
+		if !ok {
+			t.Errorf("route %q missing from the template", rt.Key())
+			continue
+		}
+		if got := r.Properties["AuthorizationType"]; got != "JWT" {
+			t.Errorf("route %q: AuthorizationType = %v, want JWT", rt.Key(), got)
+		}
+		authID := refID(r.Properties["AuthorizerId"])
+		if _, ok := authorizers[authID]; !ok {
+			t.Errorf("route %q: AuthorizerId %v is not an authorizer of the template", rt.Key(), r.Properties["AuthorizerId"])
+		}
+		integrationID := targetIntegration(r.Properties["Target"])
+		integration, ok := integrations[integrationID]
+		if !ok {
+			t.Errorf("route %q: target %v is not an integration of the template", rt.Key(), r.Properties["Target"])
+			continue
+		}
+		want := getAtt(s.functionID(rt.Function), "Arn")
+		if got := integration.Properties["IntegrationUri"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("route %q: integration URI = %v, want function %q (%v)", rt.Key(), got, rt.Function, want)
+		}
+		if got := integration.Properties["PayloadFormatVersion"]; got != "2.0" {
+			t.Errorf("route %q: payload format = %v, want 2.0", rt.Key(), got)
+		}
+	}
+}
+
+// targetIntegration extracts X from {"Fn::Join": ["", ["integrations/", {"Ref": X}]]}.
+func targetIntegration(target any) string {
+	join, _ := target.(map[string]any)["Fn::Join"].([]any)
+	if len(join) != 2 {
+		return ""
+	}
+	parts, _ := join[1].([]any)
+	if len(parts) != 2 || parts[0] != "integrations/" {
+		return ""
+	}
+	return refID(parts[1])
+}
+
+func refID(v any) string {
+	m, _ := v.(map[string]any)
+	id, _ := m["Ref"].(string)
+	return id
+}
+
+func TestAuthorizerIsCognitoJWT(t *testing.T) {
+	s := synth(t)
+	poolID := s.id(s.stack.UserPool.Node().DefaultChild().(awscdk.CfnElement))
+	clientID := s.id(s.stack.Client.Node().DefaultChild().(awscdk.CfnElement))
+
+	assertTemplate(t, "JWT authorizer", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), map[string]any{
+			"AuthorizerType": "JWT",
+			"IdentitySource": []any{"$request.header.Authorization"},
+			"JwtConfiguration": map[string]any{
+				"Audience": []any{ref(clientID)},
+				"Issuer":   getAtt(poolID, "ProviderURL"),
+			},
+		})
+	})
+	assertTemplate(t, "user pool", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+			"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+			"UsernameAttributes":    []any{"email"},
+			"Schema": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Name": "tenant_id", "AttributeDataType": "String", "Mutable": false,
+			})}),
+		})
+	})
+	assertTemplate(t, "app client reads custom:tenant_id", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{
+			"ReadAttributes":  assertions.Match_ArrayWith(&[]any{"custom:tenant_id"}),
+			"WriteAttributes": assertions.Match_Not(assertions.Match_ArrayWith(&[]any{"custom:tenant_id"})),
+			"GenerateSecret":  false,
+		})
+	})
+}
+
+func TestCORSAllowsTheWebOriginFromContext(t *testing.T) {
+	s := synth(t)
+	origin, ok := s.context[ctxWebOrigin].(string)
+	if !ok || origin == "" {
+		t.Fatalf("cdk.json has no %q context value", ctxWebOrigin)
+	}
+	for id, api := range s.ofType("AWS::ApiGatewayV2::Api") {
+		cors, _ := api.Properties["CorsConfiguration"].(map[string]any)
+		if got, want := cors["AllowOrigins"], []any{origin}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: AllowOrigins = %v, want %v", id, got, want)
+		}
+	}
+}
+
+func TestTableMatchesTheStoreDefinition(t *testing.T) {
+	s := synth(t)
+	tables := s.ofType("AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("got %d tables, want 1", len(tables))
+	}
+	def := dynamo.CreateTableInput("tilgang")
+	keySchema := func(ks []types.KeySchemaElement) []any {
+		var out []any
+		for _, k := range ks {
+			out = append(out, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+		}
+		return out
+	}
+	var wantGSIs []any
+	for _, g := range def.GlobalSecondaryIndexes {
+		wantGSIs = append(wantGSIs, map[string]any{
+			"IndexName":  *g.IndexName,
+			"KeySchema":  keySchema(g.KeySchema),
+			"Projection": map[string]any{"ProjectionType": "ALL"},
+		})
+	}
+	var wantAttrs []any
+	for _, a := range def.AttributeDefinitions {
+		wantAttrs = append(wantAttrs, map[string]any{"AttributeName": *a.AttributeName, "AttributeType": string(a.AttributeType)})
+	}
+	for id, tbl := range tables {
+		p := tbl.Properties
+		checks := []struct {
+			name      string
+			got, want any
+		}{
+			{"KeySchema", p["KeySchema"], keySchema(def.KeySchema)},
+			{"GlobalSecondaryIndexes", p["GlobalSecondaryIndexes"], wantGSIs},
+			{"BillingMode", p["BillingMode"], "PAY_PER_REQUEST"},
+			{"TimeToLiveSpecification", p["TimeToLiveSpecification"], map[string]any{"AttributeName": dynamo.AttrTTL, "Enabled": true}},
+			{"PointInTimeRecoverySpecification", p["PointInTimeRecoverySpecification"], map[string]any{"PointInTimeRecoveryEnabled": true}},
+			{"DeletionPolicy", tbl.DeletionPolicy, "Retain"},
+			{"UpdateReplacePolicy", tbl.UpdateReplacePolicy, "Retain"},
+		}
+		for _, c := range checks {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("%s %s = %v, want %v", id, c.name, c.got, c.want)
+			}
+		}
+		if got := p["AttributeDefinitions"].([]any); !sameElements(got, wantAttrs) {
+			t.Errorf("%s AttributeDefinitions = %v, want %v", id, got, wantAttrs)
+		}
+	}
+}
+
+func sameElements(a, b []any) bool {
+	key := func(xs []any) []string {
+		var out []string
+		for _, x := range xs {
+			j, _ := json.Marshal(x)
+			out = append(out, string(j))
+		}
+		sort.Strings(out)
+		return out
+	}
+	return slices.Equal(key(a), key(b))
+}
+
+func TestJobsQueueHasDeadLetterQueue(t *testing.T) {
+	s := synth(t)
+	queueID := s.id(s.stack.JobsQueue.Node().DefaultChild().(awscdk.CfnElement))
+	dlqID := s.id(s.stack.DLQ.Node().DefaultChild().(awscdk.CfnElement))
+	q := s.resources[queueID]
+
+	want := map[string]any{"deadLetterTargetArn": getAtt(dlqID, "Arn"), "maxReceiveCount": float64(jobsMaxReceiveCount)}
+	if got := q.Properties["RedrivePolicy"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("jobs queue RedrivePolicy = %v, want %v", got, want)
+	}
+	worker := s.resources[s.functionID(routes.FnJobWorker)]
+	timeout, _ := worker.Properties["Timeout"].(float64)
+	visibility, _ := q.Properties["VisibilityTimeout"].(float64)
+	if timeout == 0 || visibility < 6*timeout {
+		t.Errorf("jobs queue VisibilityTimeout = %v s, want at least 6 × worker timeout %v s", visibility, timeout)
+	}
+}
+
+func TestWorkerReportsBatchItemFailures(t *testing.T) {
+	s := synth(t)
+	queueID := s.id(s.stack.JobsQueue.Node().DefaultChild().(awscdk.CfnElement))
+	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
+	if len(mappings) != 1 {
+		t.Fatalf("got %d event source mappings, want 1", len(mappings))
+	}
+	for id, m := range mappings {
+		p := m.Properties
+		checks := []struct {
+			name      string
+			got, want any
+		}{
+			{"FunctionName", p["FunctionName"], ref(s.functionID(routes.FnJobWorker))},
+			{"EventSourceArn", p["EventSourceArn"], getAtt(queueID, "Arn")},
+			{"BatchSize", p["BatchSize"], float64(workerBatchSize)},
+			{"FunctionResponseTypes", p["FunctionResponseTypes"], []any{"ReportBatchItemFailures"}},
+		}
+		for _, c := range checks {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("%s %s = %v, want %v", id, c.name, c.got, c.want)
+			}
+		}
+	}
+}
+
+func TestAnonymiserRunsOnASchedule(t *testing.T) {
+	s := synth(t)
+	schedules := s.ofType("AWS::Scheduler::Schedule")
+	if len(schedules) != 1 {
+		t.Fatalf("got %d schedules, want 1", len(schedules))
+	}
+	for id, sch := range schedules {
+		if got := sch.Properties["ScheduleExpression"]; got != AnonymiserSchedule {
+			t.Errorf("%s ScheduleExpression = %v, want %s", id, got, AnonymiserSchedule)
+		}
+		target, _ := sch.Properties["Target"].(map[string]any)
+		if got, want := target["Arn"], getAtt(s.functionID(routes.FnAnonymiser), "Arn"); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s target = %v, want the anonymiser %v", id, got, want)
+		}
+		if target["RoleArn"] == nil {
+			t.Errorf("%s has no target role", id)
+		}
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	s := synth(t)
+	fns := s.ofType("AWS::Lambda::Function")
+	if got, want := len(fns), len(allFunctions()); got != want {
+		t.Errorf("got %d functions, want %d (one per API function plus the workers)", got, want)
+	}
+	logGroups := s.ofType("AWS::Logs::LogGroup")
+	for _, name := range allFunctions() {
+		fn, ok := fns[s.functionID(name)]
+		if !ok {
+			t.Errorf("function %q missing", name)
+			continue
+		}
+		p := fn.Properties
+		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || !reflect.DeepEqual(p["Architectures"], []any{"arm64"}) {
+			t.Errorf("%s: runtime %v, handler %v, architectures %v; want provided.al2023, bootstrap, [arm64]",
+				name, p["Runtime"], p["Handler"], p["Architectures"])
+		}
+		env, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for _, k := range []string{"TABLE_NAME", "JOBS_QUEUE_URL", "EVENT_BUS_NAME", "USER_POOL_ID", "NOTIFICATION_RETENTION_DAYS"} {
+			if env[k] == nil {
+				t.Errorf("%s: environment variable %s not set", name, k)
+			}
+		}
+		lg, _ := p["LoggingConfig"].(map[string]any)
+		group, ok := logGroups[refID(lg["LogGroup"])]
+		if !ok {
+			t.Errorf("%s: no log group of its own (LoggingConfig %v)", name, p["LoggingConfig"])
+		} else if group.Properties["RetentionInDays"] == nil {
+			t.Errorf("%s: log group keeps logs forever", name)
+		}
+	}
+}
+
+func TestAlarms(t *testing.T) {
+	s := synth(t)
+	alarms := s.ofType("AWS::CloudWatch::Alarm")
+	dlqID := s.id(s.stack.DLQ.Node().DefaultChild().(awscdk.CfnElement))
+	errorAlarms := map[string]bool{}
+	dlqAlarm := false
+	for _, a := range alarms {
+		p := a.Properties
+		if p["ComparisonOperator"] != "GreaterThanThreshold" || p["Threshold"] != float64(0) {
+			continue
+		}
+		dims, _ := p["Dimensions"].([]any)
+		for _, d := range dims {
+			d, _ := d.(map[string]any)
+			switch {
+			case p["MetricName"] == "ApproximateNumberOfMessagesVisible" && d["Name"] == "QueueName" &&
+				reflect.DeepEqual(d["Value"], getAtt(dlqID, "QueueName")):
+				dlqAlarm = true
+			case p["MetricName"] == "Errors" && d["Name"] == "FunctionName":
+				errorAlarms[refID(d["Value"])] = true
+			}
+		}
+	}
+	if !dlqAlarm {
+		t.Error("no alarm on a non-empty jobs dead-letter queue")
+	}
+	for _, name := range allFunctions() {
+		if !errorAlarms[s.functionID(name)] {
+			t.Errorf("no Errors > 0 alarm for function %q", name)
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	s := synth(t)
+	for _, name := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "JobsQueueUrl"} {
+		if _, ok := s.outputs[name]; !ok {
+			t.Errorf("output %s missing", name)
+		}
+	}
+}
+
+func TestGrantsCoverEveryFunction(t *testing.T) {
+	want := allFunctions()
+	for _, fn := range want {
+		if _, ok := grants[fn]; !ok {
+			t.Errorf("function %q has no grants entry", fn)
+		}
+	}
+	for fn := range grants {
+		if !slices.Contains(want, fn) {
+			t.Errorf("grants entry %q is not a function of the route table or a worker", fn)
+		}
+	}
+}
+
+// TestNoWildcardPermissions walks every IAM policy of the template: no statement may allow "*"
+// or a whole-service wildcard such as "dynamodb:*", or apply to Resource "*".
+func TestNoWildcardPermissions(t *testing.T) {
+	s := synth(t)
+	policies := s.ofType("AWS::IAM::Policy")
+	if len(policies) == 0 {
+		t.Fatal("no IAM policies in the template")
+	}
+	for id, p := range policies {
+		for i, st := range statements(p) {
+			for _, a := range strs(st["Action"]) {
+				if a == "*" || strings.HasSuffix(a, ":*") {
+					t.Errorf("%s statement %d allows action %q", id, i, a)
+				}
+			}
+			for _, r := range strs(st["Resource"]) {
+				if r == "*" {
+					t.Errorf("%s statement %d (actions %v) applies to Resource \"*\"", id, i, st["Action"])
+				}
+			}
+			if st["NotAction"] != nil || st["NotResource"] != nil {
+				t.Errorf("%s statement %d uses NotAction/NotResource", id, i)
+			}
+		}
+	}
+	for id, r := range s.ofType("AWS::IAM::Role") {
+		if r.Properties["ManagedPolicyArns"] != nil {
+			t.Errorf("role %s attaches managed policies %v; grant explicitly instead", id, r.Properties["ManagedPolicyArns"])
+		}
+	}
+}
+
+// TestEachFunctionHasOnlyItsGrants compares the actions of each function's role with its entry
+// of the grants table.
+func TestEachFunctionHasOnlyItsGrants(t *testing.T) {
+	s := synth(t)
+	byRole := map[string][]string{}
+	for _, p := range s.ofType("AWS::IAM::Policy") {
+		roles, _ := p.Properties["Roles"].([]any)
+		for _, r := range roles {
+			for _, st := range statements(p) {
+				byRole[refID(r)] = append(byRole[refID(r)], strs(st["Action"])...)
+			}
+		}
+	}
+	for _, name := range allFunctions() {
+		g := grants[name]
+		want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+		want = append(want, g.table.actions()...)
+		if g.sendJobs {
+			want = append(want, "sqs:SendMessage")
+		}
+		if g.publish {
+			want = append(want, "events:PutEvents")
+		}
+		want = append(want, g.cognito...)
+		if name == routes.FnJobWorker {
+			// Granted by the SQS event source.
+			want = append(want, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
+				"sqs:DeleteMessage", "sqs:GetQueueAttributes")
+		}
+		got := dedupe(byRole[s.roleID(name)])
+		want = dedupe(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("function %q may do\n  %v\nwant\n  %v", name, got, want)
+		}
+	}
+}
+
+func statements(p resource) []map[string]any {
+	doc, _ := p.Properties["PolicyDocument"].(map[string]any)
+	var out []map[string]any
+	switch st := doc["Statement"].(type) {
+	case []any:
+		for _, s := range st {
+			if m, ok := s.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	case map[string]any:
+		out = append(out, st)
+	}
+	return out
+}
+
+// strs returns the literal strings of an Action or Resource value (a string or a list);
+// intrinsic functions such as Fn::GetAtt are not literals and are skipped.
+func strs(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func dedupe(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

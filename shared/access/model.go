@@ -1,0 +1,240 @@
+package access
+
+import (
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Tenant is an organisation (an account) with exactly one owner.
+type Tenant struct {
+	ID        string
+	Name      string
+	OwnerID   string
+	Settings  Settings
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ClientPolicy is what every active employee gets on a client that signs up or books online.
+type ClientPolicy string
+
+// New-client access policies.
+const (
+	PolicyNone ClientPolicy = "none"
+	PolicyView ClientPolicy = "view"
+	PolicyEdit ClientPolicy = "edit"
+)
+
+// Valid reports whether p is a known policy.
+func (p ClientPolicy) Valid() bool { return p == PolicyNone || p == PolicyView || p == PolicyEdit }
+
+// App names.
+const AppEmployees = "employees"
+
+// Settings are a tenant's account settings.
+type Settings struct {
+	NewClientAccess     ClientPolicy
+	AnonymiseAfterDays  int // 0 = never automatically
+	BookableCalendarIDs []string
+	ActiveApps          []string
+}
+
+// AppActive reports whether an app is activated.
+func (s Settings) AppActive(app string) bool { return slices.Contains(s.ActiveApps, app) }
+
+// Status is where a user is in their lifecycle.
+type Status string
+
+// User statuses.
+const (
+	StatusActive      Status = "active"
+	StatusDeactivated Status = "deactivated"
+	StatusRemoved     Status = "removed"
+	StatusAnonymised  Status = "anonymised"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusActive || s == StatusDeactivated || s == StatusRemoved || s == StatusAnonymised
+}
+
+// Profession is what a user does; it decides billing.
+type Profession string
+
+// Professions.
+const (
+	ProfessionPractitioner Profession = "practitioner"
+	ProfessionReceptionist Profession = "receptionist"
+	ProfessionBookkeeper   Profession = "bookkeeper"
+	ProfessionAssistant    Profession = "assistant"
+	ProfessionConsultant   Profession = "consultant"
+	ProfessionOther        Profession = "other"
+)
+
+// Professions lists every profession.
+var Professions = []Profession{ProfessionPractitioner, ProfessionReceptionist, ProfessionBookkeeper,
+	ProfessionAssistant, ProfessionConsultant, ProfessionOther}
+
+// Valid reports whether p is a known profession.
+func (p Profession) Valid() bool { return slices.Contains(Professions, p) }
+
+// Billable reports whether a seat of this profession is paid for: receptionists and bookkeepers
+// who are not practitioners log in for free.
+func (p Profession) Billable() bool {
+	return p != ProfessionReceptionist && p != ProfessionBookkeeper
+}
+
+// Role is a fixed system role.
+type Role string
+
+// System roles.
+const (
+	RoleMainAdmin  Role = "main_admin"
+	RoleAdmin      Role = "admin"
+	RoleTeamLead   Role = "team_lead"
+	RoleAssistant  Role = "assistant"
+	RoleConsultant Role = "consultant"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleMainAdmin, RoleAdmin, RoleTeamLead, RoleAssistant, RoleConsultant}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Administrative reports whether the role manages other administrators' roles when granted.
+func (r Role) Administrative() bool { return r == RoleMainAdmin || r == RoleAdmin }
+
+// User is an employee of a tenant.
+type User struct {
+	ID         string
+	TenantID   string
+	Name       string
+	Email      string // normalised: trimmed and lower-case
+	Phone      string
+	PictureURL string
+	Profession Profession
+	GroupIDs   []string
+	Roles      []Role
+	Status     Status
+	IsOwner    bool
+	// CalendarIDs are the user's own calendars.
+	CalendarIDs []string
+	// CalendarAccess is individual access to other calendars (calendar id → level).
+	CalendarAccess map[string]Level
+	// Legacy holds rights set per user before groups existed; see LegacyRights.
+	Legacy *LegacyRights
+	// RemovedAt is when the user was put in the user bank.
+	RemovedAt *time.Time
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// HasRole reports whether the user has a system role.
+func (u User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// InGroup reports whether the user is a member of a group.
+func (u User) InGroup(id string) bool { return slices.Contains(u.GroupIDs, id) }
+
+// Billable reports whether the user takes a paid seat.
+func (u User) Billable() bool { return u.Status == StatusActive && u.Profession.Billable() }
+
+// LegacyRights are individual rights a migrated user had before permission groups existed. They
+// stay in force while the user's groups are exactly those recorded with their recorded versions:
+// adding the user to a group, or changing one of their groups, ends them.
+type LegacyRights struct {
+	Permissions   Permissions
+	GroupVersions map[string]int
+}
+
+// Group is a named set of permissions.
+type Group struct {
+	ID          string
+	TenantID    string
+	Name        string
+	Description string
+	Permissions Permissions
+	Template    string // the template it was created from, if any
+	Version     int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AuditEntry records one change. Before and After hold no personal data: personal fields are
+// listed by name in Changed instead of by value.
+type AuditEntry struct {
+	ID         string
+	TenantID   string
+	Time       time.Time
+	ActorID    string
+	Action     string
+	TargetType string
+	TargetID   string
+	Before     map[string]any
+	After      map[string]any
+	RequestID  string
+}
+
+// Idempotency identifies a create request that may be retried.
+type Idempotency struct {
+	Key         string
+	Operation   string // e.g. "POST /v1/users"
+	RequestHash string
+}
+
+// IdempotencyRecord is what a first request left behind for its retries.
+type IdempotencyRecord struct {
+	TenantID    string
+	Key         string
+	Operation   string
+	RequestHash string
+	ResourceID  string
+	CreatedAt   time.Time
+}
+
+// Meta is written in the same transaction as a change: its audit entries and, for creates, the
+// idempotency record.
+type Meta struct {
+	Audit       []AuditEntry
+	Idempotency *IdempotencyRecord
+}
+
+// Page asks for one page of a list.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// MaxPageLimit bounds every list page.
+const MaxPageLimit = 100
+
+// Normalize applies the default and the maximum limit.
+func (p Page) Normalize() (Page, error) {
+	switch {
+	case p.Limit == 0:
+		p.Limit = 50
+	case p.Limit < 0 || p.Limit > MaxPageLimit:
+		return p, Invalid("limit", "must be between 1 and %d", MaxPageLimit)
+	}
+	return p, nil
+}
+
+// NormalizeEmail trims and lower-cases an email and checks that it is a bare address.
+func NormalizeEmail(field, s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", Invalid(field, "is required")
+	}
+	if len(s) > 254 {
+		return "", Invalid(field, "must be at most 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "", Invalid(field, "is not a valid email address")
+	}
+	return s, nil
+}

@@ -1,0 +1,226 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Store is the persistence the domain needs. Every write is one transaction that also writes
+// the Meta (audit entries, idempotency record), and every update is conditional on the version
+// the caller read, so a concurrent change makes it fail with ErrConflict instead of being lost.
+type Store interface {
+	TenantStore
+	UserStore
+	GroupStore
+	AuditStore
+}
+
+// TenantStore keeps tenants and their settings.
+type TenantStore interface {
+	// CreateTenant writes the tenant, its owner and the owner's email claim; ErrConflict if the
+	// email is taken.
+	CreateTenant(ctx context.Context, t Tenant, owner User, meta Meta) error
+	// GetTenant returns ErrNotFound for an unknown tenant.
+	GetTenant(ctx context.Context, tenantID string) (Tenant, error)
+	// UpdateTenant writes t if its stored version is still prev.Version; ErrConflict otherwise.
+	// The groups are created in the same transaction (activation of the Employees app).
+	UpdateTenant(ctx context.Context, prev, next Tenant, newGroups []Group, meta Meta) error
+	// TransferOwnership moves ownership between two users and updates the tenant, all
+	// conditional on the versions read; ErrConflict if any changed.
+	TransferOwnership(ctx context.Context, prevTenant, nextTenant Tenant, from, to [2]User, meta Meta) error
+}
+
+// UserStore keeps users, their email claims and their calendars.
+type UserStore interface {
+	// GetUser returns ErrNotFound for a missing user or one of another tenant.
+	GetUser(ctx context.Context, tenantID, userID string) (User, error)
+	// UserByEmail finds the user holding an email, in any tenant; ErrNotFound if none.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// CreateUser writes the user, claims its email across all tenants and creates its
+	// calendars; ErrConflict (code conflict, "email") if the email is taken, or if the
+	// idempotency key was used concurrently.
+	CreateUser(ctx context.Context, u User, meta Meta) error
+	// UpdateUser writes next if the stored version is prev.Version, moving the email claim
+	// when the email changed; ErrConflict otherwise.
+	UpdateUser(ctx context.Context, prev, next User, meta Meta) error
+	// DeleteUser removes the user and its email claim if the stored version is u.Version;
+	// the user's calendars stay, without owner.
+	DeleteUser(ctx context.Context, u User, meta Meta) error
+	// ListUsers pages through a tenant's users matching f.
+	ListUsers(ctx context.Context, tenantID string, f UserFilter, p Page) ([]User, string, error)
+}
+
+// GroupStore keeps permission groups.
+type GroupStore interface {
+	GetGroup(ctx context.Context, tenantID, groupID string) (Group, error)
+	// GetGroups returns the groups that exist among ids; missing ones are left out.
+	GetGroups(ctx context.Context, tenantID string, ids []string) (map[string]Group, error)
+	ListGroups(ctx context.Context, tenantID string, p Page) ([]Group, string, error)
+	CreateGroup(ctx context.Context, g Group, meta Meta) error
+	UpdateGroup(ctx context.Context, prev, next Group, meta Meta) error
+	DeleteGroup(ctx context.Context, g Group, meta Meta) error
+}
+
+// AuditStore reads the audit log and idempotency records (both are written through Meta).
+type AuditStore interface {
+	// ListAudit pages a tenant's audit entries, newest first.
+	ListAudit(ctx context.Context, tenantID string, p Page) ([]AuditEntry, string, error)
+	// GetIdempotency returns ErrNotFound when the key was not used for op.
+	GetIdempotency(ctx context.Context, tenantID, op, key string) (IdempotencyRecord, error)
+}
+
+// UserFilter narrows a user list.
+type UserFilter struct {
+	Statuses []Status // empty: active and deactivated
+	GroupID  string
+	Text     string // case-insensitive substring of name or email
+}
+
+// Identity is the sign-in provider (Cognito in AWS, the dev server's local issuer locally).
+type Identity interface {
+	// Invite creates the login of a new user.
+	Invite(ctx context.Context, u User) error
+	// Disable stops a user from signing in and signs them out everywhere.
+	Disable(ctx context.Context, u User) error
+	// Enable lets a disabled user sign in again.
+	Enable(ctx context.Context, u User) error
+	// Delete removes the login for good; deleting a missing login is not an error.
+	Delete(ctx context.Context, u User) error
+}
+
+// NoIdentity is an Identity that does nothing: locally the dev server issues tokens itself and
+// the principal's status, loaded on every request, decides whether a token still works.
+type NoIdentity struct{}
+
+// Invite does nothing.
+func (NoIdentity) Invite(context.Context, User) error { return nil }
+
+// Disable does nothing.
+func (NoIdentity) Disable(context.Context, User) error { return nil }
+
+// Enable does nothing.
+func (NoIdentity) Enable(context.Context, User) error { return nil }
+
+// Delete does nothing.
+func (NoIdentity) Delete(context.Context, User) error { return nil }
+
+// Service carries out the domain's use cases.
+type Service struct {
+	Store    Store
+	Identity Identity
+	// Now and NewID are injected so tests are deterministic.
+	Now   func() time.Time
+	NewID func(prefix string) string
+}
+
+// NewService returns a Service with the real clock and ULID ids.
+func NewService(store Store, identity Identity) *Service {
+	if identity == nil {
+		identity = NoIdentity{}
+	}
+	return &Service{Store: store, Identity: identity, Now: func() time.Time { return time.Now().UTC() }, NewID: NewULID}
+}
+
+// NewULID returns prefix + "_" + a lower-case ULID: sortable by creation time, unguessable.
+func NewULID(prefix string) string {
+	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+}
+
+// Caller is the authenticated principal of a request.
+type Caller struct {
+	User      User
+	Groups    map[string]Group
+	Effective Effective
+	RequestID string
+}
+
+// TenantID is the caller's tenant.
+func (c *Caller) TenantID() string { return c.User.TenantID }
+
+// Can reports whether the caller has at least level on an area.
+func (c *Caller) Can(a Area, l Level) bool { return c.Effective.Areas[a].Level.AtLeast(l) }
+
+// Authenticate loads the principal of a verified token. A user who is missing, of another
+// tenant, or not active is refused, so deactivation takes effect on the very next request.
+// It costs one GetItem, plus one BatchGetItem when the user is in groups.
+func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID string) (*Caller, error) {
+	if tenantID == "" || userID == "" {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "the token names no tenant or user"}
+	}
+	u, err := s.Store.GetUser(ctx, tenantID, userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "the token's user does not exist"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if u.Status != StatusActive {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "the user is " + string(u.Status) + " and cannot sign in"}
+	}
+	groups, err := s.groupsOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
+}
+
+func (s *Service) groupsOf(ctx context.Context, u User) (map[string]Group, error) {
+	if len(u.GroupIDs) == 0 || u.IsOwner {
+		return map[string]Group{}, nil
+	}
+	groups, err := s.Store.GetGroups(ctx, u.TenantID, u.GroupIDs)
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %s: %w", u.ID, err)
+	}
+	return groups, nil
+}
+
+// audit builds an audit entry for the caller's request.
+func (s *Service) audit(c *Caller, action, targetType, targetID string, before, after map[string]any) AuditEntry {
+	e := AuditEntry{
+		ID: s.NewID("aud"), Time: s.Now(), Action: action,
+		TargetType: targetType, TargetID: targetID, Before: before, After: after,
+	}
+	if c != nil {
+		e.TenantID, e.ActorID, e.RequestID = c.TenantID(), c.User.ID, c.RequestID
+	}
+	return e
+}
+
+// maxRetries bounds the read-modify-write loop of updates sent without If-Match.
+const maxRetries = 5
+
+// retry runs an optimistic read-modify-write. With an If-Match the first conflict is final
+// (the client must re-read); without one the change is re-applied to the fresh state, so two
+// concurrent edits both land instead of one being lost.
+func retry(ifMatch *int, kind string, fn func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if !errors.Is(err, ErrVersionConflict) {
+			return err
+		}
+		if ifMatch != nil {
+			return Stale(kind)
+		}
+		if attempt == maxRetries {
+			return Conflict("%s is being changed by others; retry", kind)
+		}
+	}
+}
+
+// ErrVersionConflict is what stores return when a conditional write lost against a concurrent one.
+var ErrVersionConflict = &Error{Code: CodeConflict, Message: "version conflict"}
+
+// checkIfMatch compares a client's If-Match with the current version.
+func checkIfMatch(ifMatch *int, current int, kind string) error {
+	if ifMatch != nil && *ifMatch != current {
+		return Stale(kind)
+	}
+	return nil
+}

@@ -1,0 +1,689 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// NewTenant is what it takes to open an account.
+type NewTenant struct {
+	Name       string
+	OwnerName  string
+	OwnerEmail string
+}
+
+// CreateTenant opens an account with its owner. It is a system operation (the dev server's
+// /dev/tenants, a sign-up flow), not something a caller of the API does.
+func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, User, error) {
+	name, err := text("name", in.Name, 200, true)
+	if err != nil {
+		return Tenant{}, User{}, err
+	}
+	ownerName, err := text("owner.name", in.OwnerName, 200, true)
+	if err != nil {
+		return Tenant{}, User{}, err
+	}
+	email, err := NormalizeEmail("owner.email", in.OwnerEmail)
+	if err != nil {
+		return Tenant{}, User{}, err
+	}
+	now := s.Now()
+	t := Tenant{ID: s.NewID("t"), Name: name, CreatedAt: now, UpdatedAt: now, Version: 1,
+		Settings: Settings{NewClientAccess: PolicyNone, AnonymiseAfterDays: 90}}
+	owner := User{ID: s.NewID("u"), TenantID: t.ID, Name: ownerName, Email: email,
+		Profession: ProfessionPractitioner, Status: StatusActive, IsOwner: true,
+		CalendarIDs: []string{s.NewID("cal")}, Version: 1, CreatedAt: now, UpdatedAt: now}
+	t.OwnerID = owner.ID
+	a := s.audit(nil, "tenant.create", "tenant", t.ID, nil, map[string]any{"ownerId": owner.ID})
+	a.TenantID, a.ActorID = t.ID, "system"
+	if err := s.Store.CreateTenant(ctx, t, owner, Meta{Audit: []AuditEntry{a}}); err != nil {
+		return Tenant{}, User{}, err
+	}
+	if err := s.Identity.Invite(ctx, owner); err != nil {
+		return Tenant{}, User{}, fmt.Errorf("invite owner: %w", err)
+	}
+	return t, owner, nil
+}
+
+// UserByEmail finds a user by email in any tenant (sign-in and the dev server's tokens).
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	e, err := NormalizeEmail("email", email)
+	if err != nil {
+		return User{}, err
+	}
+	return s.Store.UserByEmail(ctx, e)
+}
+
+// NewUser is a user to create.
+type NewUser struct {
+	Name              string
+	Email             string
+	Phone             string
+	PictureURL        string
+	Profession        Profession
+	GroupIDs          []string
+	Roles             []Role
+	CalendarIDs       []string
+	LegacyPermissions Permissions // rights of a user migrated from before groups existed
+}
+
+// UserPatch changes some fields of a user; nil fields stay as they are.
+type UserPatch struct {
+	Name        *string
+	Email       *string
+	Phone       *string
+	PictureURL  *string
+	Profession  *Profession
+	CalendarIDs *[]string
+}
+
+// userAudit is the audit view of a user: no name, email, phone or picture, ever.
+func userAudit(u User) map[string]any {
+	m := map[string]any{
+		"status": u.Status, "profession": u.Profession, "groupIds": nonNil(u.GroupIDs),
+		"roles": nonNil(u.Roles), "calendarIds": nonNil(u.CalendarIDs), "isOwner": u.IsOwner,
+		"version": u.Version,
+	}
+	if len(u.CalendarAccess) > 0 {
+		m["calendarAccess"] = maps.Clone(u.CalendarAccess)
+	}
+	if u.Legacy != nil {
+		m["legacyRights"] = true
+	}
+	return m
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// personalChanges names the personal fields that differ, for the audit log.
+func personalChanges(a, b User) []string {
+	var out []string
+	if a.Name != b.Name {
+		out = append(out, "name")
+	}
+	if a.Email != b.Email {
+		out = append(out, "email")
+	}
+	if a.Phone != b.Phone {
+		out = append(out, "phone")
+	}
+	if a.PictureURL != b.PictureURL {
+		out = append(out, "pictureUrl")
+	}
+	return out
+}
+
+// canManageUsers: the owner, or users with edit on user management.
+func (c *Caller) canManageUsers() bool { return c.User.IsOwner || c.Can(AreaUsers, LevelEdit) }
+
+func (c *Caller) requireManageUsers() error {
+	if !c.canManageUsers() {
+		return Forbidden("managing users and groups needs edit on users")
+	}
+	return nil
+}
+
+// requireChangeRightsOf enforces that nobody changes their own rights or the owner's.
+func (c *Caller) requireChangeRightsOf(target User) error {
+	if err := c.requireManageUsers(); err != nil {
+		return err
+	}
+	if target.ID == c.User.ID {
+		return Forbidden("nobody can change their own rights")
+	}
+	if target.IsOwner {
+		return Forbidden("nobody can change the account owner's rights")
+	}
+	return nil
+}
+
+// requireChangeUser enforces who may change a user's profile or status.
+func (c *Caller) requireChangeUser(target User) error {
+	if target.IsOwner && !c.User.IsOwner {
+		return Forbidden("only the account owner can change the account owner")
+	}
+	return c.requireManageUsers()
+}
+
+// requireRoles checks that the caller may grant or take away these roles: administrators'
+// roles are managed only by a main administrator or the owner.
+func (c *Caller) requireRoles(before, after []Role) error {
+	for _, r := range Roles {
+		if slices.Contains(before, r) == slices.Contains(after, r) || !r.Administrative() {
+			continue
+		}
+		if !c.User.IsOwner && !c.User.HasRole(RoleMainAdmin) {
+			return Forbidden("only a main administrator or the account owner manages administrator roles")
+		}
+	}
+	return nil
+}
+
+// CanReadUsers: everyone with view on users, and the owner.
+func (c *Caller) canReadUser(id string) bool {
+	return id == c.User.ID || c.User.IsOwner || c.Can(AreaUsers, LevelView)
+}
+
+func text(field, s string, max int, required bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if required && s == "" {
+		return "", Invalid(field, "is required")
+	}
+	if !utf8.ValidString(s) {
+		return "", Invalid(field, "must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", Invalid(field, "must be at most %d characters", max)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
+		return "", Invalid(field, "must not contain control characters")
+	}
+	return s, nil
+}
+
+func validPhone(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > 32 || strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9') && !strings.ContainsRune("+ -()", r)
+	}) {
+		return "", Invalid(field, "must be a phone number of digits, spaces, +, -, ( and ), at most 32 characters")
+	}
+	return s, nil
+}
+
+func validURL(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 2048 {
+		return "", Invalid(field, "must be an http(s) URL of at most 2048 characters")
+	}
+	return s, nil
+}
+
+func validIDs(field string, ids []string, max int) ([]string, error) {
+	if len(ids) > max {
+		return nil, Invalid(field, "must have at most %d entries", max)
+	}
+	out := make([]string, 0, len(ids))
+	for i, id := range ids {
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, "#/ ") {
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "is not a valid id")
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// existingGroups checks that every id names a group of the tenant.
+func (s *Service) existingGroups(ctx context.Context, tenantID, field string, ids []string) (map[string]Group, error) {
+	ids, err := validIDs(field, ids, 50)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return map[string]Group{}, nil
+	}
+	groups, err := s.Store.GetGroups(ctx, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if _, ok := groups[id]; !ok {
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "no such group")
+		}
+	}
+	return groups, nil
+}
+
+func validRoles(roles []Role) ([]Role, error) {
+	if len(roles) > len(Roles) {
+		return nil, Invalid("roles", "has too many entries")
+	}
+	out := []Role{}
+	for i, r := range roles {
+		if !r.Valid() {
+			return nil, Invalid(fmt.Sprintf("roles[%d]", i), "must be one of main_admin, admin, team_lead, assistant, consultant")
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// CreateUser creates an employee. The Employees app must be active. With an Idempotency-Key a
+// retry returns the user the first request created, and writes nothing.
+func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *Idempotency) (User, error) {
+	if err := c.requireManageUsers(); err != nil {
+		return User{}, err
+	}
+	if idem != nil {
+		if u, done, err := s.replayUser(ctx, c, idem); done {
+			return u, err
+		}
+	}
+	t, err := s.Store.GetTenant(ctx, c.TenantID())
+	if err != nil {
+		return User{}, err
+	}
+	if !t.Settings.AppActive(AppEmployees) {
+		return User{}, &Error{Code: CodeNotActivated, Message: "activate the Employees app before creating users"}
+	}
+	u, err := s.buildUser(ctx, c, in)
+	if err != nil {
+		return User{}, err
+	}
+	meta := Meta{Audit: []AuditEntry{s.audit(c, "user.create", "user", u.ID, nil, userAudit(u))}}
+	if idem != nil {
+		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation, RequestHash: idem.RequestHash, ResourceID: u.ID, CreatedAt: s.Now()}
+	}
+	if err := s.Store.CreateUser(ctx, u, meta); err != nil {
+		if idem != nil && errors.Is(err, ErrConflict) {
+			// A concurrent retry with the same key may have won.
+			if u2, done, err2 := s.replayUser(ctx, c, idem); done {
+				return u2, err2
+			}
+		}
+		return User{}, err
+	}
+	if err := s.Identity.Invite(ctx, u); err != nil {
+		// Undo the user so that no half-created account is left behind.
+		undo := s.audit(c, "user.create.undone", "user", u.ID, userAudit(u), nil)
+		if derr := s.Store.DeleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}}); derr != nil {
+			return User{}, errors.Join(fmt.Errorf("invite user %s: %w", u.ID, err), fmt.Errorf("undo: %w", derr))
+		}
+		return User{}, fmt.Errorf("invite user %s: %w", u.ID, err)
+	}
+	return u, nil
+}
+
+// replayUser answers a retried create: done is true when the key was used before.
+func (s *Service) replayUser(ctx context.Context, c *Caller, idem *Idempotency) (User, bool, error) {
+	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, false, nil
+	}
+	if err != nil {
+		return User{}, true, err
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return User{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
+	}
+	u, err := s.Store.GetUser(ctx, c.TenantID(), rec.ResourceID)
+	return u, true, err
+}
+
+func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, error) {
+	var err error
+	u := User{ID: s.NewID("u"), TenantID: c.TenantID(), Status: StatusActive, Version: 1}
+	if u.Name, err = text("name", in.Name, 200, true); err != nil {
+		return User{}, err
+	}
+	if u.Email, err = NormalizeEmail("email", in.Email); err != nil {
+		return User{}, err
+	}
+	if u.Phone, err = validPhone("phone", in.Phone); err != nil {
+		return User{}, err
+	}
+	if u.PictureURL, err = validURL("pictureUrl", in.PictureURL); err != nil {
+		return User{}, err
+	}
+	if in.Profession == "" {
+		return User{}, Invalid("profession", "is required: one of %v", Professions)
+	}
+	if !in.Profession.Valid() {
+		return User{}, Invalid("profession", "must be one of %v", Professions)
+	}
+	u.Profession = in.Profession
+	if u.Roles, err = validRoles(in.Roles); err != nil {
+		return User{}, err
+	}
+	if err := c.requireRoles(nil, u.Roles); err != nil {
+		return User{}, err
+	}
+	groups, err := s.existingGroups(ctx, c.TenantID(), "groupIds", in.GroupIDs)
+	if err != nil {
+		return User{}, err
+	}
+	u.GroupIDs = slices.Sorted(maps.Keys(groups))
+	if u.CalendarIDs, err = validIDs("calendarIds", in.CalendarIDs, 20); err != nil {
+		return User{}, err
+	}
+	if len(u.CalendarIDs) == 0 {
+		u.CalendarIDs = []string{s.NewID("cal")}
+	}
+	if in.LegacyPermissions != nil {
+		perms, err := in.LegacyPermissions.Normalize("legacyPermissions")
+		if err != nil {
+			return User{}, err
+		}
+		versions := map[string]int{}
+		for id, g := range groups {
+			versions[id] = g.Version
+		}
+		u.Legacy = &LegacyRights{Permissions: perms, GroupVersions: versions}
+	}
+	u.CreatedAt, u.UpdatedAt = s.Now(), s.Now()
+	return u, nil
+}
+
+// GetUser reads one user.
+func (s *Service) GetUser(ctx context.Context, c *Caller, id string) (User, error) {
+	if !c.canReadUser(id) {
+		return User{}, Forbidden("reading other users needs view on users")
+	}
+	return s.Store.GetUser(ctx, c.TenantID(), id)
+}
+
+// ListUsers pages through users.
+func (s *Service) ListUsers(ctx context.Context, c *Caller, f UserFilter, p Page) ([]User, string, error) {
+	if !c.User.IsOwner && !c.Can(AreaUsers, LevelView) {
+		return nil, "", Forbidden("listing users needs view on users")
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return nil, "", Invalid("status", "must be active, deactivated, removed or anonymised")
+		}
+	}
+	if f.Text, err = text("q", f.Text, 100, false); err != nil {
+		return nil, "", err
+	}
+	f.Text = strings.ToLower(f.Text)
+	if f.GroupID != "" {
+		if _, err := validIDs("groupId", []string{f.GroupID}, 1); err != nil {
+			return nil, "", err
+		}
+	}
+	return s.Store.ListUsers(ctx, c.TenantID(), f, p)
+}
+
+// updateUser runs an optimistic read-modify-write of one user with its audit entry.
+// mutate may refuse (returning an error) after seeing the current state.
+func (s *Service) updateUser(ctx context.Context, c *Caller, id string, ifMatch *int, action string,
+	mutate func(u *User) error, after func(prev, next User) error) (User, error) {
+	var out User
+	err := retry(ifMatch, "user", func() error {
+		prev, err := s.Store.GetUser(ctx, c.TenantID(), id)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, prev.Version, "user"); err != nil {
+			return err
+		}
+		next := prev
+		next.GroupIDs = slices.Clone(prev.GroupIDs)
+		next.Roles = slices.Clone(prev.Roles)
+		next.CalendarIDs = slices.Clone(prev.CalendarIDs)
+		next.CalendarAccess = maps.Clone(prev.CalendarAccess)
+		if err := mutate(&next); err != nil {
+			return err
+		}
+		next.Version, next.UpdatedAt = prev.Version+1, s.Now()
+		before, aft := userAudit(prev), userAudit(next)
+		if changed := personalChanges(prev, next); len(changed) > 0 {
+			aft["changedPersonalFields"] = changed
+		}
+		entry := s.audit(c, action, "user", id, before, aft)
+		if err := s.Store.UpdateUser(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+			return err
+		}
+		out = next
+		if after != nil {
+			return after(prev, next)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateUser changes a user's profile. Users may edit their own name, email, phone and picture.
+func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPatch, ifMatch *int) (User, error) {
+	// Validate before reading so bad input never costs a write.
+	var err error
+	if p.Name != nil {
+		if *p.Name, err = text("name", *p.Name, 200, true); err != nil {
+			return User{}, err
+		}
+	}
+	if p.Email != nil {
+		if *p.Email, err = NormalizeEmail("email", *p.Email); err != nil {
+			return User{}, err
+		}
+	}
+	if p.Phone != nil {
+		if *p.Phone, err = validPhone("phone", *p.Phone); err != nil {
+			return User{}, err
+		}
+	}
+	if p.PictureURL != nil {
+		if *p.PictureURL, err = validURL("pictureUrl", *p.PictureURL); err != nil {
+			return User{}, err
+		}
+	}
+	if p.Profession != nil && !p.Profession.Valid() {
+		return User{}, Invalid("profession", "must be one of %v", Professions)
+	}
+	if p.CalendarIDs != nil {
+		ids, err := validIDs("calendarIds", *p.CalendarIDs, 20)
+		if err != nil {
+			return User{}, err
+		}
+		p.CalendarIDs = &ids
+	}
+	return s.updateUser(ctx, c, id, ifMatch, "user.update", func(u *User) error {
+		if u.Status == StatusAnonymised || u.Status == StatusRemoved {
+			return Conflict("a %s user cannot be edited", u.Status)
+		}
+		selfProfileOnly := p.Profession == nil && p.CalendarIDs == nil
+		if !(u.ID == c.User.ID && selfProfileOnly) {
+			if err := c.requireChangeUser(*u); err != nil {
+				return err
+			}
+		}
+		if p.Name != nil {
+			u.Name = *p.Name
+		}
+		if p.Email != nil {
+			u.Email = *p.Email
+		}
+		if p.Phone != nil {
+			u.Phone = *p.Phone
+		}
+		if p.PictureURL != nil {
+			u.PictureURL = *p.PictureURL
+		}
+		if p.Profession != nil {
+			u.Profession = *p.Profession
+		}
+		if p.CalendarIDs != nil {
+			u.CalendarIDs = *p.CalendarIDs
+		}
+		return nil
+	}, nil)
+}
+
+// SetGroups replaces a user's groups. Legacy rights end here: the user's groups changed.
+func (s *Service) SetGroups(ctx context.Context, c *Caller, id string, groupIDs []string, ifMatch *int) (User, error) {
+	if groupIDs == nil {
+		return User{}, Invalid("groupIds", "is required (an empty list removes every group)")
+	}
+	groups, err := s.existingGroups(ctx, c.TenantID(), "groupIds", groupIDs)
+	if err != nil {
+		return User{}, err
+	}
+	ids := slices.Sorted(maps.Keys(groups))
+	return s.updateUser(ctx, c, id, ifMatch, "user.groups.set", func(u *User) error {
+		if err := c.requireChangeRightsOf(*u); err != nil {
+			return err
+		}
+		if u.Status == StatusAnonymised {
+			return Conflict("an anonymised user has no groups")
+		}
+		if !slices.Equal(u.GroupIDs, ids) {
+			u.Legacy = nil
+		}
+		u.GroupIDs = ids
+		return nil
+	}, nil)
+}
+
+// SetRoles replaces a user's system roles.
+func (s *Service) SetRoles(ctx context.Context, c *Caller, id string, roles []Role, ifMatch *int) (User, error) {
+	if roles == nil {
+		return User{}, Invalid("roles", "is required (an empty list removes every role)")
+	}
+	roles, err := validRoles(roles)
+	if err != nil {
+		return User{}, err
+	}
+	return s.updateUser(ctx, c, id, ifMatch, "user.roles.set", func(u *User) error {
+		if err := c.requireChangeRightsOf(*u); err != nil {
+			return err
+		}
+		if err := c.requireRoles(u.Roles, roles); err != nil {
+			return err
+		}
+		if u.Status == StatusAnonymised {
+			return Conflict("an anonymised user has no roles")
+		}
+		u.Roles = roles
+		return nil
+	}, nil)
+}
+
+// SetCalendarAccess replaces a user's individual calendar access.
+func (s *Service) SetCalendarAccess(ctx context.Context, c *Caller, id string, access map[string]Level, ifMatch *int) (User, error) {
+	if access == nil {
+		return User{}, Invalid("body", "must be an object of calendar id to none, view or edit")
+	}
+	if len(access) > 200 {
+		return User{}, Invalid("body", "must have at most 200 calendars")
+	}
+	clean := map[string]Level{}
+	for cal, lvl := range access {
+		if _, err := validIDs("calendarId", []string{cal}, 1); err != nil {
+			return User{}, Invalid(cal, "is not a valid calendar id")
+		}
+		if lvl != LevelNone && lvl != LevelView && lvl != LevelEdit {
+			return User{}, Invalid(cal, "must be none, view or edit")
+		}
+		if lvl != LevelNone {
+			clean[cal] = lvl
+		}
+	}
+	return s.updateUser(ctx, c, id, ifMatch, "user.calendar_access.set", func(u *User) error {
+		if err := c.requireChangeRightsOf(*u); err != nil {
+			return err
+		}
+		u.CalendarAccess = clean
+		return nil
+	}, nil)
+}
+
+// Deactivate stops a user from signing in: their tokens are refused from the next request, no
+// data is lost and they are not billed. The identity provider is told first, so a failure there
+// leaves the user unchanged; if the write then fails, the login is enabled again.
+func (s *Service) Deactivate(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
+	return s.setStatus(ctx, c, id, ifMatch, StatusDeactivated)
+}
+
+// Activate lets a deactivated user sign in again.
+func (s *Service) Activate(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
+	return s.setStatus(ctx, c, id, ifMatch, StatusActive)
+}
+
+func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *int, to Status) (User, error) {
+	action := map[Status]string{StatusActive: "user.activate", StatusDeactivated: "user.deactivate"}[to]
+	var identityDone bool
+	u, err := s.updateUser(ctx, c, id, ifMatch, action, func(u *User) error {
+		if err := c.requireChangeUser(*u); err != nil {
+			return err
+		}
+		if u.ID == c.User.ID {
+			return Conflict("you cannot change your own status")
+		}
+		if u.IsOwner {
+			return Conflict("the account owner cannot be deactivated; transfer ownership first")
+		}
+		switch {
+		case u.Status == to:
+			return nil
+		case u.Status != StatusActive && u.Status != StatusDeactivated:
+			return Conflict("a %s user cannot be %s", u.Status, map[Status]string{StatusActive: "activated", StatusDeactivated: "deactivated"}[to])
+		}
+		if !identityDone {
+			var err error
+			if to == StatusDeactivated {
+				err = s.Identity.Disable(ctx, *u)
+			} else {
+				err = s.Identity.Enable(ctx, *u)
+			}
+			if err != nil {
+				return fmt.Errorf("identity provider: %w", err)
+			}
+			identityDone = true
+		}
+		u.Status = to
+		return nil
+	}, nil)
+	if err != nil && identityDone {
+		// The status write failed after the identity provider changed: put the login back.
+		prev := User{ID: id, TenantID: c.TenantID()}
+		if to == StatusDeactivated {
+			err = errors.Join(err, s.Identity.Enable(ctx, prev))
+		} else {
+			err = errors.Join(err, s.Identity.Disable(ctx, prev))
+		}
+	}
+	return u, err
+}
+
+// DeleteUser deletes an employee: the person and their login go, their calendars stay.
+func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch *int) error {
+	return retry(ifMatch, "user", func() error {
+		u, err := s.Store.GetUser(ctx, c.TenantID(), id)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, u.Version, "user"); err != nil {
+			return err
+		}
+		if err := c.requireChangeUser(u); err != nil {
+			return err
+		}
+		if !c.User.IsOwner && !c.Can(AreaUsers, LevelDelete) {
+			return Forbidden("deleting users needs delete on users")
+		}
+		if u.ID == c.User.ID || u.IsOwner {
+			return Conflict("the account owner and yourself cannot be deleted")
+		}
+		entry := s.audit(c, "user.delete", "user", id, userAudit(u), nil)
+		if err := s.Store.DeleteUser(ctx, u, Meta{Audit: []AuditEntry{entry}}); err != nil {
+			return err
+		}
+		return s.Identity.Delete(ctx, u)
+	})
+}

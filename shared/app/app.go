@@ -1,0 +1,91 @@
+// Package app wires configuration, AWS clients, the store and the domain service together;
+// every function's main and the dev server build their handlers through it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/dynamo"
+	"github.com/tilgang/tilgang/shared/httpapi"
+)
+
+// App holds what the handlers share; build it once per process, outside the handlers.
+type App struct {
+	Config  config.Config
+	AWS     aws.Config
+	Dynamo  *dynamodb.Client
+	Store   *dynamo.Store
+	Service *access.Service
+	Log     *slog.Logger
+	api     *httpapi.API
+}
+
+// Options adjust New, mostly for tests.
+type Options struct {
+	// DynamoOptions are applied to the DynamoDB client (for example a call counter).
+	DynamoOptions []func(*dynamodb.Options)
+	Log           *slog.Logger
+	Identity      access.Identity
+}
+
+// New builds the App from configuration.
+func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	loadOpts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	if cfg.DynamoEndpoint != "" || cfg.SQSEndpoint != "" {
+		// Local servers: static credentials, since they only check that a request is signed.
+		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	dynOpts := o.DynamoOptions
+	if cfg.DynamoEndpoint != "" {
+		dynOpts = append([]func(*dynamodb.Options){func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(cfg.DynamoEndpoint) }}, dynOpts...)
+	}
+	db := dynamodb.NewFromConfig(awsCfg, dynOpts...)
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	store := dynamo.New(db, cfg.TableName)
+	identity := o.Identity
+	if identity == nil {
+		identity = access.NoIdentity{}
+	}
+	svc := access.NewService(store, identity)
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, Service: svc, Log: log,
+		api: &httpapi.API{Svc: svc, Log: log}}, nil
+}
+
+// API returns the Lambda handler of one API function (see routes.APIFunctions).
+func (a *App) API(function string) httpapi.LambdaHandler { return a.api.Handler(function) }
+
+// MustNew builds the App from the environment or exits with a clear message; for mains.
+func MustNew(ctx context.Context) *App {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	a, err := New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return a
+}

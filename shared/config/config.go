@@ -1,0 +1,56 @@
+// Package config loads the typed configuration every function and the dev server share.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Config is what a function needs to reach its table, queues and identity provider.
+type Config struct {
+	Region    string
+	TableName string
+	// JobsQueueURL is the SQS queue that carries access-job chunks.
+	JobsQueueURL string
+	// EventsTarget names where domain events go: an EventBridge bus name in AWS, or a queue URL locally.
+	EventBusName   string
+	EventsQueueURL string
+	// UserPoolID selects the Cognito adapter; empty means the local identity adapter.
+	UserPoolID string
+	// DynamoEndpoint and SQSEndpoint point the SDK at local servers; empty in AWS.
+	DynamoEndpoint string
+	SQSEndpoint    string
+	// NotificationRetentionDays is how long notifications live before DynamoDB's TTL removes them.
+	NotificationRetentionDays int
+}
+
+// FromEnv reads the configuration from the environment and fails on what is missing.
+func FromEnv() (Config, error) {
+	c := Config{
+		Region:         getenv("AWS_REGION", "eu-north-1"),
+		TableName:      os.Getenv("TABLE_NAME"),
+		JobsQueueURL:   os.Getenv("JOBS_QUEUE_URL"),
+		EventBusName:   os.Getenv("EVENT_BUS_NAME"),
+		EventsQueueURL: os.Getenv("EVENTS_QUEUE_URL"),
+		UserPoolID:     os.Getenv("USER_POOL_ID"),
+		DynamoEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		SQSEndpoint:    os.Getenv("SQS_ENDPOINT"),
+	}
+	days, err := strconv.Atoi(getenv("NOTIFICATION_RETENTION_DAYS", "30"))
+	if err != nil || days < 1 {
+		return Config{}, fmt.Errorf("config: NOTIFICATION_RETENTION_DAYS must be a positive number of days")
+	}
+	c.NotificationRetentionDays = days
+	if c.TableName == "" {
+		return Config{}, fmt.Errorf("config: TABLE_NAME is required")
+	}
+	return c, nil
+}
+
+func getenv(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

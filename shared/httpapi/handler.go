@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/routes"
+)
+
+// Claim names read from the JWT authorizer's claims (Cognito ID token shape).
+const (
+	ClaimUsername = "cognito:username"
+	ClaimTenant   = "custom:tenant_id"
+)
+
+// LambdaHandler is the signature of an API Lambda.
+type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// API serves the HTTP API routes over the domain service.
+type API struct {
+	Svc *access.Service
+	Log *slog.Logger
+}
+
+// request is one API call as the route functions see it.
+type request struct {
+	ev     events.APIGatewayV2HTTPRequest
+	caller *access.Caller
+}
+
+// response is what a route function returns; Handler renders it.
+type response struct {
+	status  int
+	body    any
+	version int // sets ETag when > 0
+}
+
+type routeFunc func(ctx context.Context, r *request) (response, error)
+
+// table maps each route key to its implementation. Every route in routes.All must be here;
+// TestEveryRouteImplemented checks it.
+func (a *API) table() map[string]routeFunc {
+	m := map[string]routeFunc{}
+	a.meRoutes(m)
+	a.userRoutes(m)
+	a.groupRoutes(m)
+	a.settingsRoutes(m)
+	a.auditRoutes(m)
+	return m
+}
+
+// Handler returns the Lambda handler of one function: it serves that function's routes only.
+func (a *API) Handler(function string) LambdaHandler {
+	all := a.table()
+	mine := map[string]routeFunc{}
+	for _, r := range routes.For(function) {
+		if fn, ok := all[r.Key()]; ok {
+			mine[r.Key()] = fn
+		}
+	}
+	log := a.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		reqID := ev.RequestContext.RequestID
+		fn, ok := mine[ev.RouteKey]
+		if !ok {
+			return ProblemResponse(Problem{Type: ProblemBaseURI + "not_found", Title: "Not Found", Status: http.StatusNotFound,
+				Detail: "no such route: " + ev.RouteKey}, reqID), nil
+		}
+		r := &request{ev: ev}
+		var claims map[string]string
+		if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
+			claims = ev.RequestContext.Authorizer.JWT.Claims
+		}
+		caller, err := a.Svc.Authenticate(ctx, claims[ClaimTenant], claims[ClaimUsername], reqID)
+		if err != nil {
+			return a.fail(ctx, log, ev, "", "", err), nil
+		}
+		r.caller = caller
+		res, err := fn(ctx, r)
+		if err != nil {
+			return a.fail(ctx, log, ev, caller.TenantID(), caller.User.ID, err), nil
+		}
+		return render(res), nil
+	}
+}
+
+// fail renders an error: domain errors as their problem, anything else as a logged 500.
+func (a *API) fail(ctx context.Context, log *slog.Logger, ev events.APIGatewayV2HTTPRequest, tenantID, userID string, err error) events.APIGatewayV2HTTPResponse {
+	reqID := ev.RequestContext.RequestID
+	if p, ok := ProblemFor(err); ok {
+		return ProblemResponse(p, reqID)
+	}
+	log.ErrorContext(ctx, "request failed", "requestId", reqID, "route", ev.RouteKey, "tenantId", tenantID, "userId", userID, "error", err.Error())
+	return ProblemResponse(InternalProblem(), reqID)
+}
+
+func render(res response) events.APIGatewayV2HTTPResponse {
+	out := events.APIGatewayV2HTTPResponse{StatusCode: res.status, Headers: map[string]string{"Cache-Control": "no-store"}}
+	if res.version > 0 {
+		out.Headers["ETag"] = ETag(res.version)
+	}
+	if res.body != nil {
+		b, err := json.Marshal(res.body)
+		if err != nil {
+			return ProblemResponse(InternalProblem(), "")
+		}
+		out.Headers["Content-Type"] = "application/json"
+		out.Body = string(b)
+	}
+	return out
+}
+
+func ok(body any) response { return response{status: http.StatusOK, body: body} }
+func okV(body any, version int) response {
+	return response{status: http.StatusOK, body: body, version: version}
+}
+func created(body any, v int) response {
+	return response{status: http.StatusCreated, body: body, version: v}
+}
+func noContent() response                  { return response{status: http.StatusNoContent} }
+func (r *request) path(name string) string { return r.ev.PathParameters[name] }
+
+// ETag renders a version as a strong entity tag.
+func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// ifMatch parses If-Match: nil when absent or "*".
+func (r *request) ifMatch() (*int, error) {
+	v := strings.TrimSpace(header(r.ev, "if-match"))
+	if v == "" || v == "*" {
+		return nil, nil
+	}
+	v = strings.TrimPrefix(v, "W/")
+	n, err := strconv.Atoi(strings.Trim(v, `"`))
+	if err != nil || n < 1 {
+		return nil, access.Invalid("If-Match", "must be an ETag this API returned, like \"3\"")
+	}
+	return &n, nil
+}
+
+func header(ev events.APIGatewayV2HTTPRequest, name string) string {
+	if v, ok := ev.Headers[name]; ok {
+		return v
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// decode reads the JSON body into dst.
+func (r *request) decode(dst any) error {
+	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded)
+	if err != nil {
+		return err
+	}
+	if ct := header(r.ev, "content-type"); ct != "" && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/json") {
+		return access.Invalid("Content-Type", "must be application/json")
+	}
+	return DecodeJSON(b, dst)
+}
+
+// idempotency reads the Idempotency-Key header; the request hash binds it to this body.
+func (r *request) idempotency() (*access.Idempotency, error) {
+	k := strings.TrimSpace(header(r.ev, "idempotency-key"))
+	if k == "" {
+		return nil, nil
+	}
+	if len(k) > 255 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		return nil, access.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+	}
+	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return &access.Idempotency{Key: k, Operation: r.ev.RouteKey, RequestHash: hex.EncodeToString(sum[:])}, nil
+}
+
+// page reads limit and cursor.
+func (r *request) page() (access.Page, error) {
+	var p access.Page
+	if v, ok := r.ev.QueryStringParameters["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > access.MaxPageLimit {
+			return p, access.Invalid("limit", "must be a whole number from 1 to %d", access.MaxPageLimit)
+		}
+		p.Limit = n
+	}
+	p.Cursor = r.ev.QueryStringParameters["cursor"]
+	return p, nil
+}
+
+// knownQuery refuses query parameters the route does not take, so typos do not pass silently.
+func (r *request) knownQuery(names ...string) error {
+	for k := range r.ev.QueryStringParameters {
+		found := false
+		for _, n := range names {
+			found = found || n == k
+		}
+		if !found {
+			return access.Invalid(k, "is not a query parameter of this route")
+		}
+	}
+	return nil
+}
+
+// list is the envelope of every list response.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+func listOf[S any, T any](items []S, next string, conv func(S) T) list[T] {
+	out := list[T]{Items: make([]T, 0, len(items)), NextCursor: next}
+	for _, it := range items {
+		out.Items = append(out.Items, conv(it))
+	}
+	return out
+}

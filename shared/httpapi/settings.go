@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/tilgang/tilgang/shared/access"
+)
+
+func (a *API) settingsRoutes(m map[string]routeFunc) {
+	m["GET /v1/settings"] = a.getSettings
+	m["PATCH /v1/settings"] = a.patchSettings
+	m["POST /v1/apps/employees/activate"] = a.activateEmployees
+	m["PUT /v1/owner"] = a.putOwner
+}
+
+func (a *API) getSettings(ctx context.Context, r *request) (response, error) {
+	t, err := a.Svc.GetTenant(ctx, r.caller)
+	if err != nil {
+		return response{}, err
+	}
+	return okV(toSettingsJSON(t), t.Version), nil
+}
+
+type settingsBody struct {
+	NewClientAccess     *access.ClientPolicy `json:"newClientAccess"`
+	AnonymiseAfterDays  *int                 `json:"anonymiseAfterDays"`
+	BookableCalendarIDs *[]string            `json:"bookableCalendarIds"`
+}
+
+func (a *API) patchSettings(ctx context.Context, r *request) (response, error) {
+	var b settingsBody
+	if err := r.decode(&b); err != nil {
+		return response{}, err
+	}
+	im, err := r.ifMatch()
+	if err != nil {
+		return response{}, err
+	}
+	t, err := a.Svc.UpdateSettings(ctx, r.caller, access.SettingsPatch{
+		NewClientAccess: b.NewClientAccess, AnonymiseAfterDays: b.AnonymiseAfterDays, BookableCalendarIDs: b.BookableCalendarIDs}, im)
+	if err != nil {
+		return response{}, err
+	}
+	return okV(toSettingsJSON(t), t.Version), nil
+}
+
+type activationJSON struct {
+	Settings settingsJSON `json:"settings"`
+	Groups   []groupJSON  `json:"groups"`
+}
+
+func (a *API) activateEmployees(ctx context.Context, r *request) (response, error) {
+	var b struct {
+		Templates []string `json:"templates"`
+	}
+	if err := r.decode(&b); err != nil {
+		return response{}, err
+	}
+	t, groups, err := a.Svc.ActivateEmployees(ctx, r.caller, b.Templates)
+	if err != nil {
+		return response{}, err
+	}
+	out := activationJSON{Settings: toSettingsJSON(t), Groups: []groupJSON{}}
+	for _, g := range groups {
+		out.Groups = append(out.Groups, toGroupJSON(g))
+	}
+	return okV(out, t.Version), nil
+}
+
+func (a *API) putOwner(ctx context.Context, r *request) (response, error) {
+	var b struct {
+		UserID string `json:"userId"`
+	}
+	if err := r.decode(&b); err != nil {
+		return response{}, err
+	}
+	t, err := a.Svc.TransferOwnership(ctx, r.caller, b.UserID)
+	if err != nil {
+		return response{}, err
+	}
+	return okV(toSettingsJSON(t), t.Version), nil
+}

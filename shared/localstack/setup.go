@@ -1,0 +1,123 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	stypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/tilgang/tilgang/shared/dynamo"
+)
+
+// Queue settings, as the CDK stack declares them.
+const (
+	// JobsMaxReceiveCount is how often a jobs message is tried before it moves to the DLQ.
+	JobsMaxReceiveCount = 3
+	// JobsVisibilityTimeout is how long a received jobs message stays hidden.
+	JobsVisibilityTimeout = 30 * time.Second
+)
+
+// EnsureTable creates the single table from dynamo.CreateTableInput if it does not exist, waits
+// until it is active and turns on TTL on dynamo.AttrTTL. It is safe to call on every start.
+func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
+	_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	var notFound *dtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		_, err = client.CreateTable(ctx, dynamo.CreateTableInput(name))
+		var inUse *dtypes.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) { // in use: someone else created it just now
+			return fmt.Errorf("create table %s: %w", name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 50 * time.Millisecond
+		o.MaxDelay = time.Second
+	})
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe TTL of %s: %w", name, err)
+	}
+	if d := ttl.TimeToLiveDescription; d != nil && d.TimeToLiveStatus == dtypes.TimeToLiveStatusEnabled &&
+		aws.ToString(d.AttributeName) == dynamo.AttrTTL {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(name),
+		TimeToLiveSpecification: &dtypes.TimeToLiveSpecification{
+			AttributeName: aws.String(dynamo.AttrTTL),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("enable TTL on %s: %w", name, err)
+	}
+	return nil
+}
+
+// QueueURLs are the queues a deployment has.
+type QueueURLs struct {
+	// JobsURL carries access-job chunks; after JobsMaxReceiveCount receives a message moves
+	// to JobsDLQURL.
+	JobsURL    string
+	JobsDLQURL string
+	// EventsURL stands in for the EventBridge bus locally.
+	EventsURL string
+}
+
+// EnsureQueues creates (or finds) the queues named prefix+"jobs", prefix+"jobs-dlq" and
+// prefix+"events". CreateQueue with the same attributes is idempotent, so this is safe to call
+// on every start.
+func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (QueueURLs, error) {
+	var q QueueURLs
+	var err error
+	if q.JobsDLQURL, err = createQueue(ctx, client, prefix+"jobs-dlq", nil); err != nil {
+		return QueueURLs{}, err
+	}
+	attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(q.JobsDLQURL),
+		AttributeNames: []stypes.QueueAttributeName{stypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return QueueURLs{}, fmt.Errorf("get ARN of %sjobs-dlq: %w", prefix, err)
+	}
+	redrive, err := json.Marshal(map[string]string{
+		"deadLetterTargetArn": attrs.Attributes[string(stypes.QueueAttributeNameQueueArn)],
+		"maxReceiveCount":     strconv.Itoa(JobsMaxReceiveCount),
+	})
+	if err != nil {
+		return QueueURLs{}, err
+	}
+	if q.JobsURL, err = createQueue(ctx, client, prefix+"jobs", map[string]string{
+		string(stypes.QueueAttributeNameRedrivePolicy):     string(redrive),
+		string(stypes.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(JobsVisibilityTimeout / time.Second)),
+	}); err != nil {
+		return QueueURLs{}, err
+	}
+	if q.EventsURL, err = createQueue(ctx, client, prefix+"events", nil); err != nil {
+		return QueueURLs{}, err
+	}
+	return q, nil
+}
+
+func createQueue(ctx context.Context, client *sqs.Client, name string, attrs map[string]string) (string, error) {
+	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		return "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	return aws.ToString(out.QueueUrl), nil
+}
