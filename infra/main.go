@@ -15,9 +15,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// ctxAssetDir overrides where the function binaries are read from (default ../build, the
-// Makefile's build/<fn>/bootstrap seen from infra/).
-const ctxAssetDir = "assetDir"
+// Context keys of the app.
+const (
+	// ctxAssetDir overrides where the function binaries are read from (default ../build, the
+	// Makefile's build/<fn>/bootstrap seen from infra/).
+	ctxAssetDir = "assetDir"
+	// ctxStubAssets ("true") synthesizes with stub bootstrap files, to check the template
+	// without cross-compiling the functions. Never deploy such a template.
+	ctxStubAssets = "stubAssets"
+)
 
 func main() {
 	defer jsii.Close()
@@ -26,6 +32,13 @@ func main() {
 	assetDir, err := filepath.Abs(contextString(app, ctxAssetDir, filepath.Join("..", "build")))
 	if err != nil {
 		fail(err)
+	}
+	if contextString(app, ctxStubAssets, "") == "true" {
+		if assetDir, err = writeStubAssets(); err != nil {
+			fail(err)
+		}
+		// Synth copies the assets into cdk.out, so the stubs can go afterwards.
+		defer os.RemoveAll(assetDir)
 	}
 	if _, err := NewTilgangStack(app, "TilgangStack", &TilgangStackProps{
 		StackProps: awscdk.StackProps{
@@ -38,6 +51,24 @@ func main() {
 		fail(err)
 	}
 	app.Synth(nil)
+}
+
+// writeStubAssets writes a stub bootstrap per function into a temporary folder.
+func writeStubAssets() (string, error) {
+	dir, err := os.MkdirTemp("", "tilgang-assets-")
+	if err != nil {
+		return "", err
+	}
+	for _, fn := range allFunctions() {
+		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
+			return "", err
+		}
+		stub := []byte("#!/bin/sh\necho 'stub bootstrap of " + fn + ": run make build'\nexit 1\n")
+		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), stub, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 func fail(err error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -90,10 +91,19 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	if props == nil || props.AssetDir == "" {
 		return nil, fmt.Errorf("tilgang stack: AssetDir is required")
 	}
+	var missing []string
 	for _, fn := range allFunctions() {
 		if _, ok := grants[fn]; !ok {
 			return nil, fmt.Errorf("tilgang stack: function %q has no entry in the grants table", fn)
 		}
+		if _, err := os.Stat(filepath.Join(props.AssetDir, fn, "bootstrap")); err != nil {
+			missing = append(missing, fn)
+		}
+	}
+	if len(missing) > 0 {
+		// Code_FromAsset would panic with a less helpful message.
+		return nil, fmt.Errorf("tilgang stack: no bootstrap binary under %s for %s: run make build, or synthesize with -c stubAssets=true",
+			props.AssetDir, strings.Join(missing, ", "))
 	}
 
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
@@ -456,6 +466,8 @@ func contextString(scope constructs.Construct, key, def string) string {
 		}
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
 	}
 	return def
 }

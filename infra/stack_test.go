@@ -23,10 +23,6 @@ import (
 
 // TestMain stops the jsii Node.js child process once all tests have run.
 func TestMain(m *testing.M) {
-	// The jsii runtime's Node.js child inherits this; it only silences the end-of-life banner.
-	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
-		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	}
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
@@ -76,10 +72,11 @@ func build() (res *synthesized, err error) {
 	if err != nil {
 		return nil, err
 	}
-	assets, err := stubAssets()
+	assets, err := writeStubAssets()
 	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(assets)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	stack, err := NewTilgangStack(app, "TilgangStack", &TilgangStackProps{AssetDir: assets})
 	if err != nil {
@@ -117,25 +114,6 @@ func cdkContext(path string) (map[string]interface{}, error) {
 		return nil, fmt.Errorf("%s has no context", path)
 	}
 	return cfg.Context, nil
-}
-
-// stubAssets writes a stub bootstrap per function into a temporary folder, since
-// Code_FromAsset panics on a missing folder and the tests must not need a cross-build.
-func stubAssets() (string, error) {
-	dir, err := os.MkdirTemp("", "tilgang-assets-")
-	if err != nil {
-		return "", err
-	}
-	for _, fn := range allFunctions() {
-		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
-			return "", err
-		}
-		stub := []byte("#!/bin/sh\necho stub " + fn + "\n")
-		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), stub, 0o755); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
 }
 
 func (s *synthesized) functionID(name string) string {

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -129,7 +128,7 @@ func NewService(store Store, identity Identity) *Service {
 
 // NewULID returns prefix + "_" + a lower-case ULID: sortable by creation time, unguessable.
 func NewULID(prefix string) string {
-	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Now(), rand.Reader).String())
+	return prefix + "_" + strings.ToLower(ulid.Make().String())
 }
 
 // Caller is the authenticated principal of a request.

@@ -170,7 +170,7 @@ type auditJSON struct {
 	TargetID   string         `json:"targetId"`
 	Before     map[string]any `json:"before,omitempty"`
 	After      map[string]any `json:"after,omitempty"`
-	RequestID  string         `json:"requestId,omitempty"`
+	RequestID  string         `json:"requestId"`
 }
 
 func toAuditJSON(e access.AuditEntry) auditJSON {

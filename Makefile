@@ -1,0 +1,111 @@
+# Tilgang. `make` lists the targets. Needs Go, Node and npm; no Docker, no AWS account.
+
+SHELL         := /bin/bash
+.SHELLFLAGS   := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+TEST_TIMEOUT  ?= 10m
+# Lambda binaries over this size fail `make build`.
+MAX_BINARY_MB ?= 20
+# Every folder under functions/ is a Lambda, except the dev server.
+FUNCTIONS     := $(filter-out devserver,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
+# Installed by `make tools`; the stamp lives inside node_modules so deleting that reinstalls.
+TOOLS_STAMP   := .tools/node_modules/.installed
+GO_FILES       = $(shell find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path './cdk.out/*')
+
+.PHONY: help tools run test build lint bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} \
+		/^## ---- / {title = $$0; gsub(/^## -+ | -+$$/, "", title); printf "\n%s\n", title} \
+		/^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+## ---- Local development ------------------------------------------------------------------
+
+tools: $(TOOLS_STAMP) ## Install the local DynamoDB (dynoxide) and SQS servers into .tools
+
+$(TOOLS_STAMP): .tools/package.json .tools/package-lock.json
+	cd .tools && npm ci --no-audit --no-fund
+	@touch $@
+
+run: tools ## Run the dev server on 127.0.0.1:8080 (DynamoDB :8000, SQS :9324, data in .local/)
+	$(GO) run ./functions/devserver
+
+## ---- Quality ------------------------------------------------------------------------------
+
+test: tools ## Vet and run every test against the local servers, the CDK tests and synth
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) --no-print-directory infra-test synth
+
+lint: ## Check formatting (gofmt) and vet
+	@unformatted="$$(gofmt -l $(GO_FILES))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+bench: tools ## Run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## ---- Build --------------------------------------------------------------------------------
+
+build: ## Build every Lambda to build/<name>/bootstrap (linux/arm64) and check their sizes
+	@if [ -z "$(FUNCTIONS)" ]; then echo "no functions to build"; exit 0; fi
+	@for fn in $(FUNCTIONS); do \
+		echo "build $$fn"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o build/$$fn/bootstrap ./functions/$$fn; \
+	done
+	@too_big=0; limit=$$(( $(MAX_BINARY_MB) * 1024 * 1024 )); \
+	for fn in $(FUNCTIONS); do \
+		size=$$(stat -c %s build/$$fn/bootstrap); \
+		awk -v fn="$$fn" -v s="$$size" 'BEGIN {printf "  %-12s %6.1f MB\n", fn, s / 1048576}'; \
+		if [ "$$size" -gt "$$limit" ]; then echo "  $$fn is over $(MAX_BINARY_MB) MB"; too_big=1; fi; \
+	done; \
+	exit $$too_big
+
+## ---- Infrastructure ---------------------------------------------------------------------
+
+# The CDK CLI is pinned in .cdk/ (a dot folder, so Go ignores its node_modules). These variables
+# keep synth offline and quiet: no telemetry, no version check, no Node end-of-life banner.
+CDK_STAMP     := .cdk/node_modules/.installed
+CDK_ENV       := CDK_DISABLE_CLI_TELEMETRY=1 CDK_DISABLE_VERSION_CHECK=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+CDK           := $(CDK_ENV) .cdk/node_modules/.bin/cdk
+# `make synth STUB_ASSETS=1` synthesizes with stub bootstrap files instead of building them.
+STUB_ASSETS   ?=
+
+.PHONY: cdk-tools infra-test synth deploy cdk-bootstrap
+
+cdk-tools: $(CDK_STAMP) ## Install the pinned AWS CDK CLI into .cdk
+
+$(CDK_STAMP): .cdk/package.json .cdk/package-lock.json
+	cd .cdk && npm ci --no-audit --no-fund
+	@touch $@
+
+infra-test: ## Vet and run the CDK assertion tests (infra/ is its own Go module)
+	cd infra && $(CDK_ENV) $(GO) vet ./...
+	cd infra && $(CDK_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+synth: cdk-tools ## Write cdk.out/TilgangStack.template.json, offline (builds the Lambdas if missing)
+ifeq ($(STUB_ASSETS),)
+	@for fn in $(FUNCTIONS); do \
+		if [ ! -f build/$$fn/bootstrap ]; then $(MAKE) --no-print-directory build; break; fi; \
+	done
+	$(CDK) synth --quiet
+else
+	$(CDK) synth --quiet -c stubAssets=true
+endif
+	@echo "wrote cdk.out/TilgangStack.template.json"
+
+deploy: build cdk-tools ## Deploy to AWS (needs credentials; once per account/region: make cdk-bootstrap)
+	$(CDK) deploy TilgangStack --require-approval broadening --outputs-file cdk.out/outputs.json
+
+cdk-bootstrap: cdk-tools ## Prepare an AWS account and region for deploy, once (needs credentials)
+	$(CDK) bootstrap
+
+# make invoke goes here.
+
+## ---- Housekeeping -------------------------------------------------------------------------
+
+clean: ## Remove build output (keeps .local/, the dev server's data; delete it to start afresh)
+	rm -rf build cdk.out
