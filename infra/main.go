@@ -1,8 +1,9 @@
 // Command infra is Tilgang's CDK app: one stack, TilgangStack, with the HTTP API, the functions,
 // the table, the queues, the event bus, the schedule and the Cognito user pool.
 //
-// The CDK CLI runs it from cdk.json ("cd infra && go run .") and hands it the context of
-// cdk.json. Run by hand or from a test, it does not read cdk.json: pass the same context
+// The CDK CLI builds and runs it from the repository root, as cdk.json says, and hands it the
+// context of cdk.json. It runs from the root, not from infra/, because the CLI gives it a
+// relative output folder (cdk.out) that must land where the CLI reads it. Run by hand or from a test, it does not read cdk.json: pass the same context
 // (AppProps.Context, or CDK_CONTEXT_JSON) to get the template that is deployed.
 package main
 
@@ -17,8 +18,8 @@ import (
 
 // Context keys of the app.
 const (
-	// ctxAssetDir overrides where the function binaries are read from (default ../build, the
-	// Makefile's build/<fn>/bootstrap seen from infra/).
+	// ctxAssetDir overrides where the function binaries are read from (default build, the
+	// Makefile's build/<fn>/bootstrap, relative to the repository root).
 	ctxAssetDir = "assetDir"
 	// ctxStubAssets ("true") synthesizes with stub bootstrap files, to check the template
 	// without cross-compiling the functions. Never deploy such a template.
@@ -29,7 +30,7 @@ func main() {
 	defer jsii.Close()
 
 	app := awscdk.NewApp(nil)
-	assetDir, err := filepath.Abs(contextString(app, ctxAssetDir, filepath.Join("..", "build")))
+	assetDir, err := filepath.Abs(contextString(app, ctxAssetDir, "build"))
 	if err != nil {
 		fail(err)
 	}

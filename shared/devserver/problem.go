@@ -29,13 +29,17 @@ func statusOf(err error) (int, string) {
 	if !errors.As(err, &e) {
 		return http.StatusInternalServerError, ""
 	}
+	detail := e.Message
+	if e.Field != "" {
+		detail = e.Field + ": " + detail
+	}
 	switch e.Code {
 	case access.CodeInvalid, access.CodeTooLarge:
-		return http.StatusBadRequest, e.Error()
+		return http.StatusBadRequest, detail
 	case access.CodeNotFound:
-		return http.StatusNotFound, e.Error()
+		return http.StatusNotFound, detail
 	case access.CodeConflict:
-		return http.StatusConflict, e.Error()
+		return http.StatusConflict, detail
 	}
 	return http.StatusInternalServerError, ""
 }
