@@ -1,0 +1,179 @@
+package access
+
+import (
+	"context"
+	"errors"
+)
+
+// CapabilityState is the column of the capability matrix a (user, care recipient) pair is in.
+type CapabilityState string
+
+// Capability states: the five columns of seed 003's status table, and two of Tilgang's own.
+const (
+	StateActiveLink   CapabilityState = "active_link"
+	StateInactiveLink CapabilityState = "inactive_link"
+	StateRemovedLink  CapabilityState = "removed_link"
+	StateRemovedUser  CapabilityState = "removed_user"
+	StateAnonymised   CapabilityState = "anonymised" // "Raderad hårt"
+	// StateNoLink is a user who was never linked to the recipient: for that recipient they are
+	// exactly where a removed link leaves them (seed 003: a removed link ends access to that
+	// recipient only), so the column is the removed link's.
+	StateNoLink CapabilityState = "no_link"
+	// StateDeactivatedUser is a deactivated account, a status the seed's table has no column
+	// for: the person cannot log in (so has no access through the app) but stays in the staff
+	// list, keeps their shifts until they are saved again and is not schedulable.
+	StateDeactivatedUser CapabilityState = "deactivated_user"
+)
+
+// CapabilityValue is one cell's answer.
+type CapabilityValue string
+
+// Cell values: "Ja, om ..." is yes with a condition, "Delvis. ..." is partial.
+const (
+	CapYes     CapabilityValue = "yes"
+	CapNo      CapabilityValue = "no"
+	CapPartial CapabilityValue = "partial"
+)
+
+// Capability names the rows of the seed's table, in its order.
+type Capability string
+
+// The rows.
+const (
+	CapCanLogIn                      Capability = "canLogIn"                      // Kan logga in
+	CapScheduleAccess                Capability = "scheduleAccess"                // Åtkomst till schema
+	CapTimeReportAccess              Capability = "timeReportAccess"              // Åtkomst till tidrapport
+	CapCommunicationAccess           Capability = "communicationAccess"           // Åtkomst till kommunikation
+	CapProfileSettings               Capability = "profileSettings"               // Kan se sina profilinställningar
+	CapSchedulable                   Capability = "schedulable"                   // Kan schemaläggas
+	CapInStaffList                   Capability = "inStaffList"                   // Återfinns i personallistan
+	CapShiftsStayStaffed             Capability = "shiftsStayStaffed"             // Bemannade pass förblir bemannade
+	CapTimeReportReminder            Capability = "timeReportReminder"            // Får påminnelse om att godkänna tidrapport
+	CapRecipientCanApproveTimeReport Capability = "recipientCanApproveTimeReport" // Anordnare/brukare kan godkänna tidrapport
+)
+
+// Capabilities lists the rows in the seed's order.
+var Capabilities = []Capability{CapCanLogIn, CapScheduleAccess, CapTimeReportAccess, CapCommunicationAccess,
+	CapProfileSettings, CapSchedulable, CapInStaffList, CapShiftsStayStaffed, CapTimeReportReminder,
+	CapRecipientCanApproveTimeReport}
+
+// Cell is one answer of the matrix. Condition qualifies a yes or partial ("only if ...");
+// Note explains a no ("the user no longer exists").
+type Cell struct {
+	Value     CapabilityValue
+	Condition string
+	Note      string
+}
+
+// The recurring texts of the seed's cells, in English.
+const (
+	condHasShifts    = "only if the person has shifts in the time report"
+	condShiftsSaved  = "shifts stay staffed, but a shift that is saved again in the schedule becomes unstaffed"
+	condScheduleAnon = "any schedule is anonymised"
+	noteGone         = "the user no longer exists"
+	noteLinkRequired = "a link must exist"
+	noteUserBank     = "only in the user bank"
+	noteDeactivated  = "the account is deactivated"
+)
+
+var (
+	yes         = Cell{Value: CapYes}
+	no          = Cell{Value: CapNo}
+	gone        = Cell{Value: CapNo, Note: noteGone}
+	yesIfShifts = Cell{Value: CapYes, Condition: condHasShifts}
+	partSaved   = Cell{Value: CapPartial, Condition: condShiftsSaved}
+)
+
+// capabilityMatrix is seed 003's status table ("Överblick status") as data: row × column.
+// The five seed columns are copied cell by cell; no_link and deactivated_user are derived
+// (see their states' comments).
+var capabilityMatrix = map[Capability]map[CapabilityState]Cell{
+	CapCanLogIn: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+	CapScheduleAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+	CapTimeReportAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+	CapCommunicationAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+	CapProfileSettings: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+	CapSchedulable: {StateActiveLink: yes, StateInactiveLink: no, StateRemovedLink: no, StateRemovedUser: no,
+		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: no},
+	CapInStaffList: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes,
+		StateRemovedUser: {Value: CapNo, Note: noteUserBank}, StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: yes},
+	CapShiftsStayStaffed: {StateActiveLink: yes, StateInactiveLink: partSaved, StateRemovedLink: partSaved,
+		StateRemovedUser: partSaved, StateAnonymised: {Value: CapPartial, Condition: condScheduleAnon},
+		StateNoLink: partSaved, StateDeactivatedUser: partSaved},
+	CapTimeReportReminder: {StateActiveLink: yesIfShifts, StateInactiveLink: yesIfShifts, StateRemovedLink: yesIfShifts,
+		StateRemovedUser: yesIfShifts, StateAnonymised: gone, StateNoLink: yesIfShifts, StateDeactivatedUser: yesIfShifts},
+	CapRecipientCanApproveTimeReport: {StateActiveLink: yesIfShifts, StateInactiveLink: yesIfShifts,
+		StateRemovedLink: {Value: CapNo, Note: noteLinkRequired}, StateRemovedUser: {Value: CapNo, Note: noteLinkRequired},
+		StateAnonymised: gone, StateNoLink: {Value: CapNo, Note: noteLinkRequired}, StateDeactivatedUser: yesIfShifts},
+}
+
+// CapabilityCell returns one cell of the matrix.
+func CapabilityCell(c Capability, s CapabilityState) Cell { return capabilityMatrix[c][s] }
+
+// CapabilityStateOf decides the column: the user's status first (anonymised, removed,
+// deactivated), then the link's status; link is nil when there is none.
+func CapabilityStateOf(u User, link *Link) CapabilityState {
+	switch {
+	case u.Status == StatusAnonymised:
+		return StateAnonymised
+	case u.Status == StatusRemoved:
+		return StateRemovedUser
+	case u.Status == StatusDeactivated:
+		return StateDeactivatedUser
+	case link == nil:
+		return StateNoLink
+	}
+	switch link.Status {
+	case LinkActive:
+		return StateActiveLink
+	case LinkInactive:
+		return StateInactiveLink
+	}
+	return StateRemovedLink
+}
+
+// CapabilityReport answers the matrix for one user and one care recipient.
+type CapabilityReport struct {
+	UserID   string
+	ClientID string
+	State    CapabilityState
+	Cells    map[Capability]Cell
+}
+
+// Capabilities computes what a user can do towards a care recipient, as seed 003's table says.
+func (s *Service) Capabilities(ctx context.Context, c *Caller, userID, clientID string) (CapabilityReport, error) {
+	if clientID == "" {
+		return CapabilityReport{}, Invalid("clientId", "is required")
+	}
+	if _, err := validIDs("clientId", []string{clientID}, 1); err != nil {
+		return CapabilityReport{}, Invalid("clientId", "is not a valid id")
+	}
+	if !c.canReadAssistants(userID) {
+		return CapabilityReport{}, Forbidden("reading another user's capabilities needs view on users or an administrative role")
+	}
+	u, err := s.Store.GetUser(ctx, c.TenantID(), userID)
+	if err != nil {
+		return CapabilityReport{}, err
+	}
+	if err := s.clientExists(ctx, c, clientID, ""); err != nil {
+		return CapabilityReport{}, err
+	}
+	var link *Link
+	l, err := s.Store.GetLink(ctx, c.TenantID(), userID, clientID)
+	switch {
+	case err == nil:
+		link = &l
+	case !errors.Is(err, ErrNotFound):
+		return CapabilityReport{}, err
+	}
+	r := CapabilityReport{UserID: userID, ClientID: clientID, State: CapabilityStateOf(u, link), Cells: map[Capability]Cell{}}
+	for _, cp := range Capabilities {
+		r.Cells[cp] = CapabilityCell(cp, r.State)
+	}
+	return r, nil
+}
