@@ -1,8 +1,871 @@
 package access
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
 
-// authorizeClient decides an action on one client's records (client-access issue).
+// ClientStatus is whether a client is current.
+type ClientStatus string
+
+// Client statuses.
+const (
+	ClientActive   ClientStatus = "active"
+	ClientInactive ClientStatus = "inactive"
+)
+
+// ClientSource is how a client arrived.
+type ClientSource string
+
+// Client sources. Clients arriving by signup or online booking get the new-client policy.
+const (
+	ClientManual        ClientSource = "manual"
+	ClientSignup        ClientSource = "signup"
+	ClientOnlineBooking ClientSource = "online_booking"
+)
+
+// Valid reports whether s is a known source.
+func (s ClientSource) Valid() bool {
+	return s == ClientManual || s == ClientSignup || s == ClientOnlineBooking
+}
+
+// Client is a customer of the tenant (patient, care recipient, bureau client): what Tilgang needs
+// to decide access. The name is the client's personal data: never in logs or audit entries.
+type Client struct {
+	ID       string
+	TenantID string
+	Name     string
+	Status   ClientStatus
+	Source   ClientSource
+	// PolicyLevel is the tenant's new-client policy captured when the client arrived by signup or
+	// online booking (none for manual clients). It counts as an assignment of every active
+	// employee, derived when read, so that creating a client costs the same in a tenant of 2 or
+	// 2,000 employees and an employee hired later sees the client too.
+	PolicyLevel Level
+	Version     int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AssignmentSource is how an assignment was made.
+type AssignmentSource string
+
+// Assignment sources.
+const (
+	AssignedManually        AssignmentSource = "manual"
+	AssignedByAppointment   AssignmentSource = "appointment"
+	AssignedByOnlineBooking AssignmentSource = "online_booking"
+)
+
+// Assignment makes a client one of a user's own clients, at a level (view or edit).
+type Assignment struct {
+	TenantID  string
+	ClientID  string
+	UserID    string
+	Level     Level
+	Source    AssignmentSource
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AppointmentSource is who made an appointment.
+type AppointmentSource string
+
+// Appointment sources.
+const (
+	AppointmentManual        AppointmentSource = "manual"
+	AppointmentOnlineBooking AppointmentSource = "online_booking"
+)
+
+// NewAppointment is an appointment to record: it assigns the client to the employee.
+type NewAppointment struct {
+	ClientID   string
+	EmployeeID string
+	CalendarID string
+	Source     AppointmentSource
+}
+
+// Appointment is a recorded appointment and the assignment it left.
+type Appointment struct {
+	ID         string
+	ClientID   string
+	EmployeeID string
+	CalendarID string
+	Source     AppointmentSource
+	Assignment Assignment
+	// Changed is false when the employee already had at least this access: nothing was written.
+	Changed bool
+}
+
+// ClientStore keeps clients and their assignments.
+type ClientStore interface {
+	// CreateClient writes a new client with assignments made with it (the creator's); ErrConflict
+	// if the id exists or the idempotency key was used concurrently.
+	CreateClient(ctx context.Context, cl Client, assignments []Assignment, meta Meta) error
+	// GetClient returns ErrNotFound for a missing client or one of another tenant.
+	GetClient(ctx context.Context, tenantID, clientID string) (Client, error)
+	// GetClients returns the clients that exist among ids; missing ones are left out.
+	GetClients(ctx context.Context, tenantID string, ids []string) (map[string]Client, error)
+	// ClientWithAssignment reads a client and one user's assignment on it in one round trip;
+	// the assignment is nil when there is none. ErrNotFound when the client is missing.
+	ClientWithAssignment(ctx context.Context, tenantID, clientID, userID string) (Client, *Assignment, error)
+	// ListClients pages through a tenant's clients.
+	ListClients(ctx context.Context, tenantID string, p Page) ([]Client, string, error)
+	// PutAssignment writes next if the stored assignment is still prev (nil: none stored);
+	// ErrVersionConflict otherwise.
+	PutAssignment(ctx context.Context, prev *Assignment, next Assignment, meta Meta) error
+	// DeleteAssignment removes a if its version is still a.Version; ErrVersionConflict otherwise.
+	DeleteAssignment(ctx context.Context, a Assignment, meta Meta) error
+	// ClientAssignments pages the assignments of one client, by user id.
+	ClientAssignments(ctx context.Context, tenantID, clientID string, p Page) ([]Assignment, string, error)
+	// AssignmentsOn reads the assignments of some users on one client; missing ones are left out.
+	AssignmentsOn(ctx context.Context, tenantID, clientID string, userIDs []string) (map[string]Assignment, error)
+	// UserAssignmentsAfter returns up to limit of a user's assignments with a client id after
+	// `after` ("" from the start), by client id; more reports whether any follow.
+	UserAssignmentsAfter(ctx context.Context, tenantID, userID, after string, limit int) (out []Assignment, more bool, err error)
+	// PolicyClientsAfter is UserAssignmentsAfter for the clients that have a policy level.
+	PolicyClientsAfter(ctx context.Context, tenantID, after string, limit int) (out []Client, more bool, err error)
+	// UsersByID reads several users of a tenant; missing ones are left out.
+	UsersByID(ctx context.Context, tenantID string, ids []string) (map[string]User, error)
+	// ListAccessCandidates pages the tenant's active users who may see a client without being
+	// assigned: with everyone, every active user; otherwise the owner, members of the groups
+	// named, and users with legacy rights (the caller computes their exact rights).
+	ListAccessCandidates(ctx context.Context, tenantID string, everyone bool, groupIDs []string, p Page) ([]User, string, error)
+}
+
+// ClientLevel is the access rule: a user's level on the records of one client in a record area
+// is their level with scope all, or else the lower of their area level and the level the client
+// is assigned to them with (an assignment, or the client's new-client policy).
+func ClientLevel(e Effective, a Area, assigned Level) Level {
+	r := e.Areas[a]
+	if assigned == "" {
+		assigned = LevelNone
+	}
+	return MaxLevel(r.AllLevel, MinLevel(r.Level, assigned))
+}
+
+// assignedLevel is what a client is assigned to an active user with: their assignment or the
+// client's policy, whichever is higher.
+func assignedLevel(cl Client, asg *Assignment) Level {
+	l := LevelNone
+	if asg != nil {
+		l = asg.Level
+	}
+	if cl.PolicyLevel != "" {
+		l = MaxLevel(l, cl.PolicyLevel)
+	}
+	return l
+}
+
+var assignmentWords = map[AssignmentSource]string{
+	AssignedManually:        "assigned manually",
+	AssignedByAppointment:   "assigned by appointment",
+	AssignedByOnlineBooking: "assigned by online booking",
+}
+
+// clientReason explains a level on one client for the authorize answer.
+func clientReason(e Effective, a Area, cl Client, asg *Assignment) string {
+	r := e.Areas[a]
+	parts := []string{describe(r, a)}
+	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
+		parts = append(parts, "scope all covers every client")
+		return strings.Join(parts, "; ")
+	}
+	if asg != nil {
+		w := assignmentWords[asg.Source]
+		if asg.Level != LevelEdit {
+			w += " with " + string(asg.Level)
+		}
+		parts = append(parts, w)
+	}
+	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone {
+		parts = append(parts, fmt.Sprintf("the new-client policy gives every employee %s", cl.PolicyLevel))
+	}
+	if asg == nil && (cl.PolicyLevel == "" || cl.PolicyLevel == LevelNone) {
+		if r.AllLevel != LevelNone {
+			parts = append(parts, fmt.Sprintf("scope all gives %s; not assigned to them", r.AllLevel))
+		} else {
+			parts = append(parts, "not assigned to them")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// authorizeClient decides an action on one client's records. With the principal loaded it costs
+// one BatchGetItem: the client and the user's assignment together.
 func (s *Service) authorizeClient(ctx context.Context, c *Caller, r Rights, req AuthorizeRequest) (Decision, error) {
-	return Decision{}, Invalid("clientId", "client records are not available yet")
+	if err := validID("clientId", req.ClientID); err != nil {
+		return Decision{}, NotFound("client")
+	}
+	cl, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), req.ClientID, r.User.ID)
+	if err != nil {
+		return Decision{}, err
+	}
+	lvl := ClientLevel(r.Effective, req.Area, assignedLevel(cl, asg))
+	return Decision{Allowed: lvl.AtLeast(req.Action), Level: lvl, Reason: clientReason(r.Effective, req.Area, cl, asg)}, nil
+}
+
+func validID(field, id string) error {
+	_, err := validIDs(field, []string{id}, 1)
+	return err
+}
+
+// clientAudit is the audit view of a client: never its name.
+func clientAudit(cl Client) map[string]any {
+	m := map[string]any{"status": cl.Status, "source": cl.Source, "version": cl.Version}
+	if cl.PolicyLevel != "" {
+		m["policyLevel"] = cl.PolicyLevel
+	}
+	return m
+}
+
+func assignmentAudit(a *Assignment) map[string]any {
+	if a == nil {
+		return nil
+	}
+	return map[string]any{"clientId": a.ClientID, "userId": a.UserID, "level": a.Level, "source": a.Source}
+}
+
+// NewClient is a client to create.
+type NewClient struct {
+	Name   string
+	Source ClientSource // empty: manual
+}
+
+// CreateClient creates a client. Manual clients need edit on clients; clients arriving by signup
+// or online booking may also come from the booking system (edit on online_booking), and get the
+// tenant's new-client policy. A creator who only sees their own clients is assigned the client,
+// or they could not open what they just created.
+func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, idem *Idempotency) (Client, error) {
+	if in.Source == "" {
+		in.Source = ClientManual
+	}
+	if !in.Source.Valid() {
+		return Client{}, Invalid("source", "must be manual, signup or online_booking")
+	}
+	name, err := text("name", in.Name, 200, true)
+	if err != nil {
+		return Client{}, err
+	}
+	canClients := c.User.IsOwner || c.Can(AreaClients, LevelEdit)
+	if in.Source == ClientManual && !canClients {
+		return Client{}, Forbidden("creating clients needs edit on clients")
+	}
+	if !canClients && !c.Can(AreaOnlineBooking, LevelEdit) {
+		return Client{}, Forbidden("creating signed-up or booked clients needs edit on clients or on online_booking")
+	}
+	if idem != nil {
+		if cl, done, err := s.replayClient(ctx, c, idem); done {
+			return cl, err
+		}
+	}
+	now := s.Now()
+	cl := Client{ID: s.NewID("c"), TenantID: c.TenantID(), Name: name, Status: ClientActive, Source: in.Source,
+		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if in.Source != ClientManual {
+		t, err := s.Store.GetTenant(ctx, c.TenantID())
+		if err != nil {
+			return Client{}, err
+		}
+		switch t.Settings.NewClientAccess {
+		case PolicyView:
+			cl.PolicyLevel = LevelView
+		case PolicyEdit:
+			cl.PolicyLevel = LevelEdit
+		}
+	}
+	meta := Meta{Audit: []AuditEntry{s.audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
+	var assignments []Assignment
+	if in.Source == ClientManual && !c.User.IsOwner && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelEdit) {
+		a := Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: LevelEdit,
+			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+		assignments = append(assignments, a)
+		meta.Audit = append(meta.Audit, s.audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
+	}
+	if idem != nil {
+		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
+			RequestHash: idem.RequestHash, ResourceID: cl.ID, CreatedAt: now}
+	}
+	if err := s.Store.CreateClient(ctx, cl, assignments, meta); err != nil {
+		if idem != nil && errors.Is(err, ErrConflict) {
+			if cl2, done, err2 := s.replayClient(ctx, c, idem); done {
+				return cl2, err2
+			}
+		}
+		return Client{}, err
+	}
+	return cl, nil
+}
+
+func (s *Service) replayClient(ctx context.Context, c *Caller, idem *Idempotency) (Client, bool, error) {
+	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
+	if errors.Is(err, ErrNotFound) {
+		return Client{}, false, nil
+	}
+	if err != nil {
+		return Client{}, true, err
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return Client{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
+	}
+	cl, err := s.Store.GetClient(ctx, c.TenantID(), rec.ResourceID)
+	return cl, true, err
+}
+
+// seesAllClients: the owner and users whose clients permission has scope all.
+func (c *Caller) seesAllClients() bool {
+	return c.User.IsOwner || c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelView)
+}
+
+// ListClients pages through every client; it needs view on clients with scope all (users who see
+// only their own clients list them with UserClients).
+func (s *Service) ListClients(ctx context.Context, c *Caller, p Page) ([]Client, string, error) {
+	if !c.seesAllClients() {
+		return nil, "", Forbidden("listing every client needs view on clients with scope all; /v1/users/{userId}/clients lists your own")
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListClients(ctx, c.TenantID(), p)
+}
+
+// GetClient reads a client the caller may view under the access rule.
+func (s *Service) GetClient(ctx context.Context, c *Caller, id string) (Client, error) {
+	if validID("clientId", id) != nil {
+		return Client{}, NotFound("client")
+	}
+	cl, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), id, c.User.ID)
+	if err != nil {
+		return Client{}, err
+	}
+	if !ClientLevel(c.Effective, AreaClients, assignedLevel(cl, asg)).AtLeast(LevelView) {
+		return Client{}, Forbidden("this client is not one of yours and your groups give no view on every client")
+	}
+	return cl, nil
+}
+
+// requireManageAssignments: the owner, user managers and users who edit every client manage
+// assignments; nobody changes their own, which would be raising their own rights.
+func (c *Caller) requireManageAssignments(userID string) error {
+	if !c.User.IsOwner && !c.Can(AreaUsers, LevelEdit) && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelEdit) {
+		return Forbidden("assigning clients needs edit on users, or edit on clients with scope all")
+	}
+	if userID == c.User.ID {
+		return Forbidden("nobody can change their own client assignments")
+	}
+	return nil
+}
+
+// assignable loads the client and the user's assignment, checking that the user can hold one.
+func (s *Service) assignable(ctx context.Context, tenantID, clientID, userID string) (Client, *Assignment, User, error) {
+	if validID("clientId", clientID) != nil {
+		return Client{}, nil, User{}, NotFound("client")
+	}
+	if validID("userId", userID) != nil {
+		return Client{}, nil, User{}, NotFound("user")
+	}
+	u, err := s.Store.GetUser(ctx, tenantID, userID)
+	if err != nil {
+		return Client{}, nil, User{}, err
+	}
+	cl, asg, err := s.Store.ClientWithAssignment(ctx, tenantID, clientID, userID)
+	if err != nil {
+		return Client{}, nil, User{}, err
+	}
+	return cl, asg, u, nil
+}
+
+// SetAssignment assigns a client to a user manually at a level, replacing the level (and the
+// source) of an existing assignment.
+func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID string, level Level) (Assignment, error) {
+	if level == "" {
+		return Assignment{}, Invalid("level", "is required: view or edit")
+	}
+	if level != LevelView && level != LevelEdit {
+		return Assignment{}, Invalid("level", "must be view or edit")
+	}
+	if err := c.requireManageAssignments(userID); err != nil {
+		return Assignment{}, err
+	}
+	var out Assignment
+	err := retry(nil, "assignment", func() error {
+		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status == StatusRemoved || u.Status == StatusAnonymised {
+			return Conflict("a %s user cannot be assigned clients", u.Status)
+		}
+		now := s.Now()
+		next := Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
+			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if prev != nil {
+			if prev.Level == level && prev.Source == AssignedManually {
+				out = *prev
+				return nil
+			}
+			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
+		}
+		entry := s.audit(c, "client.access.set", "client", clientID, assignmentAudit(prev), assignmentAudit(&next))
+		if err := s.Store.PutAssignment(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// RemoveAssignment removes a user's assignment to a client; removing a missing one does nothing.
+// Access the new-client policy gives is not an assignment and stays.
+func (s *Service) RemoveAssignment(ctx context.Context, c *Caller, clientID, userID string) error {
+	if err := c.requireManageAssignments(userID); err != nil {
+		return err
+	}
+	return retry(nil, "assignment", func() error {
+		_, prev, _, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		if err != nil || prev == nil {
+			return err
+		}
+		entry := s.audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
+		return s.Store.DeleteAssignment(ctx, *prev, Meta{Audit: []AuditEntry{entry}})
+	})
+}
+
+// appointmentLevel is what an appointment assigns: the employee treats the client, so their own
+// groups' level applies in full (the assignment's level only ever lowers it).
+const appointmentLevel = LevelEdit
+
+// CreateAppointment records an appointment of a client with an employee, assigning the client to
+// the employee (never lowering an assignment they have). Manual appointments need edit on the
+// employee's calendar; online bookings come from the booking system (edit on online_booking) and
+// only into calendars the tenant made bookable. Nobody but the owner makes appointments for
+// themselves: that would be assigning themselves any client.
+func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppointment) (Appointment, error) {
+	if in.ClientID == "" {
+		return Appointment{}, Invalid("clientId", "is required")
+	}
+	if err := validID("clientId", in.ClientID); err != nil {
+		return Appointment{}, err
+	}
+	if in.EmployeeID == "" {
+		return Appointment{}, Invalid("employeeId", "is required")
+	}
+	if err := validID("employeeId", in.EmployeeID); err != nil {
+		return Appointment{}, err
+	}
+	if in.CalendarID != "" {
+		if err := validID("calendarId", in.CalendarID); err != nil {
+			return Appointment{}, err
+		}
+	}
+	switch in.Source {
+	case AppointmentManual:
+	case AppointmentOnlineBooking:
+		if in.CalendarID == "" {
+			return Appointment{}, Invalid("calendarId", "is required for an online booking")
+		}
+	case "":
+		return Appointment{}, Invalid("source", "is required: manual or online_booking")
+	default:
+		return Appointment{}, Invalid("source", "must be manual or online_booking")
+	}
+	if in.Source == AppointmentOnlineBooking && !c.User.IsOwner && !c.Can(AreaOnlineBooking, LevelEdit) {
+		return Appointment{}, Forbidden("online bookings are made by the booking system: edit on online_booking")
+	}
+	if in.Source == AppointmentManual && !c.User.IsOwner && !c.Can(AreaCalendars, LevelEdit) {
+		return Appointment{}, Forbidden("making appointments needs edit on calendars")
+	}
+	if in.EmployeeID == c.User.ID && !c.User.IsOwner {
+		return Appointment{}, Forbidden("nobody can assign clients to themselves, appointments included")
+	}
+	source := AssignedByAppointment
+	if in.Source == AppointmentOnlineBooking {
+		source = AssignedByOnlineBooking
+	}
+	out := Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+	err := retry(nil, "assignment", func() error {
+		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		if err != nil {
+			return err
+		}
+		if emp.Status != StatusActive {
+			return Conflict("the employee is %s and cannot take appointments", emp.Status)
+		}
+		if in.CalendarID != "" && !slices.Contains(emp.CalendarIDs, in.CalendarID) {
+			return Conflict("calendar %s is not a calendar of the employee", in.CalendarID)
+		}
+		if in.Source == AppointmentOnlineBooking {
+			t, err := s.Store.GetTenant(ctx, c.TenantID())
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(t.Settings.BookableCalendarIDs, in.CalendarID) {
+				return Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
+			}
+		} else if !c.User.IsOwner && !c.Effective.Areas[AreaCalendars].AllLevel.AtLeast(LevelEdit) {
+			if in.CalendarID == "" || !c.Effective.AuthorizeCalendar(LevelEdit, in.CalendarID).Allowed {
+				return Forbidden("making appointments in this employee's calendar needs edit on it: name a calendarId you may edit")
+			}
+		}
+		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
+			out.Assignment, out.Changed = *prev, false
+			return nil
+		}
+		now := s.Now()
+		next := Assignment{TenantID: c.TenantID(), ClientID: in.ClientID, UserID: in.EmployeeID, Level: appointmentLevel,
+			Source: source, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if prev != nil {
+			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
+		}
+		after := assignmentAudit(&next)
+		after["appointmentId"], after["appointmentSource"] = out.ID, in.Source
+		if in.CalendarID != "" {
+			after["calendarId"] = in.CalendarID
+		}
+		entry := s.audit(c, "client.access.set", "client", in.ClientID, assignmentAudit(prev), after)
+		if err := s.Store.PutAssignment(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+			return err
+		}
+		out.Assignment, out.Changed = next, true
+		return nil
+	})
+	return out, err
+}
+
+// AccessReasonType says why a user can open a client.
+type AccessReasonType string
+
+// Reasons for access to a client.
+const (
+	ReasonOwner      AccessReasonType = "owner"
+	ReasonScopeAll   AccessReasonType = "scope_all"
+	ReasonAssignment AccessReasonType = "assignment"
+	ReasonPolicy     AccessReasonType = "policy"
+)
+
+// AccessReason is one reason a user can (or could) open a client.
+type AccessReason struct {
+	Type    AccessReasonType
+	GroupID string           // scope_all: the group giving it
+	Source  AssignmentSource // assignment: how it was made
+	Level   Level            // the level this reason gives on its own
+	Detail  string
+}
+
+// UserAccess is one user's access to a client, with the reasons.
+type UserAccess struct {
+	UserID  string
+	Status  Status
+	Level   Level
+	Reasons []AccessReason
+}
+
+// ClientAccess is one client a user can open, with the reasons.
+type ClientAccess struct {
+	Client  Client
+	Level   Level
+	Reasons []AccessReason
+}
+
+// accessOf explains a user's access to a client in the clients area. Users who are not active
+// keep their assignments but are refused (level none).
+func accessOf(u User, eff Effective, cl Client, asg *Assignment) (Level, []AccessReason) {
+	r := eff.Areas[AreaClients]
+	var reasons []AccessReason
+	if u.IsOwner {
+		reasons = append(reasons, AccessReason{Type: ReasonOwner, Level: LevelDelete, Detail: "the account owner"})
+	}
+	for _, src := range r.Sources {
+		if src.Scope == ScopeAll && src.Level != LevelNone && !u.IsOwner {
+			reasons = append(reasons, AccessReason{Type: ReasonScopeAll, GroupID: src.ID, Level: src.Level,
+				Detail: fmt.Sprintf("%s gives clients %s on every client", sourceName(src), src.Level)})
+		}
+	}
+	if asg != nil {
+		reasons = append(reasons, AccessReason{Type: ReasonAssignment, Source: asg.Source, Level: MinLevel(r.Level, asg.Level),
+			Detail: fmt.Sprintf("%s with %s; their groups give clients %s", assignmentWords[asg.Source], asg.Level, r.Level)})
+	}
+	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone && u.Status == StatusActive {
+		reasons = append(reasons, AccessReason{Type: ReasonPolicy, Level: MinLevel(r.Level, cl.PolicyLevel),
+			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
+	}
+	if u.Status != StatusActive {
+		for i := range reasons {
+			reasons[i].Level = LevelNone
+			reasons[i].Detail += fmt.Sprintf("; refused while the user is %s", u.Status)
+		}
+		return LevelNone, reasons
+	}
+	return ClientLevel(eff, AreaClients, assignedLevel(cl, asg)), reasons
+}
+
+func sourceName(s Source) string {
+	if s.Type == SourceGroup {
+		return "group " + s.Name
+	}
+	return s.Name
+}
+
+// allGroups loads every group of the tenant (groups are few; rights are derived from them).
+func (s *Service) allGroups(ctx context.Context, tenantID string) (map[string]Group, error) {
+	out := map[string]Group{}
+	p := Page{Limit: MaxPageLimit}
+	for {
+		gs, next, err := s.Store.ListGroups(ctx, tenantID, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			out[g.ID] = g
+		}
+		if next == "" {
+			return out, nil
+		}
+		p.Cursor = next
+	}
+}
+
+// canReadClientAccess: the owner, readers of users and those who see every client.
+func (c *Caller) requireReadClientAccess() error {
+	if !c.User.IsOwner && !c.Can(AreaUsers, LevelView) && !c.seesAllClients() {
+		return Forbidden("reading who can open a client needs view on users, or view on clients with scope all")
+	}
+	return nil
+}
+
+// maxCandidateGroups bounds the groups named in one candidate filter; with more scope-all groups
+// the filter falls back to every active user (still correct, only less selective).
+const maxCandidateGroups = 40
+
+// ClientAccessList pages the users who can open a client and why. It pages two sources one after
+// the other, so its cost follows the answer, not the tenant: first the client's assignments (by
+// user id), then the active users who need no assignment (the owner, members of scope-all
+// groups, or every active employee when the client has a policy level), skipping those already
+// listed with an assignment. Assigned users who are deactivated are listed with level none.
+func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID string, p Page) ([]UserAccess, string, error) {
+	if err := c.requireReadClientAccess(); err != nil {
+		return nil, "", err
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if validID("clientId", clientID) != nil {
+		return nil, "", NotFound("client")
+	}
+	cur, err := decodeAccessCursor(p.Cursor, clientID)
+	if err != nil {
+		return nil, "", err
+	}
+	cl, err := s.Store.GetClient(ctx, c.TenantID(), clientID)
+	if err != nil {
+		return nil, "", err
+	}
+	groups, err := s.allGroups(ctx, c.TenantID())
+	if err != nil {
+		return nil, "", err
+	}
+	var out []UserAccess
+	if cur.Phase == phaseAssigned {
+		asgs, next, err := s.Store.ClientAssignments(ctx, c.TenantID(), clientID, Page{Limit: p.Limit, Cursor: cur.Inner})
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, 0, len(asgs))
+		for _, a := range asgs {
+			ids = append(ids, a.UserID)
+		}
+		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range asgs {
+			u, ok := users[a.UserID]
+			if !ok {
+				continue // left behind by a deleted user: it gives nothing
+			}
+			lvl, reasons := accessOf(u, Compute(u, groups), cl, &a)
+			out = append(out, UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons})
+		}
+		if next != "" {
+			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
+		}
+		cur = accessCursor{Client: clientID, Phase: phaseUnassigned}
+		if len(out) >= p.Limit {
+			return out, encodeAccessCursor(cur), nil
+		}
+	}
+	var allGroupIDs []string
+	for _, g := range groups {
+		if perm := g.Permissions.Get(AreaClients); perm.Scope == ScopeAll && perm.Level != LevelNone {
+			allGroupIDs = append(allGroupIDs, g.ID)
+		}
+	}
+	slices.Sort(allGroupIDs)
+	everyone := cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone || len(allGroupIDs) > maxCandidateGroups
+	users, next, err := s.Store.ListAccessCandidates(ctx, c.TenantID(), everyone, allGroupIDs, Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, u := range users {
+		if _, ok := assigned[u.ID]; ok {
+			continue // listed with their assignment
+		}
+		lvl, reasons := accessOf(u, Compute(u, groups), cl, nil)
+		if !lvl.AtLeast(LevelView) {
+			continue
+		}
+		out = append(out, UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons})
+	}
+	if next == "" {
+		return out, "", nil
+	}
+	return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseUnassigned, Inner: next}), nil
+}
+
+// UserClientsResult is a page of the clients a user can open.
+type UserClientsResult struct {
+	Items []ClientAccess
+	Next  string
+	// AllClients is true when a scope all (or ownership) gives the user every client at
+	// AllClientsLevel; Items then lists their assignments and policy clients only.
+	AllClients      bool
+	AllClientsLevel Level
+}
+
+// UserClients pages the clients a user can open through assignments and the new-client policy,
+// merged by client id from the user's assignments and the tenant's policy clients.
+func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p Page) (UserClientsResult, error) {
+	if !c.canReadUser(userID) {
+		return UserClientsResult{}, Forbidden("reading another user's clients needs view on users")
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return UserClientsResult{}, err
+	}
+	if validID("userId", userID) != nil {
+		return UserClientsResult{}, NotFound("user")
+	}
+	after, err := decodeUserClientsCursor(p.Cursor, userID)
+	if err != nil {
+		return UserClientsResult{}, err
+	}
+	r, err := s.rightsOf(ctx, c, userID)
+	if err != nil {
+		return UserClientsResult{}, err
+	}
+	res := UserClientsResult{AllClientsLevel: LevelNone}
+	active := r.User.Status == StatusActive
+	if all := r.Effective.Areas[AreaClients].AllLevel; active && all.AtLeast(LevelView) {
+		res.AllClients, res.AllClientsLevel = true, all
+	}
+	asgs, moreA, err := s.Store.UserAssignmentsAfter(ctx, c.TenantID(), userID, after, p.Limit)
+	if err != nil {
+		return UserClientsResult{}, err
+	}
+	var policy []Client
+	moreP := false
+	if active {
+		if policy, moreP, err = s.Store.PolicyClientsAfter(ctx, c.TenantID(), after, p.Limit); err != nil {
+			return UserClientsResult{}, err
+		}
+	}
+	// Merge the two id-ordered streams; a page ends at the limit or where either stream was cut
+	// short, so that no id beyond what both streams covered is passed over.
+	type entry struct {
+		asg    *Assignment
+		client *Client
+	}
+	merged := map[string]*entry{}
+	var ids []string
+	bound := "" // the highest id both streams are complete up to, when one was cut
+	if moreA && len(asgs) > 0 {
+		bound = asgs[len(asgs)-1].ClientID
+	}
+	if moreP && len(policy) > 0 && (bound == "" || policy[len(policy)-1].ClientID < bound) {
+		bound = policy[len(policy)-1].ClientID
+	}
+	for i := range asgs {
+		a := &asgs[i]
+		merged[a.ClientID] = &entry{asg: a}
+		ids = append(ids, a.ClientID)
+	}
+	for i := range policy {
+		cl := &policy[i]
+		if e, ok := merged[cl.ID]; ok {
+			e.client = cl
+			continue
+		}
+		merged[cl.ID] = &entry{client: cl}
+		ids = append(ids, cl.ID)
+	}
+	slices.Sort(ids)
+	if bound != "" {
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id > bound })
+	}
+	if len(ids) > p.Limit {
+		ids = ids[:p.Limit]
+	}
+	more := moreA || moreP || len(merged) > len(ids)
+	var need []string
+	for _, id := range ids {
+		if merged[id].client == nil {
+			need = append(need, id)
+		}
+	}
+	clients, err := s.Store.GetClients(ctx, c.TenantID(), need)
+	if err != nil {
+		return UserClientsResult{}, err
+	}
+	for _, id := range ids {
+		e := merged[id]
+		cl := e.client
+		if cl == nil {
+			got, ok := clients[id]
+			if !ok {
+				continue
+			}
+			cl = &got
+		}
+		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg)
+		res.Items = append(res.Items, ClientAccess{Client: *cl, Level: lvl, Reasons: reasons})
+	}
+	if more && len(ids) > 0 {
+		res.Next = encodeUserClientsCursor(userID, ids[len(ids)-1])
+	}
+	return res, nil
+}
+
+// assignedClientIDs lists the clients a user is assigned (for the audit of a user's deletion).
+func (s *Service) assignedClientIDs(ctx context.Context, tenantID, userID string) ([]string, error) {
+	var ids []string
+	after := ""
+	for {
+		asgs, more, err := s.Store.UserAssignmentsAfter(ctx, tenantID, userID, after, MaxPageLimit)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range asgs {
+			ids = append(ids, a.ClientID)
+		}
+		if !more || len(asgs) == 0 {
+			return ids, nil
+		}
+		after = asgs[len(asgs)-1].ClientID
+	}
 }
