@@ -2,6 +2,8 @@ package access
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -780,7 +782,8 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 	}
 	var policy []Client
 	moreP := false
-	if active {
+	// The policy counts like an assignment for active users whose groups give clients at all.
+	if active && r.Effective.Areas[AreaClients].Level != LevelNone {
 		if policy, moreP, err = s.Store.PolicyClientsAfter(ctx, c.TenantID(), after, p.Limit); err != nil {
 			return UserClientsResult{}, err
 		}
@@ -797,8 +800,8 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 	if moreA && len(asgs) > 0 {
 		bound = asgs[len(asgs)-1].ClientID
 	}
-	if moreP && len(policy) > 0 && (bound == "" || policy[len(policy)-1].ClientID < bound) {
-		bound = policy[len(policy)-1].ClientID
+	if moreP && len(policy) > 0 && (bound == "" || policy[len(policy)-1].ID < bound) {
+		bound = policy[len(policy)-1].ID
 	}
 	for i := range asgs {
 		a := &asgs[i]
@@ -868,4 +871,58 @@ func (s *Service) assignedClientIDs(ctx context.Context, tenantID, userID string
 		}
 		after = asgs[len(asgs)-1].ClientID
 	}
+}
+
+// Cursors of the reverse look-ups: opaque to clients, bound to the client or user they page, so
+// a cursor of one list is refused by another.
+
+const (
+	phaseAssigned   = "a"
+	phaseUnassigned = "u"
+)
+
+type accessCursor struct {
+	Client string `json:"c"`
+	Phase  string `json:"p"`
+	Inner  string `json:"i,omitempty"`
+}
+
+func encodeAccessCursor(c accessCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeAccessCursor(s, clientID string) (accessCursor, error) {
+	if s == "" {
+		return accessCursor{Client: clientID, Phase: phaseAssigned}, nil
+	}
+	var c accessCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 4096 || json.Unmarshal(b, &c) != nil || c.Client != clientID ||
+		(c.Phase != phaseAssigned && c.Phase != phaseUnassigned) || (c.Phase == phaseAssigned && c.Inner == "") {
+		return accessCursor{}, Invalid("cursor", "is not a cursor of this list")
+	}
+	return c, nil
+}
+
+type userClientsCursor struct {
+	User  string `json:"u"`
+	After string `json:"a"`
+}
+
+func encodeUserClientsCursor(userID, after string) string {
+	b, _ := json.Marshal(userClientsCursor{User: userID, After: after})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeUserClientsCursor(s, userID string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	var c userClientsCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 1024 || json.Unmarshal(b, &c) != nil || c.User != userID || validID("cursor", c.After) != nil {
+		return "", Invalid("cursor", "is not a cursor of this list")
+	}
+	return c.After, nil
 }

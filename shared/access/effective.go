@@ -195,6 +195,9 @@ func (e Effective) AuthorizeArea(action Level, a Area) Decision {
 	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level, Reason: describe(r, a)}
 	if d.Allowed && a.Scoped() && r.Scope == ScopeOwn {
 		d.Reason += "; only on their own records"
+		if a != AreaCalendars {
+			d.Reason += ": clients assigned to them (manually, by appointment or by online booking) and clients the new-client policy opens to every employee; ask with a clientId for one client"
+		}
 	}
 	return d
 }

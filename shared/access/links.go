@@ -401,3 +401,61 @@ func (s *Service) requireNoLiveLinksWithout(ctx context.Context, u User, roles [
 	}
 	return nil
 }
+
+// firstLink checks the link a new user is created with: an assistant must come with one, and
+// only an assistant may. It returns nil for users who are not assistants.
+func (s *Service) firstLink(ctx context.Context, c *Caller, u User, in *NewLink) (*Link, error) {
+	if !u.HasRole(RoleAssistant) {
+		if in != nil {
+			return nil, Invalid("link", "only users with the assistant role have links")
+		}
+		return nil, nil
+	}
+	if in == nil {
+		return nil, Invalid("link", "is required for an assistant: their first link to a care recipient")
+	}
+	nl, err := validNewLink("link.", *in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.clientExists(ctx, c, nl.ClientID, "link.clientId"); err != nil {
+		return nil, err
+	}
+	return &Link{TenantID: u.TenantID, UserID: u.ID, ClientID: nl.ClientID, Status: LinkActive,
+		EmploymentRate: nl.EmploymentRate, EmploymentNumber: nl.EmploymentNumber, Color: nl.Color,
+		Version: 1, CreatedAt: u.CreatedAt, UpdatedAt: u.CreatedAt}, nil
+}
+
+// createUser stores a new user, with their first link in the same transaction when there is one.
+func (s *Service) createUser(ctx context.Context, c *Caller, u User, l *Link, meta Meta) error {
+	if l == nil {
+		return s.Store.CreateUser(ctx, u, meta)
+	}
+	meta.Audit = append(meta.Audit, s.audit(c, "link.create", "link", linkTarget(*l), nil, linkAuditAfter(nil, *l)))
+	return s.Store.CreateUserWithLink(ctx, u, *l, meta)
+}
+
+// requireNoLinks refuses to delete an assistant with links, current or past: shifts and time
+// reports refer to them, so they are removed to the user bank and anonymised instead.
+func (s *Service) requireNoLinks(ctx context.Context, u User) error {
+	links, err := s.Store.AllUserLinks(ctx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	if len(links) > 0 {
+		return Conflict("a user with assistant links is removed and anonymised, not deleted")
+	}
+	return nil
+}
+
+// deleteUser deletes a user, with their links and employment number claims when they have any.
+func (s *Service) deleteUser(ctx context.Context, u User, meta Meta) error {
+	links, err := s.Store.AllUserLinks(ctx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return s.Store.DeleteUser(ctx, u, meta)
+	}
+	return s.Store.DeleteUserWithLinks(ctx, u, links, meta)
+}

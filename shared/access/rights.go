@@ -29,13 +29,12 @@ func (s *Service) rightsOf(ctx context.Context, c *Caller, userID string) (Right
 	if userID == c.User.ID {
 		return s.Me(c), nil
 	}
-	u, err := s.Store.GetUser(ctx, c.TenantID(), userID)
+	u, groups, err := s.Store.Principal(ctx, c.TenantID(), userID)
 	if err != nil {
 		return Rights{}, err
 	}
-	groups, err := s.groupsOf(ctx, u)
-	if err != nil {
-		return Rights{}, err
+	if u.IsOwner {
+		groups = map[string]Group{}
 	}
 	return Rights{User: u, Effective: Compute(u, groups)}, nil
 }

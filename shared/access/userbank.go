@@ -223,13 +223,15 @@ func (s *Service) AnonymiseUser(ctx context.Context, c *Caller, id string, ifMat
 	return s.anonymise(ctx, c, c.TenantID(), id, ifMatch, nil)
 }
 
+// errNotDue is how the scheduled run skips a user whose state changed since the index said due.
+var errNotDue = errors.New("no longer due for anonymisation")
+
 // anonymise is AnonymiseUser for a caller or, with c nil, for the scheduled run; only (when
 // set) decides from the fresh state whether the user is still due.
 func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string, ifMatch *int, only func(User) bool) (User, error) {
-	skip := errors.New("not due")
 	u, _, err := s.updateUserAndLinks(ctx, c, tenantID, id, ifMatch, "user.anonymise", func(u *User, links []Link) ([]LinkChange, error) {
 		if only != nil && !only(*u) {
-			return nil, skip
+			return nil, errNotDue
 		}
 		if c != nil {
 			if err := c.requireBankTarget(*u); err != nil {
@@ -252,9 +254,6 @@ func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string,
 		}
 		return changes, nil
 	})
-	if errors.Is(err, skip) {
-		return User{}, err
-	}
 	if err != nil {
 		return User{}, err
 	}
@@ -407,7 +406,7 @@ func (s *Service) anonymiseAll(ctx context.Context, due []BankEntry, res SweepRe
 			switch {
 			case err == nil:
 				res.Anonymised++
-			case err.Error() == "not due" || errors.Is(err, ErrNotFound):
+			case errors.Is(err, errNotDue) || errors.Is(err, ErrNotFound):
 				res.NotDue++
 			default:
 				res.Failed++

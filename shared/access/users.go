@@ -71,6 +71,8 @@ type NewUser struct {
 	Roles             []Role
 	CalendarIDs       []string
 	LegacyPermissions Permissions // rights of a user migrated from before groups existed
+	// Link is an assistant's first link to a care recipient; required for the assistant role.
+	Link *NewLink
 }
 
 // UserPatch changes some fields of a user; nil fields stay as they are.
@@ -292,11 +294,15 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 	if err != nil {
 		return User{}, err
 	}
+	link, err := s.firstLink(ctx, c, u, in.Link)
+	if err != nil {
+		return User{}, err
+	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "user.create", "user", u.ID, nil, userAudit(u))}}
 	if idem != nil {
 		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation, RequestHash: idem.RequestHash, ResourceID: u.ID, CreatedAt: s.Now()}
 	}
-	if err := s.Store.CreateUser(ctx, u, meta); err != nil {
+	if err := s.createUser(ctx, c, u, link, meta); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
 			// A concurrent retry with the same key may have won.
 			if u2, done, err2 := s.replayUser(ctx, c, idem); done {
@@ -308,7 +314,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 	if err := s.Identity.Invite(ctx, u); err != nil {
 		// Undo the user so that no half-created account is left behind.
 		undo := s.audit(c, "user.create.undone", "user", u.ID, userAudit(u), nil)
-		if derr := s.Store.DeleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}}); derr != nil {
+		if derr := s.deleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}}); derr != nil {
 			return User{}, errors.Join(fmt.Errorf("invite user %s: %w", u.ID, err), fmt.Errorf("undo: %w", derr))
 		}
 		return User{}, fmt.Errorf("invite user %s: %w", u.ID, err)
@@ -566,6 +572,9 @@ func (s *Service) SetRoles(ctx context.Context, c *Caller, id string, roles []Ro
 		if err := c.requireRoles(u.Roles, roles); err != nil {
 			return err
 		}
+		if err := s.requireNoLiveLinksWithout(ctx, *u, roles); err != nil {
+			return err
+		}
 		if u.Status == StatusAnonymised {
 			return Conflict("an anonymised user has no roles")
 		}
@@ -680,8 +689,21 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 		if u.ID == c.User.ID || u.IsOwner {
 			return Conflict("the account owner and yourself cannot be deleted")
 		}
+		if err := s.requireNoLinks(ctx, u); err != nil {
+			return err
+		}
 		entry := s.audit(c, "user.delete", "user", id, userAudit(u), nil)
-		if err := s.Store.DeleteUser(ctx, u, Meta{Audit: []AuditEntry{entry}}); err != nil {
+		meta := Meta{Audit: []AuditEntry{entry}}
+		// The client stays; the user's assignments to it go with the user.
+		assigned, err := s.assignedClientIDs(ctx, c.TenantID(), id)
+		if err != nil {
+			return err
+		}
+		if len(assigned) > 0 {
+			meta.Audit = append(meta.Audit, s.audit(c, "client.access.delete_all_of_user", "user", id,
+				map[string]any{"clientIds": assigned}, nil))
+		}
+		if err := s.Store.DeleteUser(ctx, u, meta); err != nil {
 			return err
 		}
 		return s.Identity.Delete(ctx, u)

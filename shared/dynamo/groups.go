@@ -56,6 +56,9 @@ func (s *Store) CreateGroup(ctx context.Context, g access.Group, meta access.Met
 	if err := t.put(s.table, groupToItem(g), notExists(), access.Conflict("group %s exists", g.ID)); err != nil {
 		return err
 	}
+	if err := s.setGroupsInSet(t, g); err != nil {
+		return err
+	}
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
@@ -68,6 +71,9 @@ func (s *Store) UpdateGroup(ctx context.Context, prev, next access.Group, meta a
 	if err := t.put(s.table, groupToItem(next), versionIs(prev.Version), access.ErrVersionConflict); err != nil {
 		return err
 	}
+	if err := s.setGroupsInSet(t, next); err != nil {
+		return err
+	}
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
@@ -78,6 +84,9 @@ func (s *Store) UpdateGroup(ctx context.Context, prev, next access.Group, meta a
 func (s *Store) DeleteGroup(ctx context.Context, g access.Group, meta access.Meta) error {
 	t := &txn{}
 	if err := t.delete(s.table, key(tenantPK(g.TenantID), pfxGroup+g.ID), versionIs(g.Version), access.ErrVersionConflict); err != nil {
+		return err
+	}
+	if err := s.removeGroupFromSet(t, g); err != nil {
 		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {

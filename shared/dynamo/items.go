@@ -19,6 +19,10 @@ const (
 	skEmail        = "EMAIL"
 	pfxAudit       = "AUDIT#"
 	pfxIdempotency = "IDEMPOTENCY#"
+	// Clients (SK CLIENT#<clientId>) and assignments (SK ACCESS#<clientId>#<userId>) live in the
+	// tenant partition; see clients.go for their GSI1 keys.
+	pfxClient = "CLIENT#"
+	pfxAccess = "ACCESS#"
 )
 
 func tenantPK(tenantID string) string { return pfxTenant + tenantID }

@@ -15,6 +15,9 @@ func (s *Store) CreateTenant(ctx context.Context, tn access.Tenant, owner access
 	if err := s.putNewUser(t, owner); err != nil {
 		return err
 	}
+	if err := s.putEmptyGroupSet(t, tn.ID); err != nil {
+		return err
+	}
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
@@ -40,6 +43,9 @@ func (s *Store) UpdateTenant(ctx context.Context, prev, next access.Tenant, newG
 		if err := t.put(s.table, groupToItem(g), notExists(), access.Conflict("group %s exists", g.ID)); err != nil {
 			return err
 		}
+	}
+	if err := s.setGroupsInSet(t, newGroups...); err != nil {
+		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {
 		return err

@@ -118,7 +118,14 @@ func (s *Store) DeleteUser(ctx context.Context, u access.User, meta access.Meta)
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
-	return s.commit(ctx, t)
+	rest, err := s.addUserAssignmentDeletes(ctx, t, u)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(ctx, t); err != nil {
+		return err
+	}
+	return s.deleteKeys(ctx, rest)
 }
 
 // ListUsers queries the tenant's user items; the filters run server-side on that partition only.

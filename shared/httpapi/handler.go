@@ -55,6 +55,8 @@ func (a *API) table() map[string]routeFunc {
 	a.groupRoutes(m)
 	a.settingsRoutes(m)
 	a.auditRoutes(m)
+	a.clientRoutes(m)
+	a.linkRoutes(m)
 	return m
 }
 

@@ -30,6 +30,8 @@ type createUserBody struct {
 	Roles             []access.Role                  `json:"roles"`
 	CalendarIDs       []string                       `json:"calendarIds"`
 	LegacyPermissions map[access.Area]permissionJSON `json:"legacyPermissions"`
+	// Link is an assistant's first link, created in the same transaction as the user.
+	Link *linkBody `json:"link"`
 }
 
 func (a *API) createUser(ctx context.Context, r *request) (response, error) {
@@ -44,6 +46,7 @@ func (a *API) createUser(ctx context.Context, r *request) (response, error) {
 	u, err := a.Svc.CreateUser(ctx, r.caller, access.NewUser{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, PictureURL: b.PictureURL, Profession: b.Profession,
 		GroupIDs: b.GroupIDs, Roles: b.Roles, CalendarIDs: b.CalendarIDs, LegacyPermissions: permissionsFromJSON(b.LegacyPermissions),
+		Link: b.Link.domain(),
 	}, idem)
 	if err != nil {
 		return response{}, err

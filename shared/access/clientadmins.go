@@ -1,0 +1,171 @@
+package access
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// ClientAdmin is what a user administers at one client (seed 004): as system administrator
+// every program, otherwise the programs listed. The account owner is system administrator of
+// every client implicitly (no item is stored for them).
+type ClientAdmin struct {
+	TenantID string
+	ClientID string
+	UserID   string
+	System   bool
+	Programs []string
+	// Implicit marks the owner's administration, which is derived, never stored.
+	Implicit  bool
+	Version   int
+	UpdatedAt time.Time
+}
+
+// CanAssign reports whether the administrator may assign or remove a program at the client.
+func (a ClientAdmin) CanAssign(program string) bool {
+	return a.System || slices.Contains(a.Programs, program)
+}
+
+// ClientAdminStore keeps client administrators.
+type ClientAdminStore interface {
+	// GetClientAdmin returns ErrNotFound when the user administers nothing at the client.
+	GetClientAdmin(ctx context.Context, tenantID, clientID, userID string) (ClientAdmin, error)
+	// PutClientAdmin writes next if the stored item is still prev (nil: none stored);
+	// ErrVersionConflict otherwise.
+	PutClientAdmin(ctx context.Context, prev *ClientAdmin, next ClientAdmin, meta Meta) error
+	// DeleteClientAdmin removes a if its version is still a.Version; ErrVersionConflict otherwise.
+	DeleteClientAdmin(ctx context.Context, a ClientAdmin, meta Meta) error
+}
+
+func clientAdminAudit(a *ClientAdmin) map[string]any {
+	if a == nil {
+		return nil
+	}
+	return map[string]any{"clientId": a.ClientID, "userId": a.UserID, "system": a.System, "programs": nonNil(a.Programs)}
+}
+
+// adminAt returns what a user administers at a client: everything for the owner, nothing
+// (a zero ClientAdmin) for a user with no item.
+func (s *Service) adminAt(ctx context.Context, u User, clientID string) (ClientAdmin, error) {
+	if u.IsOwner {
+		return ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID, System: true, Implicit: true}, nil
+	}
+	a, err := s.Store.GetClientAdmin(ctx, u.TenantID, clientID, u.ID)
+	if err != nil && ErrorCode(err) == CodeNotFound {
+		return ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID}, nil
+	}
+	return a, err
+}
+
+// requireManageClientAdmins: the owner, or a system administrator of the client. Nobody changes
+// their own administration (that would be raising their own rights), and the owner's is fixed:
+// the owner is the system administrator every client always keeps.
+func (s *Service) requireManageClientAdmins(ctx context.Context, c *Caller, clientID string, target User) error {
+	if target.IsOwner {
+		return Conflict("the account owner is system administrator of every client, which keeps every client with at least one system administrator")
+	}
+	if target.ID == c.User.ID {
+		return Forbidden("nobody can change their own client administration")
+	}
+	if !c.User.IsOwner {
+		mine, err := s.adminAt(ctx, c.User, clientID)
+		if err != nil {
+			return err
+		}
+		if !mine.System {
+			return Forbidden("only the account owner and the client's system administrators appoint its administrators")
+		}
+	}
+	return nil
+}
+
+// SetClientAdmin makes a user system administrator of a client and/or program administrator of
+// the programs listed, replacing what they administered there.
+func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userID string, system bool, programs []string) (ClientAdmin, error) {
+	if validID("clientId", clientID) != nil {
+		return ClientAdmin{}, NotFound("client")
+	}
+	if validID("userId", userID) != nil {
+		return ClientAdmin{}, NotFound("user")
+	}
+	progs, err := s.validPrograms(ctx, c.TenantID(), "programs", programs)
+	if err != nil {
+		return ClientAdmin{}, err
+	}
+	if !system && len(progs) == 0 {
+		return ClientAdmin{}, Invalid("programs", "name at least one program, or set system; DELETE removes the administration")
+	}
+	if system {
+		progs = []string{} // a system administrator administers every program
+	}
+	if _, err := s.Store.GetClient(ctx, c.TenantID(), clientID); err != nil {
+		return ClientAdmin{}, err
+	}
+	var out ClientAdmin
+	err = retry(nil, "client administrator", func() error {
+		target, err := s.Store.GetUser(ctx, c.TenantID(), userID)
+		if err != nil {
+			return err
+		}
+		if err := s.requireManageClientAdmins(ctx, c, clientID, target); err != nil {
+			return err
+		}
+		if target.Status == StatusRemoved || target.Status == StatusAnonymised {
+			return Conflict("a %s user cannot administer clients", target.Status)
+		}
+		var prev *ClientAdmin
+		if p, err := s.Store.GetClientAdmin(ctx, c.TenantID(), clientID, userID); err == nil {
+			prev = &p
+		} else if ErrorCode(err) != CodeNotFound {
+			return err
+		}
+		next := ClientAdmin{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, System: system,
+			Programs: progs, Version: 1, UpdatedAt: s.Now()}
+		if prev != nil {
+			if prev.System == system && slices.Equal(prev.Programs, progs) {
+				out = *prev
+				return nil
+			}
+			next.Version = prev.Version + 1
+		}
+		entry := s.audit(c, "client.admin.set", "client", clientID, clientAdminAudit(prev), clientAdminAudit(&next))
+		if err := s.Store.PutClientAdmin(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// RemoveClientAdmin ends a user's administration of a client; removing a missing one does
+// nothing. The owner's cannot be removed (409), so a client always keeps a system administrator.
+func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, userID string) error {
+	if validID("clientId", clientID) != nil {
+		return NotFound("client")
+	}
+	if validID("userId", userID) != nil {
+		return NotFound("user")
+	}
+	if _, err := s.Store.GetClient(ctx, c.TenantID(), clientID); err != nil {
+		return err
+	}
+	return retry(nil, "client administrator", func() error {
+		target, err := s.Store.GetUser(ctx, c.TenantID(), userID)
+		if err != nil {
+			return err
+		}
+		if err := s.requireManageClientAdmins(ctx, c, clientID, target); err != nil {
+			return err
+		}
+		prev, err := s.Store.GetClientAdmin(ctx, c.TenantID(), clientID, userID)
+		if ErrorCode(err) == CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		entry := s.audit(c, "client.admin.delete", "client", clientID, clientAdminAudit(&prev), nil)
+		return s.Store.DeleteClientAdmin(ctx, prev, Meta{Audit: []AuditEntry{entry}})
+	})
+}
