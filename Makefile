@@ -44,8 +44,11 @@ lint: ## Check formatting (gofmt) and vet
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-bench: tools ## Run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: tools ## Run the benchmarks; each prints a RATIO against a baseline measured in the same run
+	@mkdir -p build
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./... | tee build/bench.txt
+	@echo; echo "Ratios (last measurement of each benchmark):"
+	@grep -o 'RATIO .*' build/bench.txt | awk '{line[$$2" "$$3" "$$4" "$$5]=$$0; if (!(($$2" "$$3" "$$4" "$$5) in seen)) {order[++n]=$$2" "$$3" "$$4" "$$5; seen[$$2" "$$3" "$$4" "$$5]=1}} END {for (i=1;i<=n;i++) print "  " line[order[i]]}'
 
 ## ---- Build --------------------------------------------------------------------------------
 
