@@ -48,7 +48,7 @@ bench: tools ## Run the benchmarks; each prints a RATIO against a baseline measu
 	@mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./... | tee build/bench.txt
 	@echo; echo "Ratios (last measurement of each benchmark):"
-	@grep -o 'RATIO .*' build/bench.txt | awk '{line[$$2" "$$3" "$$4" "$$5]=$$0; if (!(($$2" "$$3" "$$4" "$$5) in seen)) {order[++n]=$$2" "$$3" "$$4" "$$5; seen[$$2" "$$3" "$$4" "$$5]=1}} END {for (i=1;i<=n;i++) print "  " line[order[i]]}'
+	@grep -o 'RATIO .*' build/bench.txt | awk '{k=substr($$0,1,46); last[k]=$$0; if (!(k in seen)) {seen[k]=1; order[++n]=k}} END {for (i=1;i<=n;i++) print "  " last[order[i]]}'
 
 ## ---- Build --------------------------------------------------------------------------------
 
