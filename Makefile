@@ -8,8 +8,8 @@ GO            ?= go
 TEST_TIMEOUT  ?= 10m
 # Lambda binaries over this size fail `make build`.
 MAX_BINARY_MB ?= 20
-# Every folder under functions/ is a Lambda, except the dev server.
-FUNCTIONS     := $(filter-out devserver,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
+# Every folder under functions/ is a Lambda, except the dev server and the invoke command.
+FUNCTIONS     := $(filter-out devserver invoke,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
 # Installed by `make tools`; the stamp lives inside node_modules so deleting that reinstalls.
 TOOLS_STAMP   := .tools/node_modules/.installed
 GO_FILES       = $(shell find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path './cdk.out/*')
@@ -106,7 +106,11 @@ deploy: build cdk-tools ## Deploy to AWS (needs credentials; once per account/re
 cdk-bootstrap: cdk-tools ## Prepare an AWS account and region for deploy, once (needs credentials)
 	$(CDK) bootstrap
 
-# make invoke goes here.
+.PHONY: invoke
+
+invoke: tools ## Run a function's handler on a sample: make invoke FN=users EVENT=events/users-list.json
+	@if [ -z "$(EVENT)" ]; then echo "usage: make invoke [FN=<function>] EVENT=events/<file>.json"; exit 2; fi
+	$(GO) run ./functions/invoke $(if $(FN),-fn "$(FN)") "$(EVENT)"
 
 ## ---- Housekeeping -------------------------------------------------------------------------
 

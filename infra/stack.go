@@ -320,7 +320,10 @@ func (s *TilgangStack) newFunction(name, assetDir string, env map[string]*string
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
 		Environment:  &env,
 		LogGroup:     logs,
-		Role:         role,
+		// JSON makes Lambda set AWS_LAMBDA_LOG_FORMAT=JSON, which the functions' lambdacontext
+		// log handler follows (shared/app/log.go).
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Role:          role,
 	})
 
 	g := grants[name]

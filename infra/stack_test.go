@@ -420,6 +420,9 @@ func TestFunctions(t *testing.T) {
 			}
 		}
 		lg, _ := p["LoggingConfig"].(map[string]any)
+		if lg["LogFormat"] != "JSON" {
+			t.Errorf("%s: log format %v, want JSON (the lambdacontext log handler writes JSON only then)", name, lg["LogFormat"])
+		}
 		group, ok := logGroups[refID(lg["LogGroup"])]
 		if !ok {
 			t.Errorf("%s: no log group of its own (LoggingConfig %v)", name, p["LoggingConfig"])

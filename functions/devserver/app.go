@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
+	"github.com/tilgang/tilgang/shared/routes"
 )
 
 // newApp builds the application the Lambdas run and hands the dev server its parts.
@@ -18,8 +20,11 @@ func newApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 		API:          func(function string) devserver.APIHandler { return a.API(function) },
 		CreateTenant: a.Service.CreateTenant,
 		UserByEmail:  a.Service.UserByEmail,
-		// The workers plug in here, one line each, once the app has them:
-		//	JobWorker: a.JobWorker(),
-		//	Scheduled: []devserver.Scheduled{{Name: routes.FnAnonymiser, Every: time.Hour, Run: a.Anonymiser()}},
+		// The workers, fed by the dev server's SQS pollers and ticker as AWS would feed them.
+		JobWorker:    a.JobWorker(),
+		EventsWorker: a.EventsWorker(),
+		Scheduled: []devserver.Scheduled{{Name: routes.FnAnonymiser, Every: time.Hour, Run: func(ctx context.Context) error {
+			return a.Anonymiser()(ctx, app.ScheduledEvent(time.Now()))
+		}}},
 	}, nil
 }

@@ -213,8 +213,10 @@ func (s *Service) authorizeClient(ctx context.Context, c *Caller, r Rights, req 
 }
 
 func validID(field, id string) error {
-	_, err := validIDs(field, []string{id}, 1)
-	return err
+	if _, err := validIDs(field, []string{id}, 1); err != nil {
+		return Invalid(field, "is not a valid id")
+	}
+	return nil
 }
 
 // clientAudit is the audit view of a client: never its name.

@@ -201,6 +201,9 @@ type IdempotencyRecord struct {
 type Meta struct {
 	Audit       []AuditEntry
 	Idempotency *IdempotencyRecord
+	// ReleaseIdempotency deletes a record in the same transaction: undoing a create frees its
+	// key, so that the client's retry creates again instead of replaying what was undone.
+	ReleaseIdempotency *IdempotencyRecord
 }
 
 // Page asks for one page of a list.

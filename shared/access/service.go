@@ -21,6 +21,10 @@ type Store interface {
 	ClientStore
 	LinkStore
 	UserBankStore
+	ProgramStore
+	ClientAdminStore
+	JobStore
+	NotificationStore
 }
 
 // TenantStore keeps tenants and their settings.
@@ -126,6 +130,10 @@ type Service struct {
 	// Now and NewID are injected so tests are deterministic.
 	Now   func() time.Time
 	NewID func(prefix string) string
+	// Queue carries access-job chunks to the workers; NotificationRetention is how long
+	// notifications live (DefaultNotificationRetention when zero).
+	Queue                 JobQueue
+	NotificationRetention time.Duration
 }
 
 // NewService returns a Service with the real clock and ULID ids.

@@ -314,7 +314,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 	if err := s.Identity.Invite(ctx, u); err != nil {
 		// Undo the user so that no half-created account is left behind.
 		undo := s.audit(c, "user.create.undone", "user", u.ID, userAudit(u), nil)
-		if derr := s.deleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}}); derr != nil {
+		if derr := s.deleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}, ReleaseIdempotency: meta.Idempotency}); derr != nil {
 			return User{}, errors.Join(fmt.Errorf("invite user %s: %w", u.ID, err), fmt.Errorf("undo: %w", derr))
 		}
 		return User{}, fmt.Errorf("invite user %s: %w", u.ID, err)
@@ -670,9 +670,14 @@ func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *
 	return u, err
 }
 
-// DeleteUser deletes an employee: the person and their login go, their calendars stay.
+// DeleteUser deletes an employee: the person and their login go, their calendars stay. The
+// login is disabled before the write, which can be undone, and deleted after it: if the write
+// fails the login is enabled again, and if the final deletion fails only a disabled login with
+// no user behind it is left (the error is returned so that it is logged).
 func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch *int) error {
-	return retry(ifMatch, "user", func() error {
+	var disabled bool
+	var deleted User
+	err := retry(ifMatch, "user", func() error {
 		u, err := s.Store.GetUser(ctx, c.TenantID(), id)
 		if err != nil {
 			return err
@@ -703,9 +708,29 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 			meta.Audit = append(meta.Audit, s.audit(c, "client.access.delete_all_of_user", "user", id,
 				map[string]any{"clientIds": assigned}, nil))
 		}
+		if !disabled {
+			if err := s.Identity.Disable(ctx, u); err != nil {
+				return fmt.Errorf("identity provider: %w", err)
+			}
+			disabled = true
+		}
 		if err := s.Store.DeleteUser(ctx, u, meta); err != nil {
 			return err
 		}
-		return s.Identity.Delete(ctx, u)
+		deleted = u
+		return nil
 	})
+	if err != nil {
+		if disabled {
+			// Give a user who is still there and active their login back.
+			if prev, gerr := s.Store.GetUser(ctx, c.TenantID(), id); gerr == nil && prev.Status == StatusActive {
+				err = errors.Join(err, s.Identity.Enable(ctx, prev))
+			}
+		}
+		return err
+	}
+	if err := s.Identity.Delete(ctx, deleted); err != nil {
+		return fmt.Errorf("identity provider: delete the login of deleted user %s: %w", id, err)
+	}
+	return nil
 }

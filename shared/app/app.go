@@ -11,9 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
@@ -27,7 +29,9 @@ type App struct {
 	Store   *dynamo.Store
 	Service *access.Service
 	Log     *slog.Logger
-	api     *httpapi.API
+	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
+	AnonymiserBatch int
+	api             *httpapi.API
 }
 
 // Options adjust New, mostly for tests.
@@ -60,14 +64,22 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	db := dynamodb.NewFromConfig(awsCfg, dynOpts...)
 	log := o.Log
 	if log == nil {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		log = NewLogger()
 	}
 	store := dynamo.New(db, cfg.TableName)
 	identity := o.Identity
-	if identity == nil {
+	switch {
+	case identity != nil:
+	case cfg.UserPoolID != "":
+		identity = cognito.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID)
+	default:
+		// Locally the dev server issues tokens itself, and the principal's status, loaded on
+		// every request, decides whether a token still works.
 		identity = access.NoIdentity{}
 	}
 	svc := access.NewService(store, identity)
+	svc.Events = newPublisher(awsCfg, cfg, svc.NewID)
+	wireJobs(svc, awsCfg, cfg)
 	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, Service: svc, Log: log,
 		api: &httpapi.API{Svc: svc, Log: log}}, nil
 }

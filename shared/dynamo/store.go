@@ -154,6 +154,11 @@ func (t *txn) meta(table string, m access.Meta) error {
 			return err
 		}
 	}
+	if r := m.ReleaseIdempotency; r != nil {
+		if err := t.delete(table, key(tenantPK(r.TenantID), idempotencySK(r.Operation, r.Key)), nil, nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -82,11 +82,11 @@ func toClientAccessJSON(u access.UserAccess) clientAccessJSON {
 }
 
 type userClientJSON struct {
-	ClientID string             `json:"clientId"`
-	Name     string             `json:"name"`
+	ClientID string              `json:"clientId"`
+	Name     string              `json:"name"`
 	Status   access.ClientStatus `json:"status"`
-	Level    access.Level       `json:"level"`
-	Reasons  []accessReasonJSON `json:"reasons"`
+	Level    access.Level        `json:"level"`
+	Reasons  []accessReasonJSON  `json:"reasons"`
 }
 
 type userClientPageJSON struct {

@@ -18,10 +18,14 @@ const MaxBodyBytes = 64 << 10
 
 func asError(err error, target **access.Error) bool { return errors.As(err, target) }
 
-// bodyBytes returns the request body, decoding base64 when API Gateway encoded it.
-func bodyBytes(body string, isBase64 bool) ([]byte, error) {
-	if len(body) > MaxBodyBytes*4/3+4 {
-		return nil, &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+// bodyBytes returns the request body, decoding base64 when API Gateway encoded it; limit 0
+// means MaxBodyBytes.
+func bodyBytes(body string, isBase64 bool, limit int) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxBodyBytes
+	}
+	if len(body) > limit*4/3+4 {
+		return nil, &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", limit)}
 	}
 	b := []byte(body)
 	if isBase64 {
@@ -30,17 +34,23 @@ func bodyBytes(body string, isBase64 bool) ([]byte, error) {
 			return nil, access.Invalid("body", "is not valid base64")
 		}
 	}
-	if len(b) > MaxBodyBytes {
-		return nil, &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+	if len(b) > limit {
+		return nil, &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", limit)}
 	}
 	return b, nil
 }
 
 // DecodeJSON decodes one JSON object into dst strictly: unknown fields, wrong types, trailing
 // data and bodies over MaxBodyBytes are refused with an error naming the field.
-func DecodeJSON(b []byte, dst any) error {
-	if len(b) > MaxBodyBytes {
-		return &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+func DecodeJSON(b []byte, dst any) error { return decodeJSON(b, dst, MaxBodyBytes) }
+
+// decodeJSON is DecodeJSON with a limit (0: MaxBodyBytes).
+func decodeJSON(b []byte, dst any, limit int) error {
+	if limit <= 0 {
+		limit = MaxBodyBytes
+	}
+	if len(b) > limit {
+		return &access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", limit)}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return access.Invalid("body", "a JSON object is required")

@@ -35,6 +35,8 @@ type API struct {
 type request struct {
 	ev     events.APIGatewayV2HTTPRequest
 	caller *access.Caller
+	// maxBody raises MaxBodyBytes for a route whose body is legitimately larger.
+	maxBody int
 }
 
 // response is what a route function returns; Handler renders it.
@@ -42,6 +44,7 @@ type response struct {
 	status  int
 	body    any
 	version int // sets ETag when > 0
+	headers map[string]string
 }
 
 type routeFunc func(ctx context.Context, r *request) (response, error)
@@ -57,6 +60,9 @@ func (a *API) table() map[string]routeFunc {
 	a.auditRoutes(m)
 	a.clientRoutes(m)
 	a.linkRoutes(m)
+	a.clientAdminRoutes(m)
+	a.programRoutes(m)
+	a.jobRoutes(m)
 	return m
 }
 
@@ -104,7 +110,9 @@ func (a *API) fail(ctx context.Context, log *slog.Logger, ev events.APIGatewayV2
 	if p, ok := ProblemFor(err); ok {
 		return ProblemResponse(p, reqID)
 	}
-	log.ErrorContext(ctx, "request failed", "requestId", reqID, "route", ev.RouteKey, "tenantId", tenantID, "userId", userID, "error", err.Error())
+	// requestId is Lambda's invocation id, added by the lambdacontext log handler; apiRequestId
+	// is API Gateway's, the one the problem's instance shows the client.
+	log.ErrorContext(ctx, "request failed", "apiRequestId", reqID, "route", ev.RouteKey, "tenantId", tenantID, "userId", userID, "error", err.Error())
 	return ProblemResponse(InternalProblem(), reqID)
 }
 
@@ -112,6 +120,9 @@ func render(res response) events.APIGatewayV2HTTPResponse {
 	out := events.APIGatewayV2HTTPResponse{StatusCode: res.status, Headers: map[string]string{"Cache-Control": "no-store"}}
 	if res.version > 0 {
 		out.Headers["ETag"] = ETag(res.version)
+	}
+	for k, v := range res.headers {
+		out.Headers[k] = v
 	}
 	if res.body != nil {
 		b, err := json.Marshal(res.body)
@@ -165,14 +176,14 @@ func header(ev events.APIGatewayV2HTTPRequest, name string) string {
 
 // decode reads the JSON body into dst.
 func (r *request) decode(dst any) error {
-	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded)
+	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded, r.maxBody)
 	if err != nil {
 		return err
 	}
 	if ct := header(r.ev, "content-type"); ct != "" && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/json") {
 		return access.Invalid("Content-Type", "must be application/json")
 	}
-	return DecodeJSON(b, dst)
+	return decodeJSON(b, dst, r.maxBody)
 }
 
 // idempotency reads the Idempotency-Key header; the request hash binds it to this body.
@@ -184,7 +195,7 @@ func (r *request) idempotency() (*access.Idempotency, error) {
 	if len(k) > 255 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		return nil, access.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
 	}
-	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded)
+	b, err := bodyBytes(r.ev.Body, r.ev.IsBase64Encoded, r.maxBody)
 	if err != nil {
 		return nil, err
 	}

@@ -214,13 +214,15 @@ func TestValidateResponse(t *testing.T) {
 				"employmentNumber": "A-102", "color": "blue", "createdAt": "2024-05-01T10:00:00Z", "updatedAt": "2024-05-01T10:00:00Z"}), false},
 		{"link", event("DELETE /v1/users/{userId}/links/{clientId}", "/v1/users/u1/links/c1", "", "", nil),
 			jsonResp(200, "application/json", map[string]any{"clientId": "c1", "userId": "u1", "status": "removed", "employmentRate": 75,
-				"employmentNumber": "A-102", "color": "#3366ff", "createdAt": "2024-05-01T10:00:00Z", "updatedAt": "2024-05-01T10:00:00Z"}), true},
+				"employmentNumber": "A-102", "color": "#3366ff", "createdAt": "2024-05-01T10:00:00Z", "updatedAt": "2024-05-01T10:00:00Z",
+				"version": 2}, "ETag", `"2"`), true},
 		{"capabilities partial", event("GET /v1/users/{userId}/capabilities", "/v1/users/u1/capabilities", "clientId=c1", "", nil),
 			jsonResp(200, "application/json", map[string]any{"userId": "u1", "clientId": "c1", "state": "inactive_link",
 				"capabilities": map[string]string{"canLogIn": "yes", "scheduleAccess": "partial", "timeReportAccess": "yes",
 					"communicationAccess": "no", "profileSettings": "yes", "schedulable": "no", "inStaffList": "no",
 					"shiftsStayStaffed": "yes", "timeReportReminder": "yes", "recipientCanApproveTimeReport": "yes"},
-				"conditions": map[string]string{"timeReportReminder": "only if the person has shifts in the time report"}}), true},
+				"conditions": map[string]string{"timeReportReminder": "only if the person has shifts in the time report"},
+				"notes":      map[string]string{}}), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

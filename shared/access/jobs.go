@@ -1,0 +1,859 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// JobAction is what a consultant access job does (seed 004's three bulk operations).
+type JobAction string
+
+// Job actions.
+const (
+	JobGrant          JobAction = "grant"           // give client access and assign programs
+	JobRevoke         JobAction = "revoke"          // remove client access (and its programs)
+	JobRemovePrograms JobAction = "remove_programs" // remove programs, keep client access
+)
+
+// Valid reports whether a is a known action.
+func (a JobAction) Valid() bool { return a == JobGrant || a == JobRevoke || a == JobRemovePrograms }
+
+// perProgram reports whether the action has one result per program (revoke has one per pair).
+func (a JobAction) perProgram() bool { return a != JobRevoke }
+
+// Outcome is what a job did for one (consultant, client, program), or one (consultant, client)
+// for revoke.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeAssigned           Outcome = "assigned"
+	OutcomeAlreadyAssigned    Outcome = "already_assigned"
+	OutcomeRemoved            Outcome = "removed"
+	OutcomeNotAssignedBefore  Outcome = "not_assigned_before"
+	OutcomeNotPermitted       Outcome = "not_permitted"
+	OutcomeConsultantNotFound Outcome = "consultant_not_found"
+	OutcomeConsultantInactive Outcome = "consultant_inactive"
+	OutcomeClientNotFound     Outcome = "client_not_found"
+	// OutcomeFailed marks items of a chunk that kept failing and went to the dead-letter queue.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Outcomes lists every outcome.
+var Outcomes = []Outcome{OutcomeAssigned, OutcomeAlreadyAssigned, OutcomeRemoved, OutcomeNotAssignedBefore,
+	OutcomeNotPermitted, OutcomeConsultantNotFound, OutcomeConsultantInactive, OutcomeClientNotFound, OutcomeFailed}
+
+// Valid reports whether o is a known outcome.
+func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
+
+// Reason explains an outcome of an action in words, for the results list.
+func (o Outcome) Reason(a JobAction) string {
+	switch o {
+	case OutcomeAssigned:
+		return "assigned"
+	case OutcomeAlreadyAssigned:
+		return "the consultant already had it"
+	case OutcomeRemoved:
+		return "removed"
+	case OutcomeNotAssignedBefore:
+		if a == JobRevoke {
+			return "the consultant had no access to the client"
+		}
+		return "the consultant did not have the program"
+	case OutcomeNotPermitted:
+		if a == JobRevoke {
+			return "removing client access needs system administrator of the client, or program administrator of every program the consultant has there"
+		}
+		return "you are neither system administrator of the client nor program administrator of this program there"
+	case OutcomeConsultantNotFound:
+		return "the consultant no longer exists"
+	case OutcomeConsultantInactive:
+		return "the consultant is not active"
+	case OutcomeClientNotFound:
+		return "the client no longer exists"
+	case OutcomeFailed:
+		return "processing failed repeatedly; nothing was changed for this item"
+	}
+	return ""
+}
+
+// JobStatus is where a job is.
+type JobStatus string
+
+// Job statuses. Queued and running are derived from progress; the others are final.
+const (
+	JobQueued              JobStatus = "queued"
+	JobRunning             JobStatus = "running"
+	JobCompleted           JobStatus = "completed"
+	JobCompletedWithErrors JobStatus = "completed_with_errors"
+	JobFailed              JobStatus = "failed"
+)
+
+// Final reports whether the job has ended.
+func (s JobStatus) Final() bool {
+	return s == JobCompleted || s == JobCompletedWithErrors || s == JobFailed
+}
+
+// Limits of one job.
+const (
+	MaxJobConsultants = 500
+	MaxJobClients     = 5000
+	// MaxDryRunPairs bounds a dry run, which answers synchronously.
+	MaxDryRunPairs = 1000
+	// ChunkClients is how many clients of one consultant one queue message carries.
+	ChunkClients = 100
+	// PartPairs is how many (consultant, client) pairs one transaction applies: each pair
+	// writes up to three items (result, assignment, programs), plus the part's marker and the
+	// job's counters, within DynamoDB's 100 items per transaction.
+	PartPairs = 32
+)
+
+// Job is a consultant access job.
+type Job struct {
+	ID          string
+	TenantID    string
+	RequesterID string
+	Action      JobAction
+	Programs    []string
+	Consultants int
+	Clients     int
+	// Status is JobQueued until the job ends (the store keeps only final statuses; View
+	// derives queued or running from progress).
+	Status JobStatus
+	// Total is the number of results: consultants × clients × programs (× 1 for revoke).
+	Total int
+	// Done counts results recorded so far; Counts splits them by outcome.
+	Done   int
+	Counts map[Outcome]int
+	// Chunks is the number of queue messages; Enqueued is set once all were sent.
+	Chunks         int
+	Enqueued       bool
+	NotificationID string
+	CreatedAt      time.Time
+	CompletedAt    *time.Time
+}
+
+// View returns the job with its status derived from progress.
+func (j Job) View() Job {
+	if !j.Status.Final() {
+		j.Status = JobQueued
+		if j.Done > 0 {
+			j.Status = JobRunning
+		}
+	}
+	return j
+}
+
+// Progress is the share done, in percent.
+func (j Job) Progress() float64 {
+	if j.Total == 0 {
+		return 100
+	}
+	return float64(j.Done) * 100 / float64(j.Total)
+}
+
+// JobInput is what a job was asked to cover, kept for re-sending its chunks.
+type JobInput struct {
+	ConsultantIDs []string
+	ClientIDs     []string
+}
+
+// JobChunk is one queue message: one consultant and up to ChunkClients clients.
+type JobChunk struct {
+	TenantID     string    `json:"tenantId"`
+	JobID        string    `json:"jobId"`
+	Index        int       `json:"index"`
+	Action       JobAction `json:"action"`
+	RequesterID  string    `json:"requesterId"`
+	Programs     []string  `json:"programs,omitempty"`
+	ConsultantID string    `json:"consultantId"`
+	ClientIDs    []string  `json:"clientIds"`
+}
+
+// rowsPerPair is the number of results of one (consultant, client) pair.
+func rowsPerPair(a JobAction, programs []string) int {
+	if a.perProgram() {
+		return len(programs)
+	}
+	return 1
+}
+
+// PairResult is what a job did for one (consultant, client): the outcome per program, or under
+// the key "" for revoke.
+type PairResult struct {
+	ConsultantID string
+	ClientID     string
+	Outcomes     map[string]Outcome
+}
+
+// JobResult is one row of a job's results.
+type JobResult struct {
+	ConsultantID string
+	ClientID     string
+	Program      string // empty for revoke
+	Outcome      Outcome
+}
+
+// ConsultantPrograms is the set of programs a consultant has at a client.
+type ConsultantPrograms struct {
+	TenantID  string
+	ClientID  string
+	UserID    string
+	Programs  []string
+	Version   int
+	UpdatedAt time.Time
+}
+
+// ProgramsChange replaces Prev (nil: none stored) by Next (nil: delete).
+type ProgramsChange struct {
+	Prev *ConsultantPrograms
+	Next *ConsultantPrograms
+}
+
+// JobPart is one transaction of a chunk: its results, the job's counters and the changes,
+// written together or not at all.
+type JobPart struct {
+	TenantID string
+	JobID    string
+	Chunk    int
+	Part     int
+	Results  []PairResult
+	Counts   map[Outcome]int
+	// NewAssignments are created (they must not exist); DeleteAssignments are removed if
+	// unchanged since read.
+	NewAssignments    []Assignment
+	DeleteAssignments []Assignment
+	Programs          []ProgramsChange
+}
+
+// Rows is the number of results of the part.
+func (p JobPart) Rows() int {
+	n := 0
+	for _, c := range p.Counts {
+		n += c
+	}
+	return n
+}
+
+// PairState is what a job reads to decide one chunk.
+type PairState struct {
+	Requester  *User                         // nil when the requester no longer exists
+	Consultant *User                         // nil when missing
+	Clients    map[string]bool               // client id → exists
+	Admins     map[string]ClientAdmin        // client id → the requester's administration
+	Assigned   map[string]Assignment         // client id → the consultant's assignment
+	Programs   map[string]ConsultantPrograms // client id → the consultant's programs
+	Done       map[int]bool                  // part → already applied
+}
+
+// Errors of ApplyJobPart.
+var (
+	// ErrPartDone: the part's marker exists, so it was applied before; nothing was written.
+	ErrPartDone = errors.New("job part already applied")
+	// ErrJobClosed: the job has ended (or failed); nothing was written.
+	ErrJobClosed = errors.New("job has ended")
+)
+
+// JobStore keeps jobs, their results and notifications.
+type JobStore interface {
+	// CreateJob writes the job and its input; ErrConflict if the idempotency key was used
+	// concurrently.
+	CreateJob(ctx context.Context, j Job, in JobInput, meta Meta) error
+	// GetJob returns ErrNotFound for a missing job or one of another tenant.
+	GetJob(ctx context.Context, tenantID, jobID string) (Job, error)
+	// GetJobInput reads what the job covers.
+	GetJobInput(ctx context.Context, tenantID, jobID string) (JobInput, error)
+	// MarkJobEnqueued records that every chunk was sent.
+	MarkJobEnqueued(ctx context.Context, tenantID, jobID string) error
+	// FailJob ends a job that could not be queued; ErrJobClosed if it had ended.
+	FailJob(ctx context.Context, tenantID, jobID string, at time.Time) error
+	// ReadPairs reads, in few round trips, the state a chunk's parts are decided on (parts of
+	// partSize clients each).
+	ReadPairs(ctx context.Context, ch JobChunk, partSize int, requesterOwner bool) (PairState, error)
+	// ApplyJobPart writes one part in one transaction, conditional on the part's marker not
+	// existing (ErrPartDone), the job being open (ErrJobClosed) and every changed item being
+	// as read (ErrVersionConflict).
+	ApplyJobPart(ctx context.Context, p JobPart) error
+	// CompleteJob ends the job with status and writes its notification, if and only if the job
+	// is open with all its results done; ErrJobClosed otherwise (someone else completed it).
+	CompleteJob(ctx context.Context, j Job, status JobStatus, n Notification, meta Meta) error
+	// ListJobResults pages a job's results, optionally only those with one outcome.
+	ListJobResults(ctx context.Context, tenantID, jobID string, outcome Outcome, p Page) ([]JobResult, string, error)
+}
+
+// JobQueue sends job chunks to the workers.
+type JobQueue interface {
+	// Enqueue sends every chunk (retrying failed entries); an error means some were not sent.
+	Enqueue(ctx context.Context, chunks []JobChunk) error
+}
+
+// NewJob is a job to run.
+type NewJob struct {
+	Action        JobAction
+	ConsultantIDs []string
+	ClientIDs     []string
+	Programs      []string
+	DryRun        bool
+}
+
+// DryRun is what a job would do, computed without writing anything.
+type DryRun struct {
+	Total   int
+	Counts  map[Outcome]int
+	Results []JobResult
+}
+
+// requireSubmitJobs: assigning consultants is user management or client management; the
+// outcome of each item is then decided by the caller's administration of each client.
+func (c *Caller) requireSubmitJobs() error {
+	if !c.User.IsOwner && !c.Can(AreaUsers, LevelEdit) && !c.Can(AreaClients, LevelEdit) {
+		return Forbidden("running access jobs needs edit on users or on clients")
+	}
+	return nil
+}
+
+func jobAudit(j Job) map[string]any {
+	return map[string]any{"action": j.Action, "programs": nonNil(j.Programs), "consultants": j.Consultants,
+		"clients": j.Clients, "total": j.Total, "chunks": j.Chunks}
+}
+
+// validateJob checks a job's input: sizes first (cheap), then that every id exists.
+func (s *Service) validateJob(ctx context.Context, c *Caller, in NewJob) (NewJob, error) {
+	if in.Action == "" {
+		return in, Invalid("action", "is required: grant, revoke or remove_programs")
+	}
+	if !in.Action.Valid() {
+		return in, Invalid("action", "must be grant, revoke or remove_programs")
+	}
+	if len(in.ConsultantIDs) == 0 {
+		return in, Invalid("consultantIds", "must name at least one consultant")
+	}
+	if len(in.ClientIDs) == 0 {
+		return in, Invalid("clientIds", "must name at least one client")
+	}
+	var err error
+	if in.ConsultantIDs, err = validIDs("consultantIds", in.ConsultantIDs, MaxJobConsultants); err != nil {
+		return in, err
+	}
+	if in.ClientIDs, err = validIDs("clientIds", in.ClientIDs, MaxJobClients); err != nil {
+		return in, err
+	}
+	switch {
+	case in.Action == JobRevoke && len(in.Programs) > 0:
+		return in, Invalid("programs", "must be empty for revoke, which removes client access with every program")
+	case in.Action != JobRevoke && len(in.Programs) == 0:
+		return in, Invalid("programs", "must name at least one program for %s", in.Action)
+	}
+	if in.Action != JobRevoke {
+		if in.Programs, err = s.validPrograms(ctx, c.TenantID(), "programs", in.Programs); err != nil {
+			return in, err
+		}
+	}
+	if in.DryRun && len(in.ConsultantIDs)*len(in.ClientIDs) > MaxDryRunPairs {
+		return in, Invalid("dryRun", "covers at most %d consultant × client pairs; this job has %d", MaxDryRunPairs, len(in.ConsultantIDs)*len(in.ClientIDs))
+	}
+	users, err := s.Store.UsersByID(ctx, c.TenantID(), in.ConsultantIDs)
+	if err != nil {
+		return in, err
+	}
+	if missing := missingIDs(in.ConsultantIDs, func(id string) bool { _, ok := users[id]; return ok }); len(missing) > 0 {
+		return in, Invalid("consultantIds", "no such user: %s", listIDs(missing))
+	}
+	clients, err := s.Store.GetClients(ctx, c.TenantID(), in.ClientIDs)
+	if err != nil {
+		return in, err
+	}
+	if missing := missingIDs(in.ClientIDs, func(id string) bool { _, ok := clients[id]; return ok }); len(missing) > 0 {
+		return in, Invalid("clientIds", "no such client: %s", listIDs(missing))
+	}
+	return in, nil
+}
+
+func missingIDs(ids []string, exists func(string) bool) []string {
+	var out []string
+	for _, id := range ids {
+		if !exists(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// chunksOf splits a job into queue messages: per consultant, clients in runs of ChunkClients.
+func chunksOf(j Job, in JobInput) []JobChunk {
+	var out []JobChunk
+	for _, u := range in.ConsultantIDs {
+		for start := 0; start < len(in.ClientIDs); start += ChunkClients {
+			out = append(out, JobChunk{TenantID: j.TenantID, JobID: j.ID, Index: len(out), Action: j.Action,
+				RequesterID: j.RequesterID, Programs: j.Programs, ConsultantID: u,
+				ClientIDs: in.ClientIDs[start:min(start+ChunkClients, len(in.ClientIDs))]})
+		}
+	}
+	return out
+}
+
+// CreateJob validates a job, stores it and queues its chunks; the workers then run it. With
+// DryRun it returns the outcomes the job would have now, writing and queueing nothing. With an
+// Idempotency-Key a retry returns the first request's job (sending its chunks again if the
+// first request could not send them all: chunks are idempotent).
+func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Idempotency) (Job, *DryRun, error) {
+	if err := c.requireSubmitJobs(); err != nil {
+		return Job{}, nil, err
+	}
+	if idem != nil && !in.DryRun {
+		if j, done, err := s.replayJob(ctx, c, idem); done {
+			return j, nil, err
+		}
+	}
+	in, err := s.validateJob(ctx, c, in)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	j := Job{ID: s.NewID("job"), TenantID: c.TenantID(), RequesterID: c.User.ID, Action: in.Action,
+		Programs: nonNil(in.Programs), Consultants: len(in.ConsultantIDs), Clients: len(in.ClientIDs),
+		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now()}
+	j.Total = len(in.ConsultantIDs) * len(in.ClientIDs) * rowsPerPair(j.Action, j.Programs)
+	input := JobInput{ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
+	chunks := chunksOf(j, input)
+	j.Chunks = len(chunks)
+	if in.DryRun {
+		dr, err := s.dryRun(ctx, j, chunks)
+		return Job{}, dr, err
+	}
+	meta := Meta{Audit: []AuditEntry{s.audit(c, "access_job.create", "access_job", j.ID, nil, jobAudit(j))}}
+	if idem != nil {
+		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
+			RequestHash: idem.RequestHash, ResourceID: j.ID, CreatedAt: j.CreatedAt}
+	}
+	if err := s.Store.CreateJob(ctx, j, input, meta); err != nil {
+		if idem != nil && errors.Is(err, ErrConflict) {
+			if j2, done, err2 := s.replayJob(ctx, c, idem); done {
+				return j2, nil, err2
+			}
+		}
+		return Job{}, nil, err
+	}
+	if err := s.enqueue(ctx, j, chunks); err != nil {
+		if idem == nil {
+			// Without a key the client cannot resume the job: end it, so that it does not stay
+			// queued forever; chunks already sent find it ended and do nothing.
+			if ferr := s.Store.FailJob(ctx, j.TenantID, j.ID, s.Now()); ferr != nil && !errors.Is(ferr, ErrJobClosed) {
+				err = errors.Join(err, ferr)
+			}
+		}
+		return Job{}, nil, err
+	}
+	j.Enqueued = true
+	return j, nil, nil
+}
+
+func (s *Service) enqueue(ctx context.Context, j Job, chunks []JobChunk) error {
+	if s.Queue == nil {
+		return fmt.Errorf("enqueue job %s: no job queue configured", j.ID)
+	}
+	if err := s.Queue.Enqueue(ctx, chunks); err != nil {
+		return fmt.Errorf("enqueue job %s: %w", j.ID, err)
+	}
+	if err := s.Store.MarkJobEnqueued(ctx, j.TenantID, j.ID); err != nil {
+		return fmt.Errorf("enqueue job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// replayJob answers a retried submission: done is true when the key was used before.
+func (s *Service) replayJob(ctx context.Context, c *Caller, idem *Idempotency) (Job, bool, error) {
+	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
+	if errors.Is(err, ErrNotFound) {
+		return Job{}, false, nil
+	}
+	if err != nil {
+		return Job{}, true, err
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return Job{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
+	}
+	j, err := s.Store.GetJob(ctx, c.TenantID(), rec.ResourceID)
+	if err != nil {
+		return Job{}, true, err
+	}
+	if !j.Enqueued && !j.Status.Final() {
+		in, err := s.Store.GetJobInput(ctx, j.TenantID, j.ID)
+		if err != nil {
+			return Job{}, true, err
+		}
+		if err := s.enqueue(ctx, j, chunksOf(j, in)); err != nil {
+			return Job{}, true, err
+		}
+		j.Enqueued = true
+	}
+	return j.View(), true, nil
+}
+
+// GetJob reads a job: its requester, and the owner, may.
+func (s *Service) GetJob(ctx context.Context, c *Caller, id string) (Job, error) {
+	if validID("jobId", id) != nil {
+		return Job{}, NotFound("access job")
+	}
+	j, err := s.Store.GetJob(ctx, c.TenantID(), id)
+	if err != nil {
+		return Job{}, err
+	}
+	if j.RequesterID != c.User.ID && !c.User.IsOwner {
+		return Job{}, Forbidden("only the job's requester and the account owner can read it")
+	}
+	return j.View(), nil
+}
+
+// JobResults pages a job's results, optionally only those with one outcome; it returns the job
+// too, whose action words the reasons.
+func (s *Service) JobResults(ctx context.Context, c *Caller, id string, outcome Outcome, p Page) (Job, []JobResult, string, error) {
+	if outcome != "" && !outcome.Valid() {
+		return Job{}, nil, "", Invalid("outcome", "must be one of %v", Outcomes)
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return Job{}, nil, "", err
+	}
+	j, err := s.GetJob(ctx, c, id)
+	if err != nil {
+		return Job{}, nil, "", err
+	}
+	rs, next, err := s.Store.ListJobResults(ctx, c.TenantID(), j.ID, outcome, p)
+	return j, rs, next, err
+}
+
+// dryRun decides every chunk as the worker would, without writing.
+func (s *Service) dryRun(ctx context.Context, j Job, chunks []JobChunk) (*DryRun, error) {
+	out := &DryRun{Total: j.Total, Counts: map[Outcome]int{}}
+	for _, ch := range chunks {
+		parts, err := s.decideChunk(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			for o, n := range p.Counts {
+				out.Counts[o] += n
+			}
+			out.Results = append(out.Results, expandResults(p.Results, j.Action)...)
+		}
+	}
+	return out, nil
+}
+
+// expandResults lists pair results as rows, programs in order.
+func expandResults(prs []PairResult, a JobAction) []JobResult {
+	var out []JobResult
+	for _, pr := range prs {
+		for _, prog := range sortedPrograms(pr.Outcomes) {
+			out = append(out, JobResult{ConsultantID: pr.ConsultantID, ClientID: pr.ClientID, Program: prog, Outcome: pr.Outcomes[prog]})
+		}
+	}
+	return out
+}
+
+// sortedPrograms returns the keys of a pair's outcomes in order.
+func sortedPrograms(m map[string]Outcome) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ExpandPairResult lists one pair's results as rows; stores page through them with it.
+func ExpandPairResult(pr PairResult) []JobResult { return expandResults([]PairResult{pr}, "") }
+
+// decideChunk reads a chunk's state and decides the parts not applied yet.
+func (s *Service) decideChunk(ctx context.Context, ch JobChunk) ([]JobPart, error) {
+	requester, err := s.Store.GetUser(ctx, ch.TenantID, ch.RequesterID)
+	found := err == nil
+	if err != nil && ErrorCode(err) != CodeNotFound {
+		return nil, err
+	}
+	owner := found && requester.IsOwner && requester.Status == StatusActive
+	st, err := s.Store.ReadPairs(ctx, ch, PartPairs, owner)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		st.Requester = &requester
+	}
+	now := s.Now()
+	var parts []JobPart
+	for pi, start := 0, 0; start < len(ch.ClientIDs); pi, start = pi+1, start+PartPairs {
+		if st.Done[pi] {
+			continue
+		}
+		part := JobPart{TenantID: ch.TenantID, JobID: ch.JobID, Chunk: ch.Index, Part: pi, Counts: map[Outcome]int{}}
+		for _, clientID := range ch.ClientIDs[start:min(start+PartPairs, len(ch.ClientIDs))] {
+			decidePair(&part, ch, st, owner, clientID, now)
+		}
+		parts = append(parts, part)
+	}
+	return parts, nil
+}
+
+// decidePair applies the seed's rights rule to one (consultant, client): the requester assigns
+// or removes a program only where they are system administrator of the client or program
+// administrator of that program; client access follows from at least one permitted program.
+// Existence is checked first, then permission, and only then the consultant's current state, so
+// that nobody learns what they may not manage.
+func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID string, now time.Time) {
+	res := PairResult{ConsultantID: ch.ConsultantID, ClientID: clientID, Outcomes: map[string]Outcome{}}
+	keys := ch.Programs
+	if !ch.Action.perProgram() {
+		keys = []string{""}
+	}
+	set := func(o Outcome) {
+		for _, k := range keys {
+			res.Outcomes[k] = o
+		}
+	}
+	admin := st.Admins[clientID]
+	if owner {
+		admin = ClientAdmin{System: true}
+	} else if st.Requester == nil || st.Requester.Status != StatusActive {
+		admin = ClientAdmin{} // a requester who left or was deactivated may no longer assign
+	}
+	asg, hasAsg := st.Assigned[clientID]
+	progs, hasProgs := st.Programs[clientID]
+	switch {
+	case !st.Clients[clientID]:
+		set(OutcomeClientNotFound)
+	case st.Consultant == nil || st.Consultant.Status == StatusAnonymised:
+		set(OutcomeConsultantNotFound)
+	case ch.Action == JobGrant && st.Consultant.Status != StatusActive:
+		set(OutcomeConsultantInactive)
+	case ch.Action == JobRevoke:
+		permitted := admin.System
+		if !permitted && (hasAsg || hasProgs) {
+			permitted = len(admin.Programs) > 0 && !slices.ContainsFunc(progs.Programs, func(p string) bool { return !admin.CanAssign(p) })
+		}
+		switch {
+		case !permitted:
+			set(OutcomeNotPermitted)
+		case !hasAsg && !hasProgs:
+			set(OutcomeNotAssignedBefore)
+		default:
+			set(OutcomeRemoved)
+			if hasAsg {
+				part.DeleteAssignments = append(part.DeleteAssignments, asg)
+			}
+			if hasProgs {
+				prev := progs
+				part.Programs = append(part.Programs, ProgramsChange{Prev: &prev})
+			}
+		}
+	default:
+		next := slices.Clone(progs.Programs)
+		anyPermitted := false
+		for _, p := range ch.Programs {
+			has := slices.Contains(progs.Programs, p)
+			switch {
+			case !admin.CanAssign(p):
+				res.Outcomes[p] = OutcomeNotPermitted
+			case ch.Action == JobGrant && has:
+				res.Outcomes[p], anyPermitted = OutcomeAlreadyAssigned, true
+			case ch.Action == JobGrant:
+				res.Outcomes[p], anyPermitted = OutcomeAssigned, true
+				next = append(next, p)
+			case has:
+				res.Outcomes[p] = OutcomeRemoved
+				next = slices.DeleteFunc(next, func(x string) bool { return x == p })
+			default:
+				res.Outcomes[p] = OutcomeNotAssignedBefore
+			}
+		}
+		if ch.Action == JobGrant && anyPermitted && !hasAsg {
+			part.NewAssignments = append(part.NewAssignments, Assignment{TenantID: ch.TenantID, ClientID: clientID,
+				UserID: ch.ConsultantID, Level: LevelEdit, Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now})
+		}
+		if len(next) != len(progs.Programs) {
+			change := ProgramsChange{}
+			if hasProgs {
+				prev := progs
+				change.Prev = &prev
+			}
+			if len(next) > 0 {
+				slices.Sort(next)
+				change.Next = &ConsultantPrograms{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID,
+					Programs: next, Version: progs.Version + 1, UpdatedAt: now}
+			}
+			part.Programs = append(part.Programs, change)
+		}
+	}
+	for _, o := range res.Outcomes {
+		part.Counts[o]++
+	}
+	part.Results = append(part.Results, res)
+}
+
+// maxPartAttempts bounds the re-reads of a part that lost a race with another change.
+const maxPartAttempts = 5
+
+// ProcessChunk runs one queue message: it decides and applies every part not applied yet, then
+// completes the job if this was its last part. Running it again changes nothing: applied parts
+// are skipped by their markers, and completion happens once.
+func (s *Service) ProcessChunk(ctx context.Context, ch JobChunk) error {
+	if err := validChunk(ch); err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		parts, err := s.decideChunk(ctx, ch)
+		if err != nil {
+			return err
+		}
+		conflict := false
+		for _, p := range parts {
+			err := s.Store.ApplyJobPart(ctx, p)
+			switch {
+			case err == nil, errors.Is(err, ErrPartDone):
+			case errors.Is(err, ErrJobClosed):
+				return nil
+			case errors.Is(err, ErrVersionConflict):
+				conflict = true
+			default:
+				return fmt.Errorf("job %s chunk %d part %d: %w", ch.JobID, ch.Index, p.Part, err)
+			}
+		}
+		if !conflict {
+			break
+		}
+		if attempt == maxPartAttempts {
+			return fmt.Errorf("job %s chunk %d: items keep changing under the job", ch.JobID, ch.Index)
+		}
+	}
+	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+}
+
+// FailChunk records every result of a chunk not applied yet as failed, changing nothing else,
+// so that a message that keeps failing still lets its job end (completed_with_errors).
+func (s *Service) FailChunk(ctx context.Context, ch JobChunk) error {
+	if err := validChunk(ch); err != nil {
+		return err
+	}
+	st, err := s.Store.ReadPairs(ctx, JobChunk{TenantID: ch.TenantID, JobID: ch.JobID, Index: ch.Index, ClientIDs: ch.ClientIDs}, PartPairs, true)
+	if err != nil {
+		return err
+	}
+	keys := ch.Programs
+	if !ch.Action.perProgram() {
+		keys = []string{""}
+	}
+	for pi, start := 0, 0; start < len(ch.ClientIDs); pi, start = pi+1, start+PartPairs {
+		if st.Done[pi] {
+			continue
+		}
+		part := JobPart{TenantID: ch.TenantID, JobID: ch.JobID, Chunk: ch.Index, Part: pi, Counts: map[Outcome]int{}}
+		for _, clientID := range ch.ClientIDs[start:min(start+PartPairs, len(ch.ClientIDs))] {
+			res := PairResult{ConsultantID: ch.ConsultantID, ClientID: clientID, Outcomes: map[string]Outcome{}}
+			for _, k := range keys {
+				res.Outcomes[k] = OutcomeFailed
+				part.Counts[OutcomeFailed]++
+			}
+			part.Results = append(part.Results, res)
+		}
+		err := s.Store.ApplyJobPart(ctx, part)
+		switch {
+		case err == nil, errors.Is(err, ErrPartDone):
+		case errors.Is(err, ErrJobClosed):
+			return nil
+		default:
+			return fmt.Errorf("job %s chunk %d part %d: record failure: %w", ch.JobID, ch.Index, pi, err)
+		}
+	}
+	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+}
+
+func validChunk(ch JobChunk) error {
+	if ch.TenantID == "" || ch.JobID == "" || ch.ConsultantID == "" || ch.RequesterID == "" || !ch.Action.Valid() || len(ch.ClientIDs) == 0 {
+		return fmt.Errorf("malformed job chunk %d of job %q", ch.Index, ch.JobID)
+	}
+	if ch.Action.perProgram() && len(ch.Programs) == 0 {
+		return fmt.Errorf("malformed job chunk %d of job %q: no programs", ch.Index, ch.JobID)
+	}
+	return nil
+}
+
+// completeIfDone ends the job, exactly once, when all its results are recorded: the store's
+// conditional write lets only one of several workers that see it done succeed.
+func (s *Service) completeIfDone(ctx context.Context, tenantID, jobID string) error {
+	j, err := s.Store.GetJob(ctx, tenantID, jobID)
+	if err != nil {
+		return err
+	}
+	if j.Status.Final() || j.Done < j.Total {
+		return nil
+	}
+	status := JobCompleted
+	if j.Counts[OutcomeFailed] > 0 {
+		status = JobCompletedWithErrors
+	}
+	now := s.Now()
+	n := Notification{ID: "ntf_" + strings.TrimPrefix(j.ID, "job_"), TenantID: j.TenantID, UserID: j.RequesterID,
+		Type: NotificationJobCompleted, JobID: j.ID, Title: jobTitle(j.Action, status), Summary: jobSummary(j),
+		CreatedAt: now, ExpiresAt: now.Add(s.notificationRetention())}
+	after := jobAudit(j)
+	after["status"], after["counts"] = status, countsAudit(j.Counts)
+	a := s.audit(nil, "access_job.complete", "access_job", j.ID, nil, after)
+	a.TenantID, a.ActorID = j.TenantID, "system"
+	err = s.Store.CompleteJob(ctx, j, status, n, Meta{Audit: []AuditEntry{a}})
+	if errors.Is(err, ErrJobClosed) {
+		return nil
+	}
+	return err
+}
+
+func countsAudit(m map[Outcome]int) map[string]any {
+	out := map[string]any{}
+	for o, n := range m {
+		out[string(o)] = n
+	}
+	return out
+}
+
+var actionWords = map[JobAction]string{
+	JobGrant: "Client access and programs", JobRevoke: "Removal of client access", JobRemovePrograms: "Removal of programs",
+}
+
+func jobTitle(a JobAction, st JobStatus) string {
+	if st == JobCompletedWithErrors {
+		return actionWords[a] + ": finished with errors"
+	}
+	return actionWords[a] + ": finished"
+}
+
+// jobSummary says what was and was not done in counts only: no names, nothing personal.
+func jobSummary(j Job) string {
+	var done, notDone []string
+	for _, o := range Outcomes {
+		n := j.Counts[o]
+		if n == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%d %s", n, o)
+		switch o {
+		case OutcomeAssigned, OutcomeAlreadyAssigned, OutcomeRemoved, OutcomeNotAssignedBefore:
+			done = append(done, part)
+		default:
+			notDone = append(notDone, part)
+		}
+	}
+	s := fmt.Sprintf("%d of %d items done", j.Total-countNotDone(j.Counts), j.Total)
+	if len(done) > 0 {
+		s += " (" + strings.Join(done, ", ") + ")"
+	}
+	if len(notDone) > 0 {
+		s += "; not done: " + strings.Join(notDone, ", ") + "; see the job's results for why"
+	}
+	return s
+}
+
+func countNotDone(m map[Outcome]int) int {
+	return m[OutcomeNotPermitted] + m[OutcomeConsultantNotFound] + m[OutcomeConsultantInactive] + m[OutcomeClientNotFound] + m[OutcomeFailed]
+}

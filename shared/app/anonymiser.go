@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/eventbus"
+)
+
+// DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
+// before it hands the rest to a follow-up invocation.
+const DefaultAnonymiserBatch = 500
+
+// anonymiserMargin is the Lambda time an invocation leaves unused, to publish its continuation
+// and return before the deadline.
+const anonymiserMargin = 15 * time.Second
+
+// newPublisher picks the event adapter: the EventBridge bus in AWS, the events queue locally.
+func newPublisher(awsCfg aws.Config, cfg config.Config, newID func(string) string) access.Publisher {
+	switch {
+	case cfg.EventBusName != "":
+		return &eventbus.EventBridge{Client: eventbridge.NewFromConfig(awsCfg), Bus: cfg.EventBusName}
+	case cfg.EventsQueueURL != "":
+		client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+			if cfg.SQSEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.SQSEndpoint)
+			}
+		})
+		return &eventbus.SQS{Client: client, QueueURL: cfg.EventsQueueURL, Region: cfg.Region, NewID: newID}
+	}
+	return access.NoPublisher{}
+}
+
+// continueDetail is the detail of an anoniser.continue event.
+type continueDetail struct {
+	Cursor string `json:"cursor"`
+}
+
+// Anonymiser returns the scheduled GDPR anonymisation worker. EventBridge Scheduler invokes it
+// with a "Scheduled Event" (events/schedule-anonymise.json) and it starts from the oldest
+// removal; it handles a bounded batch and, when users remain, publishes an
+// "anonymiser.continue" event with its position, which starts a follow-up invocation (an
+// EventBridge rule in AWS, the events queue locally) instead of one long loop. Every step is
+// conditional, so a repeated or overlapping invocation changes nothing already done.
+func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
+	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		var after string
+		if ev.DetailType == access.EventAnonymiserContinue {
+			var d continueDetail
+			if err := json.Unmarshal(ev.Detail, &d); err != nil {
+				return fmt.Errorf("anonymiser: continuation detail: %w", err)
+			}
+			after = d.Cursor
+		}
+		o := access.SweepOptions{After: after, MaxUsers: a.AnonymiserBatch}
+		if o.MaxUsers <= 0 {
+			o.MaxUsers = DefaultAnonymiserBatch
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			o.Deadline = dl.Add(-anonymiserMargin)
+		}
+		var reqID string
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			reqID = lc.AwsRequestID
+		}
+		res, err := a.Service.SweepUserBank(ctx, o)
+		// Counts only: the log never names anyone.
+		a.Log.InfoContext(ctx, "anonymiser run", "requestId", reqID, "continued", after != "", "scanned", res.Scanned,
+			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed, "more", res.Next != "")
+		if err != nil {
+			return fmt.Errorf("anonymiser: %w", err)
+		}
+		if res.Next == "" {
+			return nil
+		}
+		return a.Service.Events.Publish(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
+	}
+}
+
+// ScheduledEvent is the event EventBridge Scheduler's sample sends (the dev server's timer uses it).
+func ScheduledEvent(now time.Time) events.EventBridgeEvent {
+	return events.EventBridgeEvent{Version: "0", ID: access.NewULID("sched"), DetailType: "Scheduled Event",
+		Source: "aws.scheduler", Time: now.UTC(), Region: "eu-north-1", Resources: []string{}, Detail: json.RawMessage(`{}`)}
+}
+
+// EventsWorker consumes the local events queue that stands in for the EventBridge bus: it runs
+// the anonymiser's continuations and acknowledges every other event (in AWS other systems
+// consume them). A failed continuation is reported for redelivery.
+func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	anonymiser := a.Anonymiser()
+	return func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+		var res events.SQSEventResponse
+		for _, m := range batch.Records {
+			var ev events.EventBridgeEvent
+			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+				a.Log.WarnContext(ctx, "events: dropping a message that is not an event", "messageId", m.MessageId)
+				continue
+			}
+			if ev.DetailType != access.EventAnonymiserContinue {
+				continue
+			}
+			if err := anonymiser(ctx, ev); err != nil {
+				a.Log.ErrorContext(ctx, "events: anonymiser continuation failed", "messageId", m.MessageId, "error", err.Error())
+				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		}
+		return res, nil
+	}
+}

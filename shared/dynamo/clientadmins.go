@@ -1,0 +1,133 @@
+package dynamo
+
+import (
+	"context"
+	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
+)
+
+// Client administrators and the program catalogue.
+//
+//	client admin          PK TENANT#t  SK CLIENTADMIN#c#u   system, programs
+//	consultant programs   PK TENANT#t  SK PROGRAMS#c#u      programs (a string set)
+//	program catalogue     PK TENANT#t  SK PROGRAMCATALOGUE  (only when the tenant has its own)
+const (
+	pfxClientAdmin = "CLIENTADMIN#"
+	pfxPrograms    = "PROGRAMS#"
+	skCatalogue    = "PROGRAMCATALOGUE"
+)
+
+type clientAdminItem struct {
+	PK        string   `dynamodbav:"PK"`
+	SK        string   `dynamodbav:"SK"`
+	Type      string   `dynamodbav:"type"`
+	TenantID  string   `dynamodbav:"tenantId"`
+	ClientID  string   `dynamodbav:"clientId"`
+	UserID    string   `dynamodbav:"userId"`
+	System    bool     `dynamodbav:"system"`
+	Programs  []string `dynamodbav:"programs"`
+	Version   int      `dynamodbav:"version"`
+	UpdatedAt string   `dynamodbav:"updatedAt"`
+}
+
+func clientAdminSK(clientID, userID string) string { return pfxClientAdmin + clientID + "#" + userID }
+
+func clientAdminToItem(a access.ClientAdmin) clientAdminItem {
+	return clientAdminItem{PK: tenantPK(a.TenantID), SK: clientAdminSK(a.ClientID, a.UserID), Type: "client_admin",
+		TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID, System: a.System,
+		Programs: nonNilSlice(a.Programs), Version: a.Version, UpdatedAt: ts(a.UpdatedAt)}
+}
+
+func (it clientAdminItem) domain() access.ClientAdmin {
+	return access.ClientAdmin{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, System: it.System,
+		Programs: it.Programs, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+}
+
+// GetClientAdmin reads what a user administers at a client.
+func (s *Store) GetClientAdmin(ctx context.Context, tenantID, clientID, userID string) (access.ClientAdmin, error) {
+	var it clientAdminItem
+	if err := s.getItem(ctx, key(tenantPK(tenantID), clientAdminSK(clientID, userID)), "client administrator", &it); err != nil {
+		return access.ClientAdmin{}, err
+	}
+	return it.domain(), nil
+}
+
+// PutClientAdmin writes next over prev (nil: none may exist).
+func (s *Store) PutClientAdmin(ctx context.Context, prev *access.ClientAdmin, next access.ClientAdmin, meta access.Meta) error {
+	cond := notExists()
+	if prev != nil {
+		cond = versionIs(prev.Version)
+	}
+	t := &txn{}
+	if err := t.put(s.table, clientAdminToItem(next), cond, access.ErrVersionConflict); err != nil {
+		return err
+	}
+	if err := t.meta(s.table, meta); err != nil {
+		return err
+	}
+	return s.commit(ctx, t)
+}
+
+// DeleteClientAdmin removes a client administrator if unchanged since read.
+func (s *Store) DeleteClientAdmin(ctx context.Context, a access.ClientAdmin, meta access.Meta) error {
+	t := &txn{}
+	if err := t.delete(s.table, key(tenantPK(a.TenantID), clientAdminSK(a.ClientID, a.UserID)), versionIs(a.Version), access.ErrVersionConflict); err != nil {
+		return err
+	}
+	if err := t.meta(s.table, meta); err != nil {
+		return err
+	}
+	return s.commit(ctx, t)
+}
+
+type programItem struct {
+	ID   string `dynamodbav:"id"`
+	Name string `dynamodbav:"name"`
+}
+
+type catalogueItem struct {
+	PK       string        `dynamodbav:"PK"`
+	SK       string        `dynamodbav:"SK"`
+	Type     string        `dynamodbav:"type"`
+	Programs []programItem `dynamodbav:"programs"`
+}
+
+// GetPrograms reads the tenant's own program catalogue; ErrNotFound when it uses the default.
+func (s *Store) GetPrograms(ctx context.Context, tenantID string) ([]access.Program, error) {
+	var it catalogueItem
+	if err := s.getItem(ctx, key(tenantPK(tenantID), skCatalogue), "program catalogue", &it); err != nil {
+		return nil, err
+	}
+	out := make([]access.Program, 0, len(it.Programs))
+	for _, p := range it.Programs {
+		out = append(out, access.Program{ID: p.ID, Name: p.Name})
+	}
+	return out, nil
+}
+
+type consultantProgramsItem struct {
+	PK        string   `dynamodbav:"PK"`
+	SK        string   `dynamodbav:"SK"`
+	Type      string   `dynamodbav:"type"`
+	TenantID  string   `dynamodbav:"tenantId"`
+	ClientID  string   `dynamodbav:"clientId"`
+	UserID    string   `dynamodbav:"userId"`
+	Programs  []string `dynamodbav:"programs,stringset"`
+	Version   int      `dynamodbav:"version"`
+	UpdatedAt string   `dynamodbav:"updatedAt"`
+}
+
+func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
+
+func consultantProgramsToItem(p access.ConsultantPrograms) consultantProgramsItem {
+	return consultantProgramsItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID), Type: "consultant_programs",
+		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Programs: p.Programs, Version: p.Version,
+		UpdatedAt: ts(p.UpdatedAt)}
+}
+
+func (it consultantProgramsItem) domain() access.ConsultantPrograms {
+	slices.Sort(it.Programs) // a string set comes back in any order
+	return access.ConsultantPrograms{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID,
+		Programs: it.Programs, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+}

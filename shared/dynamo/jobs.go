@@ -1,0 +1,541 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
+)
+
+// Access jobs and notifications.
+//
+//	job            PK TENANT#t  SK JOB#j              counters cnt_<outcome>, done, status
+//	job input      PK TENANT#t  SK JOBINPUT#j         consultantIds, clientIds (read on resend only)
+//	result         PK JOB#j     SK R#u#c              outcome per program of one pair
+//	part marker    PK JOB#j     SK M#chunk#part       written with the part's results and counters
+//	notification   PK TENANT#t  SK NOTIF#u#n          expiresAt (TTL)
+//
+// A job's results get their own partition so that reading and writing them never touches the
+// tenant's partition; one item per (consultant, client) holds the outcome of every program, so a
+// job writes per pair, not per program.
+const (
+	pfxJob      = "JOB#"
+	pfxJobInput = "JOBINPUT#"
+	pfxResult   = "R#"
+	pfxMarker   = "M#"
+	pfxNotif    = "NOTIF#"
+	// statusOpen is stored while a job runs; queued and running are derived from progress.
+	statusOpen = "open"
+	// revokeKey stands for the empty program of revoke results (map keys cannot be empty).
+	revokeKey = "-"
+)
+
+func jobKey(tenantID, jobID string) map[string]types.AttributeValue {
+	return key(tenantPK(tenantID), pfxJob+jobID)
+}
+
+func jobResultsPK(jobID string) string { return pfxJob + jobID }
+
+func countAttr(o access.Outcome) string { return "cnt_" + string(o) }
+
+type jobItem struct {
+	PK             string   `dynamodbav:"PK"`
+	SK             string   `dynamodbav:"SK"`
+	Type           string   `dynamodbav:"type"`
+	ID             string   `dynamodbav:"id"`
+	TenantID       string   `dynamodbav:"tenantId"`
+	RequesterID    string   `dynamodbav:"requesterId"`
+	Action         string   `dynamodbav:"action"`
+	Programs       []string `dynamodbav:"programs"`
+	Consultants    int      `dynamodbav:"consultants"`
+	Clients        int      `dynamodbav:"clients"`
+	Status         string   `dynamodbav:"status"`
+	Total          int      `dynamodbav:"total"`
+	Done           int      `dynamodbav:"done"`
+	Chunks         int      `dynamodbav:"chunks"`
+	Enqueued       bool     `dynamodbav:"enqueued"`
+	NotificationID string   `dynamodbav:"notificationId,omitempty"`
+	CreatedAt      string   `dynamodbav:"createdAt"`
+	CompletedAt    string   `dynamodbav:"completedAt,omitempty"`
+}
+
+func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
+	var it jobItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return access.Job{}, fmt.Errorf("unmarshal job: %w", err)
+	}
+	j := access.Job{ID: it.ID, TenantID: it.TenantID, RequesterID: it.RequesterID, Action: access.JobAction(it.Action),
+		Programs: it.Programs, Consultants: it.Consultants, Clients: it.Clients, Status: access.JobStatus(it.Status),
+		Total: it.Total, Done: it.Done, Chunks: it.Chunks, Enqueued: it.Enqueued, NotificationID: it.NotificationID,
+		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}}
+	if it.Status == statusOpen {
+		j.Status = access.JobQueued
+	}
+	if it.CompletedAt != "" {
+		t := parseTS(it.CompletedAt)
+		j.CompletedAt = &t
+	}
+	for _, o := range access.Outcomes {
+		if n, ok := av[countAttr(o)].(*types.AttributeValueMemberN); ok {
+			var v int
+			if _, err := fmt.Sscan(n.Value, &v); err == nil && v > 0 {
+				j.Counts[o] = v
+			}
+		}
+	}
+	return j, nil
+}
+
+type jobInputItem struct {
+	PK            string   `dynamodbav:"PK"`
+	SK            string   `dynamodbav:"SK"`
+	Type          string   `dynamodbav:"type"`
+	ConsultantIDs []string `dynamodbav:"consultantIds"`
+	ClientIDs     []string `dynamodbav:"clientIds"`
+}
+
+// CreateJob writes the job, its input and the meta in one transaction.
+func (s *Store) CreateJob(ctx context.Context, j access.Job, in access.JobInput, meta access.Meta) error {
+	it := jobItem{PK: tenantPK(j.TenantID), SK: pfxJob + j.ID, Type: "access_job", ID: j.ID, TenantID: j.TenantID,
+		RequesterID: j.RequesterID, Action: string(j.Action), Programs: nonNilSlice(j.Programs), Consultants: j.Consultants,
+		Clients: j.Clients, Status: statusOpen, Total: j.Total, Chunks: j.Chunks, CreatedAt: ts(j.CreatedAt)}
+	t := &txn{}
+	if err := t.put(s.table, it, notExists(), access.Conflict("access job %s exists", j.ID)); err != nil {
+		return err
+	}
+	input := jobInputItem{PK: tenantPK(j.TenantID), SK: pfxJobInput + j.ID, Type: "access_job_input",
+		ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
+	if err := t.put(s.table, input, notExists(), access.Conflict("access job %s exists", j.ID)); err != nil {
+		return err
+	}
+	if err := t.meta(s.table, meta); err != nil {
+		return err
+	}
+	return s.commit(ctx, t)
+}
+
+// GetJob reads a job with a strongly consistent read: completion compares its counters.
+func (s *Store) GetJob(ctx context.Context, tenantID, jobID string) (access.Job, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: jobKey(tenantID, jobID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return access.Job{}, fmt.Errorf("get access job: %w", err)
+	}
+	if res.Item == nil {
+		return access.Job{}, access.NotFound("access job")
+	}
+	return jobFromAV(res.Item)
+}
+
+// GetJobInput reads what a job covers.
+func (s *Store) GetJobInput(ctx context.Context, tenantID, jobID string) (access.JobInput, error) {
+	var it jobInputItem
+	if err := s.getItem(ctx, key(tenantPK(tenantID), pfxJobInput+jobID), "access job", &it); err != nil {
+		return access.JobInput{}, err
+	}
+	return access.JobInput{ConsultantIDs: it.ConsultantIDs, ClientIDs: it.ClientIDs}, nil
+}
+
+// MarkJobEnqueued records that every chunk of the job was sent.
+func (s *Store) MarkJobEnqueued(ctx context.Context, tenantID, jobID string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: jobKey(tenantID, jobID),
+		UpdateExpression:          aws.String("SET enqueued = :t"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	if err != nil {
+		return fmt.Errorf("mark access job %s enqueued: %w", jobID, err)
+	}
+	return nil
+}
+
+// FailJob ends an open job as failed.
+func (s *Store) FailJob(ctx context.Context, tenantID, jobID string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: jobKey(tenantID, jobID),
+		UpdateExpression:         aws.String("SET #st = :failed, completedAt = :at"),
+		ConditionExpression:      aws.String("#st = :open"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":failed": &types.AttributeValueMemberS{Value: string(access.JobFailed)},
+			":open":   &types.AttributeValueMemberS{Value: statusOpen}, ":at": &types.AttributeValueMemberS{Value: ts(at)},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return access.ErrJobClosed
+	}
+	if err != nil {
+		return fmt.Errorf("fail access job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+func markerSK(chunk, part int) string { return fmt.Sprintf("%s%06d#%03d", pfxMarker, chunk, part) }
+
+// ReadPairs reads everything a chunk is decided on with parallel BatchGetItems: the consultant,
+// the markers of its parts, and per client the client, the consultant's assignment and programs
+// and (unless the requester is the owner) the requester's administration.
+func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int, requesterOwner bool) (access.PairState, error) {
+	pk := tenantPK(ch.TenantID)
+	keys := []map[string]types.AttributeValue{}
+	if ch.ConsultantID != "" {
+		keys = append(keys, key(pk, pfxUser+ch.ConsultantID))
+	}
+	parts := (len(ch.ClientIDs) + partSize - 1) / partSize
+	for p := range parts {
+		keys = append(keys, key(jobResultsPK(ch.JobID), markerSK(ch.Index, p)))
+	}
+	if ch.ConsultantID != "" {
+		for _, c := range ch.ClientIDs {
+			keys = append(keys, key(pk, pfxClient+c), key(pk, assignmentSK(c, ch.ConsultantID)), key(pk, programsSK(c, ch.ConsultantID)))
+			if !requesterOwner {
+				keys = append(keys, key(pk, clientAdminSK(c, ch.RequesterID)))
+			}
+		}
+	}
+	items, err := s.batchGetParallel(ctx, keys)
+	if err != nil {
+		return access.PairState{}, fmt.Errorf("read job chunk: %w", err)
+	}
+	st := access.PairState{Clients: map[string]bool{}, Admins: map[string]access.ClientAdmin{}, Assigned: map[string]access.Assignment{},
+		Programs: map[string]access.ConsultantPrograms{}, Done: map[int]bool{}}
+	for _, av := range items {
+		sk := skOf(av)
+		switch {
+		case strings.HasPrefix(sk, pfxMarker):
+			var chunk, part int
+			if _, err := fmt.Sscanf(sk, pfxMarker+"%d#%d", &chunk, &part); err == nil {
+				st.Done[part] = true
+			}
+		case strings.HasPrefix(sk, pfxUser):
+			u, err := unmarshalUser(av)
+			if err != nil {
+				return access.PairState{}, err
+			}
+			st.Consultant = &u
+		case strings.HasPrefix(sk, pfxClient):
+			st.Clients[strings.TrimPrefix(sk, pfxClient)] = true
+		case strings.HasPrefix(sk, pfxAccess):
+			var it assignmentItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return access.PairState{}, fmt.Errorf("unmarshal assignment: %w", err)
+			}
+			st.Assigned[it.ClientID] = it.domain()
+		case strings.HasPrefix(sk, pfxPrograms):
+			var it consultantProgramsItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return access.PairState{}, fmt.Errorf("unmarshal programs: %w", err)
+			}
+			st.Programs[it.ClientID] = it.domain()
+		case strings.HasPrefix(sk, pfxClientAdmin):
+			var it clientAdminItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return access.PairState{}, fmt.Errorf("unmarshal client admin: %w", err)
+			}
+			st.Admins[it.ClientID] = it.domain()
+		}
+	}
+	return st, nil
+}
+
+// batchGetParallel is batchGet with its calls of 100 keys made concurrently.
+func (s *Store) batchGetParallel(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	if len(keys) <= 100 {
+		return s.batchGet(ctx, keys)
+	}
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		out      []map[string]types.AttributeValue
+		firstErr error
+	)
+	for start := 0; start < len(keys); start += 100 {
+		batch := keys[start:min(start+100, len(keys))]
+		wg.Go(func() {
+			items, err := s.batchGet(ctx, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			out = append(out, items...)
+		})
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+type resultItem struct {
+	PK           string            `dynamodbav:"PK"`
+	SK           string            `dynamodbav:"SK"`
+	Type         string            `dynamodbav:"type"`
+	ConsultantID string            `dynamodbav:"consultantId"`
+	ClientID     string            `dynamodbav:"clientId"`
+	Outcomes     map[string]string `dynamodbav:"outcomes"`
+	// OutcomeSet lets a filter on one outcome run server-side.
+	OutcomeSet []string `dynamodbav:"outcomeSet,stringset"`
+}
+
+func resultSK(consultantID, clientID string) string { return pfxResult + consultantID + "#" + clientID }
+
+func resultToItem(jobID string, r access.PairResult) resultItem {
+	it := resultItem{PK: jobResultsPK(jobID), SK: resultSK(r.ConsultantID, r.ClientID), Type: "access_job_result",
+		ConsultantID: r.ConsultantID, ClientID: r.ClientID, Outcomes: map[string]string{}}
+	for prog, o := range r.Outcomes {
+		if prog == "" {
+			prog = revokeKey
+		}
+		it.Outcomes[prog] = string(o)
+		if !slices.Contains(it.OutcomeSet, string(o)) {
+			it.OutcomeSet = append(it.OutcomeSet, string(o))
+		}
+	}
+	return it
+}
+
+func (it resultItem) domain() access.PairResult {
+	r := access.PairResult{ConsultantID: it.ConsultantID, ClientID: it.ClientID, Outcomes: map[string]access.Outcome{}}
+	for prog, o := range it.Outcomes {
+		if prog == revokeKey {
+			prog = ""
+		}
+		r.Outcomes[prog] = access.Outcome(o)
+	}
+	return r
+}
+
+// ApplyJobPart writes a part's marker, results, counters and changes in one transaction.
+func (s *Store) ApplyJobPart(ctx context.Context, p access.JobPart) error {
+	t := &txn{}
+	marker := map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: jobResultsPK(p.JobID)}, AttrSK: &types.AttributeValueMemberS{Value: markerSK(p.Chunk, p.Part)},
+		"type": &types.AttributeValueMemberS{Value: "access_job_part"},
+	}
+	if err := t.put(s.table, marker, notExists(), access.ErrPartDone); err != nil {
+		return err
+	}
+	upd := expression.Add(expression.Name("done"), expression.Value(p.Rows()))
+	for o, n := range p.Counts {
+		if n > 0 {
+			upd = upd.Add(expression.Name(countAttr(o)), expression.Value(n))
+		}
+	}
+	open := expression.Name("status").Equal(expression.Value(statusOpen))
+	if err := t.update(s.table, jobKey(p.TenantID, p.JobID), upd, &open, access.ErrJobClosed); err != nil {
+		return err
+	}
+	for _, r := range p.Results {
+		if err := t.put(s.table, resultToItem(p.JobID, r), nil, nil); err != nil {
+			return err
+		}
+	}
+	for _, a := range p.NewAssignments {
+		if err := t.put(s.table, assignmentToItem(a), notExists(), access.ErrVersionConflict); err != nil {
+			return err
+		}
+	}
+	for _, a := range p.DeleteAssignments {
+		if err := t.delete(s.table, assignmentKey(a.TenantID, a.ClientID, a.UserID), versionIs(a.Version), access.ErrVersionConflict); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.Programs {
+		cond := notExists()
+		if c.Prev != nil {
+			cond = versionIs(c.Prev.Version)
+		}
+		var err error
+		if c.Next != nil {
+			err = t.put(s.table, consultantProgramsToItem(*c.Next), cond, access.ErrVersionConflict)
+		} else if c.Prev != nil {
+			err = t.delete(s.table, key(tenantPK(c.Prev.TenantID), programsSK(c.Prev.ClientID, c.Prev.UserID)), cond, access.ErrVersionConflict)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.commit(ctx, t)
+}
+
+type notificationItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	ID        string `dynamodbav:"id"`
+	TenantID  string `dynamodbav:"tenantId"`
+	UserID    string `dynamodbav:"userId"`
+	Kind      string `dynamodbav:"kind"`
+	JobID     string `dynamodbav:"jobId,omitempty"`
+	Title     string `dynamodbav:"title"`
+	Summary   string `dynamodbav:"summary,omitempty"`
+	Read      bool   `dynamodbav:"read"`
+	ReadAt    string `dynamodbav:"readAt,omitempty"`
+	CreatedAt string `dynamodbav:"createdAt"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+func notifSK(userID, id string) string { return pfxNotif + userID + "#" + id }
+
+func notificationToItem(n access.Notification) notificationItem {
+	return notificationItem{PK: tenantPK(n.TenantID), SK: notifSK(n.UserID, n.ID), Type: "notification", ID: n.ID,
+		TenantID: n.TenantID, UserID: n.UserID, Kind: n.Type, JobID: n.JobID, Title: n.Title, Summary: n.Summary,
+		Read: n.Read, CreatedAt: ts(n.CreatedAt), ExpiresAt: n.ExpiresAt.Unix()}
+}
+
+func (it notificationItem) domain() access.Notification {
+	n := access.Notification{ID: it.ID, TenantID: it.TenantID, UserID: it.UserID, Type: it.Kind, JobID: it.JobID,
+		Title: it.Title, Summary: it.Summary, Read: it.Read, CreatedAt: parseTS(it.CreatedAt),
+		ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC()}
+	if it.ReadAt != "" {
+		t := parseTS(it.ReadAt)
+		n.ReadAt = &t
+	}
+	return n
+}
+
+// CompleteJob ends an open job whose results are all done and writes its notification, in one
+// transaction: of several workers that see the job done, exactly one succeeds.
+func (s *Store) CompleteJob(ctx context.Context, j access.Job, status access.JobStatus, n access.Notification, meta access.Meta) error {
+	t := &txn{}
+	upd := expression.Set(expression.Name("status"), expression.Value(string(status))).
+		Set(expression.Name("completedAt"), expression.Value(ts(n.CreatedAt))).
+		Set(expression.Name("notificationId"), expression.Value(n.ID))
+	cond := expression.Name("status").Equal(expression.Value(statusOpen)).And(expression.Name("done").Equal(expression.Value(j.Total)))
+	if err := t.update(s.table, jobKey(j.TenantID, j.ID), upd, &cond, access.ErrJobClosed); err != nil {
+		return err
+	}
+	if err := t.put(s.table, notificationToItem(n), notExists(), access.ErrJobClosed); err != nil {
+		return err
+	}
+	if err := t.meta(s.table, meta); err != nil {
+		return err
+	}
+	return s.commit(ctx, t)
+}
+
+// resultsCursor resumes a results page inside a pair's item: skip rows of item SK were returned.
+type resultsCursor struct {
+	SK   string `json:"sk"`
+	Skip int    `json:"skip"`
+}
+
+// ListJobResults pages a job's results row by row (a pair's item holds several rows), so the
+// cursor names the item and how many of its matching rows were already returned.
+func (s *Store) ListJobResults(ctx context.Context, tenantID, jobID string, outcome access.Outcome, p access.Page) ([]access.JobResult, string, error) {
+	var cur resultsCursor
+	if p.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		if err != nil || len(p.Cursor) > 1024 || json.Unmarshal(b, &cur) != nil || !strings.HasPrefix(cur.SK, pfxResult) || cur.Skip < 0 {
+			return nil, "", access.Invalid("cursor", "is not a cursor of this list")
+		}
+	}
+	kc := expression.Key(AttrPK).Equal(expression.Value(jobResultsPK(jobID)))
+	if cur.SK != "" {
+		// '$' follows '#': every result key of the job sorts below "R$".
+		kc = kc.And(expression.Key(AttrSK).Between(expression.Value(cur.SK), expression.Value("R$")))
+	} else {
+		kc = kc.And(expression.Key(AttrSK).BeginsWith(pfxResult))
+	}
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if outcome != "" {
+		b = b.WithFilter(expression.Name("outcomeSet").Contains(string(outcome)))
+	}
+	e, err := b.Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build results query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), Limit: aws.Int32(int32(p.Limit))}
+	var out []access.JobResult
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("list job results: %w", err)
+		}
+		for i, av := range res.Items {
+			var it resultItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, "", fmt.Errorf("unmarshal job result: %w", err)
+			}
+			var rows []access.JobResult
+			for _, r := range access.ExpandPairResult(it.domain()) {
+				if outcome == "" || r.Outcome == outcome {
+					rows = append(rows, r)
+				}
+			}
+			skip := 0
+			if it.SK == cur.SK {
+				skip = min(cur.Skip, len(rows))
+			}
+			take := min(len(rows)-skip, p.Limit-len(out))
+			out = append(out, rows[skip:skip+take]...)
+			if len(out) == p.Limit {
+				more := skip+take < len(rows) || i < len(res.Items)-1 || res.LastEvaluatedKey != nil
+				if !more {
+					return out, "", nil
+				}
+				c, _ := json.Marshal(resultsCursor{SK: it.SK, Skip: skip + take})
+				return out, base64.RawURLEncoding.EncodeToString(c), nil
+			}
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, "", nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// ListNotifications pages a user's notifications newest first (ids are time-ordered), without
+// those past their expiry that TTL has not deleted yet.
+func (s *Store) ListNotifications(ctx context.Context, tenantID, userID string, now time.Time, p access.Page) ([]access.Notification, string, error) {
+	partition := map[string]string{AttrPK: tenantPK(tenantID)}
+	prefix := pfxNotif + userID + "#"
+	if err := checkCursorPrefix(p.Cursor, partition, prefix); err != nil {
+		return nil, "", err
+	}
+	live := expression.Name(AttrTTL).GreaterThan(expression.Value(now.Unix()))
+	items, cursor, err := s.page(ctx, query{partition: partition, skPrefix: prefix, filter: &live, backwards: true}, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("list notifications: %w", err)
+	}
+	ns, err := unmarshalAll(items, notificationItem.domain)
+	return ns, cursor, err
+}
+
+// MarkNotificationRead sets a live notification of the user read, keeping the first read time.
+func (s *Store) MarkNotificationRead(ctx context.Context, tenantID, userID, id string, at time.Time) (access.Notification, error) {
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(tenantPK(tenantID), notifSK(userID, id)),
+		UpdateExpression:          aws.String("SET #read = :t, readAt = if_not_exists(readAt, :at)"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND expiresAt > :now"),
+		ExpressionAttributeNames:  map[string]string{"#read": "read"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":at": &types.AttributeValueMemberS{Value: ts(at)}, ":now": &types.AttributeValueMemberN{Value: fmt.Sprint(at.Unix())}},
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return access.Notification{}, access.NotFound("notification")
+	}
+	if err != nil {
+		return access.Notification{}, fmt.Errorf("mark notification read: %w", err)
+	}
+	var it notificationItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return access.Notification{}, fmt.Errorf("unmarshal notification: %w", err)
+	}
+	return it.domain(), nil
+}
