@@ -252,8 +252,11 @@ func projectionType(p *types.Projection) awsdynamodb.ProjectionType {
 // immutable custom:tenant_id) and the web app's client, which may read the tenant id.
 func newUserPool(stack awscdk.Stack) (awscognito.UserPool, awscognito.UserPoolClient) {
 	pool := awscognito.NewUserPool(stack, jsii.String("UserPool"), &awscognito.UserPoolProps{
-		SelfSignUpEnabled:   jsii.Bool(false),
-		SignInAliases:       &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		SelfSignUpEnabled: jsii.Bool(false),
+		// The username is the user id (shared/cognito), so that the ID token's cognito:username
+		// names the user; people sign in with their email, an alias. Email alone would make
+		// the email the username and cognito:username a generated UUID.
+		SignInAliases:       &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
 		SignInCaseSensitive: jsii.Bool(false),
 		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
 		StandardAttributes: &awscognito.StandardAttributes{

@@ -238,7 +238,9 @@ func TestAuthorizerIsCognitoJWT(t *testing.T) {
 	assertTemplate(t, "user pool", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
 			"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
-			"UsernameAttributes":    []any{"email"},
+			// The adapter's username is the user id, which the API reads from cognito:username.
+			"AliasAttributes":    []any{"email"},
+			"UsernameAttributes": assertions.Match_Absent(),
 			"Schema": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 				"Name": "tenant_id", "AttributeDataType": "String", "Mutable": false,
 			})}),

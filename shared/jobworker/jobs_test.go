@@ -2,12 +2,16 @@ package jobworker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	stypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -390,5 +394,37 @@ func TestBadInput(t *testing.T) {
 	// Nothing was queued by any of it.
 	if n := s.queueDepth(t, s.queues.JobsURL); n != 0 {
 		t.Errorf("bad input queued %d messages", n)
+	}
+}
+
+// TestSampleEvent runs events/sqs-access-job-batch.json through the handler: chunks of a job
+// that does not exist (any more) are acknowledged without writing anything.
+func TestSampleEvent(t *testing.T) {
+	s := newStack(t)
+	root, err := localstack.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "events", "sqs-access-job-batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Records) == 0 {
+		t.Fatal("the sample has no records")
+	}
+	res, err := s.env.App.JobWorker()(context.Background(), ev)
+	if err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("sample batch = %v, %v", res, err)
+	}
+	bad := ev
+	bad.Records = []events.SQSMessage{ev.Records[0]}
+	bad.Records[0].Body = "not json"
+	res, err = s.env.App.JobWorker()(context.Background(), bad)
+	if err != nil || len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != ev.Records[0].MessageId {
+		t.Fatalf("unreadable message = %v, %v; want it reported failed", res, err)
 	}
 }
