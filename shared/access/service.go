@@ -186,17 +186,6 @@ func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID 
 	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
 }
 
-func (s *Service) groupsOf(ctx context.Context, u User) (map[string]Group, error) {
-	if len(u.GroupIDs) == 0 || u.IsOwner {
-		return map[string]Group{}, nil
-	}
-	groups, err := s.Store.GetGroups(ctx, u.TenantID, u.GroupIDs)
-	if err != nil {
-		return nil, fmt.Errorf("groups of user %s: %w", u.ID, err)
-	}
-	return groups, nil
-}
-
 // audit builds an audit entry for the caller's request.
 func (s *Service) audit(c *Caller, action, targetType, targetID string, before, after map[string]any) AuditEntry {
 	e := AuditEntry{

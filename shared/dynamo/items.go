@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"maps"
-	"slices"
 	"time"
 
 	"github.com/tilgang/tilgang/shared/access"
@@ -321,4 +320,3 @@ func idempotencyToItem(r *access.IdempotencyRecord) idempotencyItem {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
