@@ -319,4 +319,3 @@ func idempotencyToItem(r *access.IdempotencyRecord) idempotencyItem {
 		ExpiresAt: r.CreatedAt.Add(idempotencyTTL).Unix(),
 	}
 }
-
