@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
@@ -30,7 +31,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/dynamo"
+	"github.com/tilgang/tilgang/shared/eventbus"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -165,6 +168,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 		}))
 
 	newAnonymiserSchedule(stack, s.Functions[routes.FnAnonymiser])
+	newAnonymiserContinuation(stack, s.Bus, s.Functions[routes.FnAnonymiser])
 
 	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
 
@@ -351,6 +355,19 @@ func statement(actions []string, resources ...*string) awsiam.PolicyStatement {
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings(slices.Clone(actions)...),
 		Resources: &resources,
+	})
+}
+
+// newAnonymiserContinuation routes the anonymiser's own "continue" events back to it, so a large
+// user bank is worked through in bounded invocations instead of one long loop.
+func newAnonymiserContinuation(stack awscdk.Stack, bus awsevents.EventBus, fn awslambda.Function) awsevents.Rule {
+	return awsevents.NewRule(stack, jsii.String("AnonymiserContinuation"), &awsevents.RuleProps{
+		EventBus: bus,
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(eventbus.Source),
+			DetailType: jsii.Strings(access.EventAnonymiserContinue),
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
 	})
 }
 

@@ -17,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/dynamo"
+	"github.com/tilgang/tilgang/shared/eventbus"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -394,6 +396,28 @@ func TestAnonymiserRunsOnASchedule(t *testing.T) {
 		if target["RoleArn"] == nil {
 			t.Errorf("%s has no target role", id)
 		}
+	}
+}
+
+func TestAnonymiserContinuesThroughItsOwnEvents(t *testing.T) {
+	s := synth(t)
+	found := false
+	for id, r := range s.ofType("AWS::Events::Rule") {
+		pattern, _ := r.Properties["EventPattern"].(map[string]any)
+		if !reflect.DeepEqual(pattern["detail-type"], []any{access.EventAnonymiserContinue}) {
+			continue
+		}
+		found = true
+		if !reflect.DeepEqual(pattern["source"], []any{eventbus.Source}) {
+			t.Errorf("%s source = %v, want [%s]", id, pattern["source"], eventbus.Source)
+		}
+		targets, _ := r.Properties["Targets"].([]any)
+		if len(targets) != 1 || !reflect.DeepEqual(targets[0].(map[string]any)["Arn"], getAtt(s.functionID(routes.FnAnonymiser), "Arn")) {
+			t.Errorf("%s targets = %v, want the anonymiser", id, targets)
+		}
+	}
+	if !found {
+		t.Error("no rule sends anonymiser.continue events to the anonymiser")
 	}
 }
 

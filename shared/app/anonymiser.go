@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -69,13 +68,9 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		if dl, ok := ctx.Deadline(); ok {
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
-		var reqID string
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			reqID = lc.AwsRequestID
-		}
 		res, err := a.Service.SweepUserBank(ctx, o)
-		// Counts only: the log never names anyone.
-		a.Log.InfoContext(ctx, "anonymiser run", "requestId", reqID, "continued", after != "", "scanned", res.Scanned,
+		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
+		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
 			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed, "more", res.Next != "")
 		if err != nil {
 			return fmt.Errorf("anonymiser: %w", err)
