@@ -265,8 +265,8 @@ func (s *Store) UpdateUserWithLinks(ctx context.Context, prev, next access.User,
 	return s.commit(ctx, t)
 }
 
-// DeleteUserWithLinks deletes a user, their email claim, links and employment number claims;
-// their calendars stay, without owner.
+// DeleteUserWithLinks deletes a user, their email claim, client assignments, links and
+// employment number claims in one transaction; their calendars stay, without owner.
 func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []access.Link, meta access.Meta) error {
 	t := &txn{}
 	if err := t.delete(s.table, key(tenantPK(u.TenantID), pfxUser+u.ID), versionIs(u.Version), access.ErrVersionConflict); err != nil {
@@ -298,7 +298,16 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
-	return s.commit(ctx, t)
+	// Assignments that do not fit in this transaction go right after it; readers skip the
+	// assignments of a user who no longer exists, so the gap gives nobody access.
+	rest, err := s.addUserAssignmentDeletes(ctx, t, u)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(ctx, t); err != nil {
+		return err
+	}
+	return s.deleteKeys(ctx, rest)
 }
 
 // UserBankAfter reads the cross-tenant user bank index (GSI2, sorted by removal time) after a

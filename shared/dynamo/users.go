@@ -97,35 +97,10 @@ func (s *Store) UpdateUser(ctx context.Context, prev, next access.User, meta acc
 	return s.commit(ctx, t)
 }
 
-// DeleteUser removes the user and its email claim; its calendars stay, without owner.
+// DeleteUser removes the user, its email claim and its client assignments; its calendars stay,
+// without owner.
 func (s *Store) DeleteUser(ctx context.Context, u access.User, meta access.Meta) error {
-	t := &txn{}
-	if err := t.delete(s.table, key(tenantPK(u.TenantID), pfxUser+u.ID), versionIs(u.Version), access.ErrVersionConflict); err != nil {
-		return err
-	}
-	if u.Email != "" {
-		owned := expression.Name("userId").Equal(expression.Value(u.ID))
-		if err := t.delete(s.table, avKey(emailKey(u.Email)), &owned, access.ErrVersionConflict); err != nil {
-			return err
-		}
-	}
-	for _, cal := range u.CalendarIDs {
-		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID}
-		if err := t.put(s.table, it, nil, nil); err != nil {
-			return err
-		}
-	}
-	if err := t.meta(s.table, meta); err != nil {
-		return err
-	}
-	rest, err := s.addUserAssignmentDeletes(ctx, t, u)
-	if err != nil {
-		return err
-	}
-	if err := s.commit(ctx, t); err != nil {
-		return err
-	}
-	return s.deleteKeys(ctx, rest)
+	return s.DeleteUserWithLinks(ctx, u, nil, meta)
 }
 
 // ListUsers queries the tenant's user items; the filters run server-side on that partition only.
