@@ -2,44 +2,30 @@ package devserver
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 
-	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
+// problemCodes name the dev server's own refusals in the API's problem type vocabulary.
+var problemCodes = map[int]string{
+	http.StatusBadRequest:            "invalid",
+	http.StatusUnauthorized:          "unauthenticated",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusInternalServerError:   "internal",
+	http.StatusNotImplemented:        "not_implemented",
 }
 
+// writeProblem answers what the dev server itself refuses (what API Gateway would), as the same
+// RFC 9457 documents the API returns.
 func writeProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+	writeProblemDoc(w, httpapi.Problem{Type: httpapi.ProblemBaseURI + problemCodes[status], Title: http.StatusText(status), Status: status, Detail: detail})
 }
 
-// statusOf maps a domain error of the /dev endpoints to a status and a public message; anything
-// unexpected is a 500 without detail (the caller logs it).
-func statusOf(err error) (int, string) {
-	var e *access.Error
-	if !errors.As(err, &e) {
-		return http.StatusInternalServerError, ""
-	}
-	detail := e.Message
-	if e.Field != "" {
-		detail = e.Field + ": " + detail
-	}
-	switch e.Code {
-	case access.CodeInvalid, access.CodeTooLarge:
-		return http.StatusBadRequest, detail
-	case access.CodeNotFound:
-		return http.StatusNotFound, detail
-	case access.CodeConflict:
-		return http.StatusConflict, detail
-	}
-	return http.StatusInternalServerError, ""
+func writeProblemDoc(w http.ResponseWriter, p httpapi.Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/localauth"
 	"github.com/tilgang/tilgang/shared/routes"
 )
@@ -299,19 +301,28 @@ func (s *Server) runJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"ran": name})
 }
 
+// fail answers a domain error with the API's own problem mapping; anything else is logged.
 func (s *Server) fail(w http.ResponseWriter, what string, err error) {
-	status, detail := statusOf(err)
-	if status == http.StatusInternalServerError {
+	p, ok := httpapi.ProblemFor(err)
+	if !ok {
 		s.log.Error(what, "err", err)
+		p = httpapi.InternalProblem()
 	}
-	writeProblem(w, status, detail)
+	writeProblemDoc(w, p)
 }
 
+// decode reads a /dev request body with the API's strict decoder, so errors name the field.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeProblem(w, http.StatusBadRequest, "the body must be a JSON object of the documented shape")
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpapi.MaxBodyBytes+1))
+	if err == nil {
+		err = httpapi.DecodeJSON(b, v)
+	}
+	if err != nil {
+		p, ok := httpapi.ProblemFor(err)
+		if !ok {
+			p, _ = httpapi.ProblemFor(&access.Error{Code: access.CodeTooLarge, Message: fmt.Sprintf("the body must be at most %d bytes", httpapi.MaxBodyBytes)})
+		}
+		writeProblemDoc(w, p)
 		return false
 	}
 	return true

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -79,8 +81,15 @@ func (a *API) Handler(function string) LambdaHandler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (res events.APIGatewayV2HTTPResponse, err error) {
 		reqID := ev.RequestContext.RequestID
+		// A bug must still answer as the API does (a problem document), not as Lambda's 502.
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(ctx, "request panicked", "apiRequestId", reqID, "route", ev.RouteKey, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				res, err = ProblemResponse(InternalProblem(), reqID), nil
+			}
+		}()
 		fn, ok := mine[ev.RouteKey]
 		if !ok {
 			return ProblemResponse(Problem{Type: ProblemBaseURI + "not_found", Title: "Not Found", Status: http.StatusNotFound,
@@ -96,11 +105,11 @@ func (a *API) Handler(function string) LambdaHandler {
 			return a.fail(ctx, log, ev, "", "", err), nil
 		}
 		r.caller = caller
-		res, err := fn(ctx, r)
+		out, err := fn(ctx, r)
 		if err != nil {
 			return a.fail(ctx, log, ev, caller.TenantID(), caller.User.ID, err), nil
 		}
-		return render(res), nil
+		return render(out), nil
 	}
 }
 
