@@ -16,6 +16,9 @@ func TestAPanicAnswersAsAProblem(t *testing.T) {
 	// No service: the first use of it panics, as a bug would.
 	api := &httpapi.API{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ev := events.APIGatewayV2HTTPRequest{RouteKey: "GET /v1/me"}
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: map[string]string{httpapi.ClaimTenant: "t_1", httpapi.ClaimUsername: "u_1"}}}
 	res, err := api.Handler("me")(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("handler returned an error (Lambda would answer 502): %v", err)
