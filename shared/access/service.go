@@ -14,6 +14,7 @@ import (
 // the Meta (audit entries, idempotency record), and every update is conditional on the version
 // the caller read, so a concurrent change makes it fail with ErrConflict instead of being lost.
 type Store interface {
+	AuthorizationStore
 	TenantStore
 	UserStore
 	GroupStore
@@ -177,12 +178,15 @@ func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID 
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
+	return newCaller(u, groups, requestID)
+}
+
+// newCaller makes the principal of a request from a loaded user; only active users may act.
+func newCaller(u User, groups map[string]Group, requestID string) (*Caller, error) {
 	if u.Status != StatusActive {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "the user is " + string(u.Status) + " and cannot sign in"}
 	}
-	if u.IsOwner {
-		groups = map[string]Group{}
-	}
+	groups = groupsOf(u, groups)
 	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
 }
 

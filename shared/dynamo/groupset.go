@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -97,14 +98,79 @@ func (s *Store) Principal(ctx context.Context, tenantID, userID string) (access.
 		return access.User{}, nil, access.NotFound("user")
 	}
 	u := user.domain()
-	groups := map[string]access.Group{}
+	return u, set.groups(tenantID, u.GroupIDs), nil
+}
+
+// groups converts the entries of ids that exist into groups; a nil set has none.
+func (set *groupSetItem) groups(tenantID string, ids []string) map[string]access.Group {
+	out := map[string]access.Group{}
 	if set == nil {
-		return u, groups, nil
+		return out
 	}
-	for _, id := range u.GroupIDs {
+	for _, id := range ids {
 		if e, ok := set.Groups[id]; ok {
-			groups[id] = access.Group{ID: id, TenantID: tenantID, Name: e.Name, Permissions: permsFromItem(e.Permissions), Version: e.Version}
+			out[id] = access.Group{ID: id, TenantID: tenantID, Name: e.Name, Permissions: permsFromItem(e.Permissions), Version: e.Version}
 		}
 	}
-	return u, groups, nil
+	return out
+}
+
+// AuthorizationSnapshot reads the caller, the user asked about, the group set and, when a client
+// is named, the client and the user's assignment on it: one BatchGetItem of up to five keys.
+func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string) (access.AuthorizationSnapshot, error) {
+	keys := []map[string]types.AttributeValue{key(tenantPK(tenantID), pfxUser+callerID), groupSetKey(tenantID)}
+	if targetID != callerID {
+		keys = append(keys, key(tenantPK(tenantID), pfxUser+targetID))
+	}
+	if clientID != "" {
+		keys = append(keys, clientKey(tenantID, clientID), assignmentKey(tenantID, clientID, targetID))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return access.AuthorizationSnapshot{}, fmt.Errorf("authorization snapshot: %w", err)
+	}
+	var snap access.AuthorizationSnapshot
+	var set *groupSetItem
+	for _, av := range items {
+		var err error
+		switch sk := skOf(av); {
+		case sk == skGroupSet:
+			set = &groupSetItem{}
+			err = attributevalue.UnmarshalMap(av, set)
+		case sk == pfxUser+callerID || sk == pfxUser+targetID:
+			var it userItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				u := it.domain()
+				if u.ID == callerID {
+					snap.Caller = &u
+				}
+				if u.ID == targetID {
+					snap.Target = &u
+				}
+			}
+		case sk == pfxClient+clientID:
+			var it clientItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				c := it.domain()
+				snap.Client = &c
+			}
+		case strings.HasPrefix(sk, pfxAccess):
+			var it assignmentItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				a := it.domain()
+				snap.Assignment = &a
+			}
+		}
+		if err != nil {
+			return access.AuthorizationSnapshot{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
+		}
+	}
+	var ids []string
+	for _, u := range []*access.User{snap.Caller, snap.Target} {
+		if u != nil {
+			ids = append(ids, u.GroupIDs...)
+		}
+	}
+	snap.Groups = set.groups(tenantID, ids)
+	return snap, nil
 }

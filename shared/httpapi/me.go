@@ -44,7 +44,7 @@ func (a *API) authorize(ctx context.Context, r *request) (response, error) {
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	d, err := a.Svc.Authorize(ctx, r.caller, access.AuthorizeRequest{UserID: b.UserID, Action: b.Action, Area: b.Area,
+	d, err := a.Svc.AuthorizeAs(ctx, r.tenantID, r.userID, r.ev.RequestContext.RequestID, access.AuthorizeRequest{UserID: b.UserID, Action: b.Action, Area: b.Area,
 		ClientID: b.ClientID, CalendarID: b.CalendarID})
 	if err != nil {
 		return response{}, err
