@@ -36,6 +36,18 @@ func groupSetKey(tenantID string) map[string]types.AttributeValue {
 	return key(tenantPK(tenantID), skGroupSet)
 }
 
+// grantedOnly keeps the areas a group gives something on: a missing area reads as none, and the
+// set is read on every request, so it stays small.
+func grantedOnly(p access.Permissions) map[string]permItem {
+	out := map[string]permItem{}
+	for a, perm := range p {
+		if perm.Level != access.LevelNone {
+			out[string(a)] = permItem{Level: string(perm.Level), Scope: string(perm.Scope)}
+		}
+	}
+	return out
+}
+
 // putEmptyGroupSet starts a tenant's group set.
 func (s *Store) putEmptyGroupSet(t *txn, tenantID string) error {
 	it := groupSetItem{PK: tenantPK(tenantID), SK: skGroupSet, Type: "groupset", Groups: map[string]groupSetEntry{}}
@@ -50,7 +62,7 @@ func (s *Store) setGroupsInSet(t *txn, groups ...access.Group) error {
 	}
 	var upd expression.UpdateBuilder
 	for i, g := range groups {
-		entry, err := attributevalue.Marshal(groupSetEntry{Name: g.Name, Permissions: permsToItem(g.Permissions), Version: g.Version})
+		entry, err := attributevalue.Marshal(groupSetEntry{Name: g.Name, Permissions: grantedOnly(g.Permissions), Version: g.Version})
 		if err != nil {
 			return fmt.Errorf("marshal group set entry: %w", err)
 		}
