@@ -15,8 +15,11 @@ const (
 // as GetItem and TransactWriteItems as Put/Update/Delete/ConditionCheckItem on each item.
 var (
 	tableReadActions  = []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
-	tableWriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"}
+	tableWriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
 )
+
+// batchWriteAction is granted apart: only the store's deleteKeys calls it (see grant.batchWrite).
+const batchWriteAction = "dynamodb:BatchWriteItem"
 
 // Cognito admin actions of the identity adapter.
 const (
@@ -25,12 +28,15 @@ const (
 	cognitoEnable  = "cognito-idp:AdminEnableUser"
 	cognitoSignOut = "cognito-idp:AdminUserGlobalSignOut"
 	cognitoDelete  = "cognito-idp:AdminDeleteUser"
+	cognitoUpdate  = "cognito-idp:AdminUpdateUserAttributes"
 )
 
 // grant is what one function may do beyond writing its own logs. Consuming the jobs queue is
 // granted by the worker's SQS event source, so it does not appear here.
 type grant struct {
 	table tableAccess
+	// batchWrite allows dynamodb:BatchWriteItem on the table (with read-write access).
+	batchWrite bool
 	// sendJobs allows sqs:SendMessage on the jobs queue.
 	sendJobs bool
 	// publish allows events:PutEvents on the domain event bus.
@@ -46,11 +52,15 @@ var grants = map[string]grant{
 	routes.FnMe:    {table: tableRead},
 	routes.FnAudit: {table: tableRead},
 
-	// User lifecycle drives the identity provider: invite, disable + sign out, enable, delete.
+	// User lifecycle drives the identity provider: invite, disable + sign out, enable, delete,
+	// and a changed email. Deleting a user, and removing or anonymising one, deletes the client
+	// assignments and roles that do not fit in its transaction with BatchWriteItem
+	// (dynamo.Store.DeleteUserWithLinks and UpdateUserWithLinks → deleteKeys).
 	routes.FnUsers: {
-		table:   tableReadWrite,
-		publish: true,
-		cognito: []string{cognitoCreate, cognitoDisable, cognitoEnable, cognitoSignOut, cognitoDelete},
+		table:      tableReadWrite,
+		batchWrite: true,
+		publish:    true,
+		cognito:    []string{cognitoCreate, cognitoDisable, cognitoEnable, cognitoSignOut, cognitoDelete, cognitoUpdate},
 	},
 	routes.FnGroups:   {table: tableReadWrite},
 	routes.FnSettings: {table: tableReadWrite},
@@ -59,14 +69,27 @@ var grants = map[string]grant{
 	// Job submission splits a job into chunks on the jobs queue.
 	routes.FnJobs: {table: tableReadWrite, sendJobs: true},
 
-	// The worker writes outcomes and the requester's notification.
-	routes.FnJobWorker: {table: tableReadWrite, publish: true},
-	// The anonymiser sweeps the user bank and deletes the Cognito identities of anonymised users.
+	// The worker expands fan-outs into chunk messages on the jobs queue, and writes outcomes and
+	// the requester's notification; it publishes no events.
+	routes.FnJobWorker: {table: tableReadWrite, sendJobs: true},
+	// The anonymiser sweeps the user bank and deletes the Cognito identities of anonymised users
+	// (Identity.Delete only: a deleted login has no sessions left to sign out).
+	// Anonymising deletes the user's client roles like the users function (BatchWriteItem).
 	routes.FnAnonymiser: {
-		table:   tableReadWrite,
-		publish: true,
-		cognito: []string{cognitoSignOut, cognitoDelete},
+		table:      tableReadWrite,
+		batchWrite: true,
+		publish:    true,
+		cognito:    []string{cognitoDelete},
 	},
+}
+
+// tableActions lists the table actions of a grant.
+func (g grant) tableActions() []string {
+	actions := g.table.actions()
+	if g.batchWrite && g.table == tableReadWrite {
+		actions = append(actions, batchWriteAction)
+	}
+	return actions
 }
 
 // actions lists the table actions of an access level.

@@ -47,14 +47,19 @@ const (
 	defaultWebOrigin = "http://localhost:5173"
 )
 
-// Sizing. The worker's timeout drives the jobs queue's visibility timeout: AWS advises at least
-// six times the function timeout so a message is not redelivered while a batch still runs.
+// Sizing. The worker's timeout drives the visibility timeout of both queues it consumes: AWS
+// advises at least six times the function timeout so a message is not redelivered while a batch
+// still runs, and a maxReceiveCount of at least 5 so that throttling or one timed-out batch does
+// not send messages to the dead-letter queue untried.
 const (
 	apiTimeoutSeconds        = 10 // below the HTTP API's 30 s integration limit
 	workerTimeoutSeconds     = 60
 	anonymiserTimeoutSeconds = 300
-	jobsMaxReceiveCount      = 3
+	jobsMaxReceiveCount      = 5 // jobworker.MaxReceives
 	workerBatchSize          = 10
+	// dlqAgeAlarmSeconds: the worker records a dead-lettered message within seconds; one that
+	// is older has failed there at least twice (once per visibility timeout) and needs a person.
+	dlqAgeAlarmSeconds = 15 * 60
 
 	// AnonymiserSchedule runs the GDPR anonymisation nightly at 02:00 UTC.
 	AnonymiserSchedule = "cron(0 2 * * ? *)"
@@ -120,11 +125,12 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 
 	s.Table = newTable(stack)
 
-	// Jobs queue and its dead-letter queue.
+	// Jobs queue and its dead-letter queue, which the worker consumes too.
 	s.DLQ = awssqs.NewQueue(stack, jsii.String("JobsDLQ"), &awssqs.QueueProps{
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * workerTimeoutSeconds)),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
 	})
 	s.JobsQueue = awssqs.NewQueue(stack, jsii.String("JobsQueue"), &awssqs.QueueProps{
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * workerTimeoutSeconds)),
@@ -144,6 +150,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	env := map[string]*string{
 		"TABLE_NAME":                  s.Table.TableName(),
 		"JOBS_QUEUE_URL":              s.JobsQueue.QueueUrl(),
+		"JOBS_DLQ_ARN":                s.DLQ.QueueArn(),
 		"EVENT_BUS_NAME":              s.Bus.EventBusName(),
 		"USER_POOL_ID":                s.UserPool.UserPoolId(),
 		"NOTIFICATION_RETENTION_DAYS": jsii.String(retentionDays),
@@ -160,12 +167,15 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 		s.Functions[name] = s.newFunction(name, props.AssetDir, env, memory, timeout)
 	}
 
-	// The worker consumes the jobs queue and reports failed messages one by one.
-	s.Functions[routes.FnJobWorker].AddEventSource(awslambdaeventsources.NewSqsEventSource(s.JobsQueue,
-		&awslambdaeventsources.SqsEventSourceProps{
-			BatchSize:               jsii.Number(workerBatchSize),
-			ReportBatchItemFailures: jsii.Bool(true),
-		}))
+	// The worker consumes the jobs queue and its dead-letter queue (it tells them apart by the
+	// records' event source ARN, JOBS_DLQ_ARN) and reports failed messages one by one.
+	for _, q := range []awssqs.Queue{s.JobsQueue, s.DLQ} {
+		s.Functions[routes.FnJobWorker].AddEventSource(awslambdaeventsources.NewSqsEventSource(q,
+			&awslambdaeventsources.SqsEventSourceProps{
+				BatchSize:               jsii.Number(workerBatchSize),
+				ReportBatchItemFailures: jsii.Bool(true),
+			}))
+	}
 
 	newAnonymiserSchedule(stack, s.Functions[routes.FnAnonymiser])
 	newAnonymiserContinuation(stack, s.Bus, s.Functions[routes.FnAnonymiser])
@@ -334,7 +344,7 @@ func (s *TilgangStack) newFunction(name, assetDir string, env map[string]*string
 	})
 
 	g := grants[name]
-	if actions := g.table.actions(); len(actions) > 0 {
+	if actions := g.tableActions(); len(actions) > 0 {
 		fn.AddToRolePolicy(statement(actions,
 			s.Table.TableArn(),
 			jsii.String(*s.Table.TableArn()+"/index/*")))
@@ -440,8 +450,10 @@ func newHTTPAPI(stack awscdk.Stack, webOrigin string, pool awscognito.UserPool, 
 	return api
 }
 
-// newAlarms alarms on any message in the dead-letter queue and on any function error, and sends
-// them to an SNS topic (subscribed by e-mail when the alarmEmail context value is set).
+// newAlarms alarms on a dead-lettered message the worker cannot record and on any function
+// error, and sends them to an SNS topic (subscribed by e-mail when alarmEmail is set). A message
+// in the dead-letter queue is normal for a moment (the worker records it as failed at once), so
+// the alarm is on the age of the oldest one, not on the queue being non-empty.
 func (s *TilgangStack) newAlarms(email string) {
 	topic := awssns.NewTopic(s.Stack, jsii.String("Alarms"), nil)
 	if email != "" {
@@ -449,12 +461,13 @@ func (s *TilgangStack) newAlarms(email string) {
 	}
 	action := awscloudwatchactions.NewSnsAction(topic)
 
-	dlq := s.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+	dlq := s.DLQ.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
 		Period:    awscdk.Duration_Minutes(jsii.Number(1)),
 		Statistic: jsii.String("Maximum"),
-	}).CreateAlarm(s.Stack, jsii.String("JobsDLQNotEmpty"), &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:   jsii.String("Access-job messages failed " + strconv.Itoa(jobsMaxReceiveCount) + " times and wait in the dead-letter queue"),
-		Threshold:          jsii.Number(0),
+	}).CreateAlarm(s.Stack, jsii.String("JobsDLQStuck"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription: jsii.String("An access-job message has waited in the dead-letter queue over " + strconv.Itoa(dlqAgeAlarmSeconds/60) +
+			" minutes: the worker cannot record it as failed (unreadable, or the table or queue keeps failing); its job may stay open"),
+		Threshold:          jsii.Number(dlqAgeAlarmSeconds),
 		EvaluationPeriods:  jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,

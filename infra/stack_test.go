@@ -20,6 +20,7 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/eventbus"
+	"github.com/tilgang/tilgang/shared/jobworker"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -341,25 +342,36 @@ func TestJobsQueueHasDeadLetterQueue(t *testing.T) {
 	dlqID := s.id(s.stack.DLQ.Node().DefaultChild().(awscdk.CfnElement))
 	q := s.resources[queueID]
 
+	if jobsMaxReceiveCount != jobworker.MaxReceives || jobsMaxReceiveCount < 5 {
+		t.Errorf("maxReceiveCount %d, the worker's MaxReceives %d: want them equal and at least 5 (AWS's advice)", jobsMaxReceiveCount, jobworker.MaxReceives)
+	}
 	want := map[string]any{"deadLetterTargetArn": getAtt(dlqID, "Arn"), "maxReceiveCount": float64(jobsMaxReceiveCount)}
 	if got := q.Properties["RedrivePolicy"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("jobs queue RedrivePolicy = %v, want %v", got, want)
 	}
 	worker := s.resources[s.functionID(routes.FnJobWorker)]
 	timeout, _ := worker.Properties["Timeout"].(float64)
-	visibility, _ := q.Properties["VisibilityTimeout"].(float64)
-	if timeout == 0 || visibility < 6*timeout {
-		t.Errorf("jobs queue VisibilityTimeout = %v s, want at least 6 × worker timeout %v s", visibility, timeout)
+	// The worker consumes both queues: Lambda refuses an event source whose visibility timeout
+	// is below the function's, and AWS advises six times it.
+	for name, id := range map[string]string{"jobs queue": queueID, "dead-letter queue": dlqID} {
+		visibility, _ := s.resources[id].Properties["VisibilityTimeout"].(float64)
+		if timeout == 0 || visibility < 6*timeout {
+			t.Errorf("%s VisibilityTimeout = %v s, want at least 6 × worker timeout %v s", name, visibility, timeout)
+		}
 	}
 }
 
+// TestWorkerReportsBatchItemFailures: the worker consumes the jobs queue and its dead-letter
+// queue, both with partial batch failures, and knows the dead-letter queue by its ARN.
 func TestWorkerReportsBatchItemFailures(t *testing.T) {
 	s := synth(t)
 	queueID := s.id(s.stack.JobsQueue.Node().DefaultChild().(awscdk.CfnElement))
+	dlqID := s.id(s.stack.DLQ.Node().DefaultChild().(awscdk.CfnElement))
 	mappings := s.ofType("AWS::Lambda::EventSourceMapping")
-	if len(mappings) != 1 {
-		t.Fatalf("got %d event source mappings, want 1", len(mappings))
+	if len(mappings) != 2 {
+		t.Fatalf("got %d event source mappings, want 2 (jobs queue and dead-letter queue)", len(mappings))
 	}
+	sources := map[string]bool{}
 	for id, m := range mappings {
 		p := m.Properties
 		checks := []struct {
@@ -367,7 +379,6 @@ func TestWorkerReportsBatchItemFailures(t *testing.T) {
 			got, want any
 		}{
 			{"FunctionName", p["FunctionName"], ref(s.functionID(routes.FnJobWorker))},
-			{"EventSourceArn", p["EventSourceArn"], getAtt(queueID, "Arn")},
 			{"BatchSize", p["BatchSize"], float64(workerBatchSize)},
 			{"FunctionResponseTypes", p["FunctionResponseTypes"], []any{"ReportBatchItemFailures"}},
 		}
@@ -376,6 +387,17 @@ func TestWorkerReportsBatchItemFailures(t *testing.T) {
 				t.Errorf("%s %s = %v, want %v", id, c.name, c.got, c.want)
 			}
 		}
+		j, _ := json.Marshal(p["EventSourceArn"])
+		sources[string(j)] = true
+	}
+	for name, id := range map[string]string{"jobs queue": queueID, "dead-letter queue": dlqID} {
+		if j, _ := json.Marshal(getAtt(id, "Arn")); !sources[string(j)] {
+			t.Errorf("no event source mapping on the %s", name)
+		}
+	}
+	env, _ := s.resources[s.functionID(routes.FnJobWorker)].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if got, want := env["JOBS_DLQ_ARN"], getAtt(dlqID, "Arn"); !reflect.DeepEqual(got, want) {
+		t.Errorf("worker JOBS_DLQ_ARN = %v, want %v", got, want)
 	}
 }
 
@@ -466,23 +488,25 @@ func TestAlarms(t *testing.T) {
 	dlqAlarm := false
 	for _, a := range alarms {
 		p := a.Properties
-		if p["ComparisonOperator"] != "GreaterThanThreshold" || p["Threshold"] != float64(0) {
+		if p["ComparisonOperator"] != "GreaterThanThreshold" {
 			continue
 		}
 		dims, _ := p["Dimensions"].([]any)
 		for _, d := range dims {
 			d, _ := d.(map[string]any)
 			switch {
-			case p["MetricName"] == "ApproximateNumberOfMessagesVisible" && d["Name"] == "QueueName" &&
-				reflect.DeepEqual(d["Value"], getAtt(dlqID, "QueueName")):
+			// The worker drains the dead-letter queue itself, so the alarm is on a message it
+			// cannot record: one that stays there.
+			case p["MetricName"] == "ApproximateAgeOfOldestMessage" && p["Threshold"] == float64(dlqAgeAlarmSeconds) &&
+				d["Name"] == "QueueName" && reflect.DeepEqual(d["Value"], getAtt(dlqID, "QueueName")):
 				dlqAlarm = true
-			case p["MetricName"] == "Errors" && d["Name"] == "FunctionName":
+			case p["MetricName"] == "Errors" && p["Threshold"] == float64(0) && d["Name"] == "FunctionName":
 				errorAlarms[refID(d["Value"])] = true
 			}
 		}
 	}
 	if !dlqAlarm {
-		t.Error("no alarm on a non-empty jobs dead-letter queue")
+		t.Errorf("no alarm on a message older than %d s in the jobs dead-letter queue", dlqAgeAlarmSeconds)
 	}
 	for _, name := range allFunctions() {
 		if !errorAlarms[s.functionID(name)] {
@@ -562,7 +586,7 @@ func TestEachFunctionHasOnlyItsGrants(t *testing.T) {
 	for _, name := range allFunctions() {
 		g := grants[name]
 		want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
-		want = append(want, g.table.actions()...)
+		want = append(want, g.tableActions()...)
 		if g.sendJobs {
 			want = append(want, "sqs:SendMessage")
 		}
@@ -621,4 +645,91 @@ func dedupe(xs []string) []string {
 	out := slices.Clone(xs)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// TestCognitoActionsAreThoseTheAdapterCalls pins, written out rather than derived from the
+// grants table, the user-pool actions each function's role allows: the users function drives
+// the whole lifecycle through shared/cognito (invite, disable and sign out, enable, delete,
+// email change), the anonymiser only deletes logins, and no other function touches the pool.
+func TestCognitoActionsAreThoseTheAdapterCalls(t *testing.T) {
+	want := map[string][]string{
+		routes.FnUsers: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
+			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
+		routes.FnAnonymiser: {"cognito-idp:AdminDeleteUser"},
+	}
+	s := synth(t)
+	byRole := map[string][]string{}
+	for _, p := range s.ofType("AWS::IAM::Policy") {
+		roles, _ := p.Properties["Roles"].([]any)
+		for _, r := range roles {
+			for _, st := range statements(p) {
+				for _, a := range strs(st["Action"]) {
+					if strings.HasPrefix(a, "cognito-idp:") {
+						byRole[refID(r)] = append(byRole[refID(r)], a)
+					}
+				}
+			}
+		}
+	}
+	for _, name := range allFunctions() {
+		got := dedupe(byRole[s.roleID(name)])
+		if w := dedupe(want[name]); !slices.Equal(got, w) {
+			t.Errorf("function %q may call\n  %v\nwant\n  %v", name, got, w)
+		}
+	}
+}
+
+// TestWorkerQueuePermissions: the worker receives and deletes on both queues it consumes and
+// sends (expanded chunks) to the jobs queue only; the jobs function sends its fan-outs there too.
+func TestWorkerQueuePermissions(t *testing.T) {
+	s := synth(t)
+	queueArn, _ := json.Marshal(getAtt(s.id(s.stack.JobsQueue.Node().DefaultChild().(awscdk.CfnElement)), "Arn"))
+	dlqArn, _ := json.Marshal(getAtt(s.id(s.stack.DLQ.Node().DefaultChild().(awscdk.CfnElement)), "Arn"))
+	// resources[role][action] lists the resources (as JSON) the role may apply action to.
+	resources := map[string]map[string][]string{}
+	for _, p := range s.ofType("AWS::IAM::Policy") {
+		roles, _ := p.Properties["Roles"].([]any)
+		for _, r := range roles {
+			role := refID(r)
+			if resources[role] == nil {
+				resources[role] = map[string][]string{}
+			}
+			for _, st := range statements(p) {
+				var rs []string
+				switch v := st["Resource"].(type) {
+				case []any:
+					for _, x := range v {
+						j, _ := json.Marshal(x)
+						rs = append(rs, string(j))
+					}
+				default:
+					j, _ := json.Marshal(v)
+					rs = append(rs, string(j))
+				}
+				for _, a := range strs(st["Action"]) {
+					resources[role][a] = append(resources[role][a], rs...)
+				}
+			}
+		}
+	}
+	worker := resources[s.roleID(routes.FnJobWorker)]
+	for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} {
+		if got := worker[a]; !slices.Contains(got, string(queueArn)) || !slices.Contains(got, string(dlqArn)) {
+			t.Errorf("worker %s on %v, want both the jobs queue and the dead-letter queue", a, got)
+		}
+	}
+	for _, fn := range []string{routes.FnJobWorker, routes.FnJobs} {
+		if got := resources[s.roleID(fn)]["sqs:SendMessage"]; !slices.Equal(got, []string{string(queueArn)}) {
+			t.Errorf("%s sqs:SendMessage on %v, want the jobs queue only", fn, got)
+		}
+	}
+	if got := worker["events:PutEvents"]; len(got) > 0 {
+		t.Errorf("worker may publish events on %v; it publishes none", got)
+	}
+	for _, name := range allFunctions() {
+		got := resources[s.roleID(name)][batchWriteAction] != nil
+		if want := name == routes.FnUsers || name == routes.FnAnonymiser; got != want {
+			t.Errorf("%s has BatchWriteItem: %v, want %v (only the functions that reach the store's deleteKeys)", name, got, want)
+		}
+	}
 }

@@ -20,8 +20,8 @@ const (
 	// recipient only), so the column is the removed link's.
 	StateNoLink CapabilityState = "no_link"
 	// StateDeactivatedUser is a deactivated account, a status the seed's table has no column
-	// for: the person cannot log in (so has no access through the app) but stays in the staff
-	// list, keeps their shifts until they are saved again and is not schedulable.
+	// for. Its cells are the link's column (active, inactive, removed or no link) with the rows
+	// of deactivatedRows overridden: see there.
 	StateDeactivatedUser CapabilityState = "deactivated_user"
 )
 
@@ -85,34 +85,52 @@ var (
 )
 
 // capabilityMatrix is seed 003's status table ("Överblick status") as data: row × column.
-// The five seed columns are copied cell by cell; no_link and deactivated_user are derived
-// (see their states' comments).
+// The five seed columns are copied cell by cell; no_link is derived (see its state's comment).
+// A deactivated account has no column of its own: see deactivatedRows.
 var capabilityMatrix = map[Capability]map[CapabilityState]Cell{
 	CapCanLogIn: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+		StateAnonymised: gone, StateNoLink: yes},
 	CapScheduleAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+		StateAnonymised: gone, StateNoLink: no},
 	CapTimeReportAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+		StateAnonymised: gone, StateNoLink: no},
 	CapCommunicationAccess: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: no, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+		StateAnonymised: gone, StateNoLink: no},
 	CapProfileSettings: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: {Value: CapNo, Note: noteDeactivated}},
+		StateAnonymised: gone, StateNoLink: yes},
 	CapSchedulable: {StateActiveLink: yes, StateInactiveLink: no, StateRemovedLink: no, StateRemovedUser: no,
-		StateAnonymised: gone, StateNoLink: no, StateDeactivatedUser: no},
+		StateAnonymised: gone, StateNoLink: no},
 	CapInStaffList: {StateActiveLink: yes, StateInactiveLink: yes, StateRemovedLink: yes,
-		StateRemovedUser: {Value: CapNo, Note: noteUserBank}, StateAnonymised: gone, StateNoLink: yes, StateDeactivatedUser: yes},
+		StateRemovedUser: {Value: CapNo, Note: noteUserBank}, StateAnonymised: gone, StateNoLink: yes},
 	CapShiftsStayStaffed: {StateActiveLink: yes, StateInactiveLink: partSaved, StateRemovedLink: partSaved,
 		StateRemovedUser: partSaved, StateAnonymised: {Value: CapPartial, Condition: condScheduleAnon},
-		StateNoLink: partSaved, StateDeactivatedUser: partSaved},
+		StateNoLink: partSaved},
 	CapTimeReportReminder: {StateActiveLink: yesIfShifts, StateInactiveLink: yesIfShifts, StateRemovedLink: yesIfShifts,
-		StateRemovedUser: yesIfShifts, StateAnonymised: gone, StateNoLink: yesIfShifts, StateDeactivatedUser: yesIfShifts},
+		StateRemovedUser: yesIfShifts, StateAnonymised: gone, StateNoLink: yesIfShifts},
 	CapRecipientCanApproveTimeReport: {StateActiveLink: yesIfShifts, StateInactiveLink: yesIfShifts,
 		StateRemovedLink: {Value: CapNo, Note: noteLinkRequired}, StateRemovedUser: {Value: CapNo, Note: noteLinkRequired},
-		StateAnonymised: gone, StateNoLink: {Value: CapNo, Note: noteLinkRequired}, StateDeactivatedUser: yesIfShifts},
+		StateAnonymised: gone, StateNoLink: {Value: CapNo, Note: noteLinkRequired}},
 }
 
-// CapabilityCell returns one cell of the matrix.
+// deactivatedRows are the rows a deactivated account changes, whatever its link to the
+// recipient; every other row keeps the value of the link's column. The rule: deactivation only
+// stops the person from logging in and being scheduled (DESIGN.md: no data lost, reversible).
+// So everything reached by logging in is no (log-in, schedule, time report, communication,
+// profile settings), they cannot be scheduled, and like an inactive link their staffed shifts
+// stay until saved again. What does not need the person to log in follows the link: they stay
+// in the staff list, still get time-report reminders, and the recipient can approve their time
+// report only while a link exists (seed: "Nej, koppling måste finnas").
+var deactivatedRows = map[Capability]Cell{
+	CapCanLogIn:            {Value: CapNo, Note: noteDeactivated},
+	CapScheduleAccess:      {Value: CapNo, Note: noteDeactivated},
+	CapTimeReportAccess:    {Value: CapNo, Note: noteDeactivated},
+	CapCommunicationAccess: {Value: CapNo, Note: noteDeactivated},
+	CapProfileSettings:     {Value: CapNo, Note: noteDeactivated},
+	CapSchedulable:         {Value: CapNo, Note: noteDeactivated},
+	CapShiftsStayStaffed:   partSaved,
+}
+
+// CapabilityCell returns one cell of a column of the matrix (the seed's five and no_link).
 func CapabilityCell(c Capability, s CapabilityState) Cell { return capabilityMatrix[c][s] }
 
 // CapabilityStateOf decides the column: the user's status first (anonymised, removed,
@@ -125,7 +143,13 @@ func CapabilityStateOf(u User, link *Link) CapabilityState {
 		return StateRemovedUser
 	case u.Status == StatusDeactivated:
 		return StateDeactivatedUser
-	case link == nil:
+	}
+	return linkState(link)
+}
+
+// linkState is the column of a link alone.
+func linkState(link *Link) CapabilityState {
+	if link == nil {
 		return StateNoLink
 	}
 	switch link.Status {
@@ -135,6 +159,23 @@ func CapabilityStateOf(u User, link *Link) CapabilityState {
 		return StateInactiveLink
 	}
 	return StateRemovedLink
+}
+
+// CapabilityCells answers every row for a user and a recipient: the state and its cells.
+func CapabilityCells(u User, link *Link) (CapabilityState, map[Capability]Cell) {
+	state := CapabilityStateOf(u, link)
+	column := state
+	if state == StateDeactivatedUser {
+		column = linkState(link)
+	}
+	cells := make(map[Capability]Cell, len(Capabilities))
+	for _, cp := range Capabilities {
+		cells[cp] = CapabilityCell(cp, column)
+		if cell, ok := deactivatedRows[cp]; ok && state == StateDeactivatedUser {
+			cells[cp] = cell
+		}
+	}
+	return state, cells
 }
 
 // CapabilityReport answers the matrix for one user and one care recipient.
@@ -171,9 +212,7 @@ func (s *Service) Capabilities(ctx context.Context, c *Caller, userID, clientID 
 	case !errors.Is(err, ErrNotFound):
 		return CapabilityReport{}, err
 	}
-	r := CapabilityReport{UserID: userID, ClientID: clientID, State: CapabilityStateOf(u, link), Cells: map[Capability]Cell{}}
-	for _, cp := range Capabilities {
-		r.Cells[cp] = CapabilityCell(cp, r.State)
-	}
+	r := CapabilityReport{UserID: userID, ClientID: clientID}
+	r.State, r.Cells = CapabilityCells(u, link)
 	return r, nil
 }

@@ -9,6 +9,12 @@ import (
 // ClientAdmin is what a user administers at one client (seed 004): as system administrator
 // every program, otherwise the programs listed. The account owner is system administrator of
 // every client implicitly (no item is stored for them).
+//
+// A client always keeps at least one system administrator: the owner counts as one of every
+// client, and an explicit system administrator is removed or demoted only by the owner (who
+// remains) or by another explicit system administrator, who must still be one when the change
+// is written; so two who remove each other at the same moment cannot both succeed, and the last
+// explicit one is taken away only by the owner (409 otherwise).
 type ClientAdmin struct {
 	TenantID string
 	ClientID string
@@ -31,11 +37,18 @@ type ClientAdminStore interface {
 	// GetClientAdmin returns ErrNotFound when the user administers nothing at the client.
 	GetClientAdmin(ctx context.Context, tenantID, clientID, userID string) (ClientAdmin, error)
 	// PutClientAdmin writes next if the stored item is still prev (nil: none stored);
-	// ErrVersionConflict otherwise.
-	PutClientAdmin(ctx context.Context, prev *ClientAdmin, next ClientAdmin, meta Meta) error
+	// ErrVersionConflict otherwise. keep, when set, names a system administrator of the client
+	// who must still be one: ErrLastSystemAdmin otherwise.
+	PutClientAdmin(ctx context.Context, prev *ClientAdmin, next ClientAdmin, keep *ClientAdmin, meta Meta) error
 	// DeleteClientAdmin removes a if its version is still a.Version; ErrVersionConflict otherwise.
-	DeleteClientAdmin(ctx context.Context, a ClientAdmin, meta Meta) error
+	// keep is as for PutClientAdmin.
+	DeleteClientAdmin(ctx context.Context, a ClientAdmin, keep *ClientAdmin, meta Meta) error
 }
+
+// ErrLastSystemAdmin refuses a change that would leave a client without a system administrator
+// other than the owner, unless the owner makes it.
+var ErrLastSystemAdmin = &Error{Code: CodeConflict, Message: "this would leave the client without a system administrator " +
+	"besides the account owner; only the account owner can remove or demote the last one"}
 
 func clientAdminAudit(a *ClientAdmin) map[string]any {
 	if a == nil {
@@ -59,24 +72,33 @@ func (s *Service) adminAt(ctx context.Context, u User, clientID string) (ClientA
 
 // requireManageClientAdmins: the owner, or a system administrator of the client. Nobody changes
 // their own administration (that would be raising their own rights), and the owner's is fixed:
-// the owner is the system administrator every client always keeps.
-func (s *Service) requireManageClientAdmins(ctx context.Context, c *Caller, clientID string, target User) error {
+// the owner is the system administrator every client always keeps. It returns the caller's own
+// administration of the client.
+func (s *Service) requireManageClientAdmins(ctx context.Context, c *Caller, clientID string, target User) (ClientAdmin, error) {
 	if target.IsOwner {
-		return Conflict("the account owner is system administrator of every client, which keeps every client with at least one system administrator")
+		return ClientAdmin{}, Conflict("the account owner is system administrator of every client, which keeps every client with at least one system administrator")
 	}
 	if target.ID == c.User.ID {
-		return Forbidden("nobody can change their own client administration")
+		return ClientAdmin{}, Forbidden("nobody can change their own client administration")
 	}
-	if !c.User.IsOwner {
-		mine, err := s.adminAt(ctx, c.User, clientID)
-		if err != nil {
-			return err
-		}
-		if !mine.System {
-			return Forbidden("only the account owner and the client's system administrators appoint its administrators")
-		}
+	mine, err := s.adminAt(ctx, c.User, clientID)
+	if err != nil {
+		return ClientAdmin{}, err
 	}
-	return nil
+	if !mine.System {
+		return ClientAdmin{}, Forbidden("only the account owner and the client's system administrators appoint its administrators")
+	}
+	return mine, nil
+}
+
+// keeper is the system administrator who must remain when prev stops being one: nil when prev
+// was none, or when the owner makes the change (the owner always remains); otherwise the
+// caller, an explicit system administrator of the client by requireManageClientAdmins.
+func keeper(mine ClientAdmin, prev *ClientAdmin, stillSystem bool) *ClientAdmin {
+	if prev == nil || !prev.System || stillSystem || mine.Implicit {
+		return nil
+	}
+	return &mine
 }
 
 // SetClientAdmin makes a user system administrator of a client and/or program administrator of
@@ -107,7 +129,8 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 		if err != nil {
 			return err
 		}
-		if err := s.requireManageClientAdmins(ctx, c, clientID, target); err != nil {
+		mine, err := s.requireManageClientAdmins(ctx, c, clientID, target)
+		if err != nil {
 			return err
 		}
 		if target.Status == StatusRemoved || target.Status == StatusAnonymised {
@@ -129,7 +152,7 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 			next.Version = prev.Version + 1
 		}
 		entry := s.audit(c, "client.admin.set", "client", clientID, clientAdminAudit(prev), clientAdminAudit(&next))
-		if err := s.Store.PutClientAdmin(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+		if err := s.Store.PutClientAdmin(ctx, prev, next, keeper(mine, prev, system), Meta{Audit: []AuditEntry{entry}}); err != nil {
 			return err
 		}
 		out = next
@@ -139,7 +162,8 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 }
 
 // RemoveClientAdmin ends a user's administration of a client; removing a missing one does
-// nothing. The owner's cannot be removed (409), so a client always keeps a system administrator.
+// nothing. The owner's cannot be removed (409), and the last explicit system administrator is
+// removed by the owner only (409 otherwise; see ClientAdmin).
 func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, userID string) error {
 	if validID("clientId", clientID) != nil {
 		return NotFound("client")
@@ -155,7 +179,8 @@ func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, us
 		if err != nil {
 			return err
 		}
-		if err := s.requireManageClientAdmins(ctx, c, clientID, target); err != nil {
+		mine, err := s.requireManageClientAdmins(ctx, c, clientID, target)
+		if err != nil {
 			return err
 		}
 		prev, err := s.Store.GetClientAdmin(ctx, c.TenantID(), clientID, userID)
@@ -166,6 +191,6 @@ func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, us
 			return err
 		}
 		entry := s.audit(c, "client.admin.delete", "client", clientID, clientAdminAudit(&prev), nil)
-		return s.Store.DeleteClientAdmin(ctx, prev, Meta{Audit: []AuditEntry{entry}})
+		return s.Store.DeleteClientAdmin(ctx, prev, keeper(mine, &prev, false), Meta{Audit: []AuditEntry{entry}})
 	})
 }

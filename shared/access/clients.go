@@ -749,7 +749,7 @@ type UserClientsResult struct {
 // merged by client id from the user's assignments and the tenant's policy clients.
 func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p Page) (UserClientsResult, error) {
 	if !c.canReadUser(userID) {
-		return UserClientsResult{}, Forbidden("reading another user's clients needs view on users")
+		return UserClientsResult{}, NotFound("user")
 	}
 	p, err := p.Normalize()
 	if err != nil {

@@ -58,17 +58,40 @@ var minimalRights = Permissions{AreaCalendars: {Level: LevelEdit, Scope: ScopeOw
 
 // LegacyInForce reports whether a user's legacy rights still apply given their current groups.
 func LegacyInForce(u User, groups map[string]Group) bool {
-	if u.Legacy == nil || len(u.Legacy.GroupVersions) != len(u.GroupIDs) {
+	if u.Legacy == nil || len(u.Legacy.GroupRights) != len(u.GroupIDs) {
 		return false
 	}
 	for _, id := range u.GroupIDs {
 		g, ok := groups[id]
-		v, recorded := u.Legacy.GroupVersions[id]
-		if !ok || !recorded || g.Version != v {
+		fp, recorded := u.Legacy.GroupRights[id]
+		if !ok || !recorded || RightsFingerprint(g.Permissions) != fp {
 			return false
 		}
 	}
 	return true
+}
+
+// RightsFingerprint is a canonical text of what a set of permissions gives, so that two sets
+// compare equal exactly when they grant the same (areas at none count as absent).
+func RightsFingerprint(p Permissions) string {
+	var b strings.Builder
+	for _, a := range Areas {
+		perm := p.Get(a)
+		if perm.Level == LevelNone {
+			continue
+		}
+		fmt.Fprintf(&b, "%s=%s/%s;", a, perm.Level, perm.Scope)
+	}
+	return b.String()
+}
+
+// RightsFingerprints fingerprints each group's permissions.
+func RightsFingerprints(groups map[string]Group) map[string]string {
+	out := make(map[string]string, len(groups))
+	for id, g := range groups {
+		out[id] = RightsFingerprint(g.Permissions)
+	}
+	return out
 }
 
 // Compute derives a user's effective rights from their groups (missing groups are ignored: a

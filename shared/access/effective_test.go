@@ -36,13 +36,13 @@ func TestComputeTakesTheMaximumOverGroups(t *testing.T) {
 		{"deleted group gives nothing", User{GroupIDs: []string{"gone"}}, AreaClients, LevelNone, ScopeOwn, LevelNone, ""},
 		{"owner has everything", User{IsOwner: true}, AreaUsers, LevelDelete, "", LevelNone, SourceOwner},
 		{"legacy in force", User{GroupIDs: []string{"all-view"}, Legacy: &LegacyRights{
-			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupVersions: map[string]int{"all-view": 1}}},
+			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupRights: RightsFingerprints(map[string]Group{"all-view": groups["all-view"]})}},
 			AreaPayments, LevelEdit, "", LevelNone, SourceLegacy},
 		{"legacy ends when the group changed", User{GroupIDs: []string{"all-view"}, Legacy: &LegacyRights{
-			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupVersions: map[string]int{"all-view": 0}}},
+			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupRights: map[string]string{"all-view": "payments=edit/;"}}},
 			AreaPayments, LevelView, "", LevelNone, SourceGroup},
 		{"legacy ends when a group was added", User{GroupIDs: []string{"all-view", "own-edit"}, Legacy: &LegacyRights{
-			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupVersions: map[string]int{"all-view": 1}}},
+			Permissions: Permissions{AreaPayments: {Level: LevelEdit}}, GroupRights: RightsFingerprints(map[string]Group{"all-view": groups["all-view"]})}},
 			AreaPayments, LevelView, "", LevelNone, SourceGroup},
 	}
 	for _, tt := range tests {

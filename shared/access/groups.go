@@ -6,6 +6,10 @@ import (
 	"maps"
 )
 
+// MaxGroupsPerTenant bounds the groups of one tenant. Far more than any practice needs, it keeps
+// every group's rights readable in the single item each request loads with its principal.
+const MaxGroupsPerTenant = 1000
+
 // NewGroup is a group to create.
 type NewGroup struct {
 	Name        string
@@ -61,6 +65,9 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in NewGroup, idem 
 	if err != nil {
 		return Group{}, err
 	}
+	if err := c.requireWithinOwnRights("permissions", perms); err != nil {
+		return Group{}, err
+	}
 	if idem != nil {
 		if g, done, err := s.replayGroup(ctx, c, idem); done {
 			return g, err
@@ -73,7 +80,9 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in NewGroup, idem 
 	if idem != nil {
 		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation, RequestHash: idem.RequestHash, ResourceID: g.ID, CreatedAt: now}
 	}
-	if err := s.Store.CreateGroup(ctx, g, meta); err != nil {
+	// Every group change also writes the tenant's group set, so concurrent creates can collide
+	// there; a create does not depend on what it read, so it is simply tried again.
+	if err := retry(nil, "group", func() error { return s.Store.CreateGroup(ctx, g, meta) }); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
 			if g2, done, err2 := s.replayGroup(ctx, c, idem); done {
 				return g2, err2
@@ -158,6 +167,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, id string, p Group
 				perm.Scope = ScopeOwn
 			}
 			next.Permissions[a] = perm
+		}
+		if err := c.requireWithinOwnRights("permissions", next.Permissions); err != nil {
+			return err
 		}
 		next.Version, next.UpdatedAt = prev.Version+1, s.Now()
 		entry := s.audit(c, "group.update", "group", id, groupAudit(prev), groupAudit(next))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -129,9 +130,8 @@ type Job struct {
 	// Done counts results recorded so far; Counts splits them by outcome.
 	Done   int
 	Counts map[Outcome]int
-	// Chunks is the number of queue messages; Enqueued is set once all were sent.
+	// Chunks is the number of chunk messages the job's fan-outs expand into.
 	Chunks         int
-	Enqueued       bool
 	NotificationID string
 	CreatedAt      time.Time
 	CompletedAt    *time.Time
@@ -156,7 +156,7 @@ func (j Job) Progress() float64 {
 	return float64(j.Done) * 100 / float64(j.Total)
 }
 
-// JobInput is what a job was asked to cover, kept for re-sending its chunks.
+// JobInput is what a job was asked to cover, kept for expanding its fan-outs into chunks.
 type JobInput struct {
 	ConsultantIDs []string
 	ClientIDs     []string
@@ -173,6 +173,34 @@ type JobChunk struct {
 	ConsultantID string    `json:"consultantId"`
 	ClientIDs    []string  `json:"clientIds"`
 }
+
+// JobFanOut is a queue message that stands for chunks From..To-1 of a job. The API sends a job's
+// fan-outs before it stores the job, and the worker expands each into its chunk messages once the
+// job is stored: so a stored job always has its messages queued, whatever happens to the API
+// afterwards, and the API answers in the same time whatever the job's size.
+type JobFanOut struct {
+	TenantID string `json:"tenantId"`
+	JobID    string `json:"jobId"`
+	From     int    `json:"from"`
+	To       int    `json:"to"`
+	// CreatedAt is the job's creation time: a fan-out whose job is not stored JobStoreGrace
+	// after it never will be (its submission failed) and is dropped.
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// DefaultFanOutChunks is how many chunk messages one fan-out expands into: 25 SendMessageBatch
+// calls, and a bounded amount of work to record as failed should the fan-out end in the
+// dead-letter queue. The largest job (25,000 chunks) is 100 fan-outs, 10 calls for the API.
+const DefaultFanOutChunks = 250
+
+const (
+	// jobStoreWait is how long the worker waits for the job of a fan-out to be stored (the API
+	// sends the fan-out just before) before it lets the message come back later.
+	jobStoreWait = 3 * time.Second
+	// JobStoreGrace is how long after a fan-out was sent its job may still be stored: far beyond
+	// the API functions' timeout (10 s), after which the request that sent it is over.
+	JobStoreGrace = 2 * time.Minute
+)
 
 // rowsPerPair is the number of results of one (consultant, client) pair.
 func rowsPerPair(a JobAction, programs []string) int {
@@ -250,6 +278,9 @@ type PairState struct {
 	Done       map[int]bool                  // part → already applied
 }
 
+// errNeverStored: a fan-out's job was not stored within JobStoreGrace, so it never will be.
+var errNeverStored = errors.New("the job of this fan-out was never stored")
+
 // Errors of ApplyJobPart.
 var (
 	// ErrPartDone: the part's marker exists, so it was applied before; nothing was written.
@@ -263,14 +294,15 @@ type JobStore interface {
 	// CreateJob writes the job and its input; ErrConflict if the idempotency key was used
 	// concurrently.
 	CreateJob(ctx context.Context, j Job, in JobInput, meta Meta) error
-	// GetJob returns ErrNotFound for a missing job or one of another tenant.
+	// GetJob reads a job with a strongly consistent read; ErrNotFound for a missing job or one
+	// of another tenant.
 	GetJob(ctx context.Context, tenantID, jobID string) (Job, error)
-	// GetJobInput reads what the job covers.
+	// GetJobInput reads what the job covers, strongly consistent; ErrNotFound if missing.
 	GetJobInput(ctx context.Context, tenantID, jobID string) (JobInput, error)
-	// MarkJobEnqueued records that every chunk was sent.
-	MarkJobEnqueued(ctx context.Context, tenantID, jobID string) error
-	// FailJob ends a job that could not be queued; ErrJobClosed if it had ended.
-	FailJob(ctx context.Context, tenantID, jobID string, at time.Time) error
+	// FanOutSent reports whether every chunk message of the fan-out was sent.
+	FanOutSent(ctx context.Context, f JobFanOut) (bool, error)
+	// MarkFanOutSent records that every chunk message of the fan-out was sent.
+	MarkFanOutSent(ctx context.Context, f JobFanOut) error
 	// ReadPairs reads, in few round trips, the state a chunk's parts are decided on (parts of
 	// partSize clients each).
 	ReadPairs(ctx context.Context, ch JobChunk, partSize int, requesterOwner bool) (PairState, error)
@@ -285,9 +317,11 @@ type JobStore interface {
 	ListJobResults(ctx context.Context, tenantID, jobID string, outcome Outcome, p Page) ([]JobResult, string, error)
 }
 
-// JobQueue sends job chunks to the workers.
+// JobQueue sends job messages to the workers.
 type JobQueue interface {
-	// Enqueue sends every chunk (retrying failed entries); an error means some were not sent.
+	// FanOut sends a job's fan-outs (retrying failed entries); an error means some were not sent.
+	FanOut(ctx context.Context, fs []JobFanOut) error
+	// Enqueue sends chunks (retrying failed entries); an error means some were not sent.
 	Enqueue(ctx context.Context, chunks []JobChunk) error
 }
 
@@ -383,7 +417,8 @@ func missingIDs(ids []string, exists func(string) bool) []string {
 	return out
 }
 
-// chunksOf splits a job into queue messages: per consultant, clients in runs of ChunkClients.
+// chunksOf splits a job into chunk messages: per consultant, clients in runs of ChunkClients.
+// The order is fixed by the stored input, so that a fan-out's range always names the same chunks.
 func chunksOf(j Job, in JobInput) []JobChunk {
 	var out []JobChunk
 	for _, u := range in.ConsultantIDs {
@@ -396,10 +431,30 @@ func chunksOf(j Job, in JobInput) []JobChunk {
 	return out
 }
 
-// CreateJob validates a job, stores it and queues its chunks; the workers then run it. With
+// fanOutsOf covers a job's chunks with fan-outs of per chunks each.
+func fanOutsOf(j Job, per int) []JobFanOut {
+	var out []JobFanOut
+	for from := 0; from < j.Chunks; from += per {
+		out = append(out, JobFanOut{TenantID: j.TenantID, JobID: j.ID, From: from, To: min(from+per, j.Chunks), CreatedAt: j.CreatedAt})
+	}
+	return out
+}
+
+func (s *Service) fanOutSize() int {
+	if s.FanOutChunks > 0 {
+		return s.FanOutChunks
+	}
+	return DefaultFanOutChunks
+}
+
+// CreateJob validates a job, queues its fan-outs and stores it; the workers then run it. With
 // DryRun it returns the outcomes the job would have now, writing and queueing nothing. With an
-// Idempotency-Key a retry returns the first request's job (sending its chunks again if the
-// first request could not send them all: chunks are idempotent).
+// Idempotency-Key a retry returns the first request's job.
+//
+// The fan-outs are sent before the job is stored: a stored job therefore always has its messages
+// queued, whatever happens to this request afterwards (an error, a timeout, a crash), and never
+// stays open without them. When storing fails instead, the fan-outs name a job that does not
+// exist, and the worker drops them.
 func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Idempotency) (Job, *DryRun, error) {
 	if err := c.requireSubmitJobs(); err != nil {
 		return Job{}, nil, err
@@ -418,16 +473,21 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now()}
 	j.Total = len(in.ConsultantIDs) * len(in.ClientIDs) * rowsPerPair(j.Action, j.Programs)
 	input := JobInput{ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
-	chunks := chunksOf(j, input)
-	j.Chunks = len(chunks)
+	j.Chunks = len(in.ConsultantIDs) * ((len(in.ClientIDs) + ChunkClients - 1) / ChunkClients)
 	if in.DryRun {
-		dr, err := s.dryRun(ctx, j, chunks)
+		dr, err := s.dryRun(ctx, j, chunksOf(j, input))
 		return Job{}, dr, err
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "access_job.create", "access_job", j.ID, nil, jobAudit(j))}}
 	if idem != nil {
 		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
 			RequestHash: idem.RequestHash, ResourceID: j.ID, CreatedAt: j.CreatedAt}
+	}
+	if s.Queue == nil {
+		return Job{}, nil, fmt.Errorf("create job %s: no job queue configured", j.ID)
+	}
+	if err := s.Queue.FanOut(ctx, fanOutsOf(j, s.fanOutSize())); err != nil {
+		return Job{}, nil, fmt.Errorf("create job %s: queue: %w", j.ID, err)
 	}
 	if err := s.Store.CreateJob(ctx, j, input, meta); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
@@ -437,34 +497,11 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 		}
 		return Job{}, nil, err
 	}
-	if err := s.enqueue(ctx, j, chunks); err != nil {
-		if idem == nil {
-			// Without a key the client cannot resume the job: end it, so that it does not stay
-			// queued forever; chunks already sent find it ended and do nothing.
-			if ferr := s.Store.FailJob(ctx, j.TenantID, j.ID, s.Now()); ferr != nil && !errors.Is(ferr, ErrJobClosed) {
-				err = errors.Join(err, ferr)
-			}
-		}
-		return Job{}, nil, err
-	}
-	j.Enqueued = true
 	return j, nil, nil
 }
 
-func (s *Service) enqueue(ctx context.Context, j Job, chunks []JobChunk) error {
-	if s.Queue == nil {
-		return fmt.Errorf("enqueue job %s: no job queue configured", j.ID)
-	}
-	if err := s.Queue.Enqueue(ctx, chunks); err != nil {
-		return fmt.Errorf("enqueue job %s: %w", j.ID, err)
-	}
-	if err := s.Store.MarkJobEnqueued(ctx, j.TenantID, j.ID); err != nil {
-		return fmt.Errorf("enqueue job %s: %w", j.ID, err)
-	}
-	return nil
-}
-
-// replayJob answers a retried submission: done is true when the key was used before.
+// replayJob answers a retried submission: done is true when the key was used before. A stored
+// job had its messages queued before it was stored, so there is nothing to resend.
 func (s *Service) replayJob(ctx context.Context, c *Caller, idem *Idempotency) (Job, bool, error) {
 	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
 	if errors.Is(err, ErrNotFound) {
@@ -479,16 +516,6 @@ func (s *Service) replayJob(ctx context.Context, c *Caller, idem *Idempotency) (
 	j, err := s.Store.GetJob(ctx, c.TenantID(), rec.ResourceID)
 	if err != nil {
 		return Job{}, true, err
-	}
-	if !j.Enqueued && !j.Status.Final() {
-		in, err := s.Store.GetJobInput(ctx, j.TenantID, j.ID)
-		if err != nil {
-			return Job{}, true, err
-		}
-		if err := s.enqueue(ctx, j, chunksOf(j, in)); err != nil {
-			return Job{}, true, err
-		}
-		j.Enqueued = true
 	}
 	return j.View(), true, nil
 }
@@ -732,14 +759,25 @@ func (s *Service) ProcessChunk(ctx context.Context, ch JobChunk) error {
 }
 
 // FailChunk records every result of a chunk not applied yet as failed, changing nothing else,
-// so that a message that keeps failing still lets its job end (completed_with_errors).
+// so that a message that keeps failing still lets its job end (completed_with_errors). Running it
+// again, or after the chunk was applied, changes nothing.
 func (s *Service) FailChunk(ctx context.Context, ch JobChunk) error {
 	if err := validChunk(ch); err != nil {
 		return err
 	}
+	closed, err := s.failParts(ctx, ch)
+	if err != nil || closed {
+		return err
+	}
+	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+}
+
+// failParts records the parts of a chunk not applied yet as failed; closed is true when the job
+// had already ended.
+func (s *Service) failParts(ctx context.Context, ch JobChunk) (closed bool, err error) {
 	st, err := s.Store.ReadPairs(ctx, JobChunk{TenantID: ch.TenantID, JobID: ch.JobID, Index: ch.Index, ClientIDs: ch.ClientIDs}, PartPairs, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	keys := ch.Programs
 	if !ch.Action.perProgram() {
@@ -762,12 +800,137 @@ func (s *Service) FailChunk(ctx context.Context, ch JobChunk) error {
 		switch {
 		case err == nil, errors.Is(err, ErrPartDone):
 		case errors.Is(err, ErrJobClosed):
-			return nil
+			return true, nil
 		default:
-			return fmt.Errorf("job %s chunk %d part %d: record failure: %w", ch.JobID, ch.Index, pi, err)
+			return false, fmt.Errorf("job %s chunk %d part %d: record failure: %w", ch.JobID, ch.Index, pi, err)
 		}
 	}
-	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+	return false, nil
+}
+
+// ExpandJob sends the chunk messages of one fan-out once its job is stored. Running it again
+// after it finished sends nothing; after it failed halfway it sends the chunks again, which
+// their part markers make harmless. A fan-out whose job was never stored is dropped.
+func (s *Service) ExpandJob(ctx context.Context, f JobFanOut) error {
+	if err := validFanOut(f); err != nil {
+		return err
+	}
+	j, err := s.storedJob(ctx, f)
+	if errors.Is(err, errNeverStored) {
+		return nil
+	}
+	if err != nil || j.Status.Final() {
+		return err
+	}
+	if sent, err := s.Store.FanOutSent(ctx, f); err != nil || sent {
+		return err
+	}
+	chunks, err := s.chunksOfFanOut(ctx, j, f)
+	if err != nil {
+		return err
+	}
+	if s.Queue == nil {
+		return fmt.Errorf("expand job %s: no job queue configured", f.JobID)
+	}
+	if err := s.Queue.Enqueue(ctx, chunks); err != nil {
+		return fmt.Errorf("expand job %s chunks %d-%d: %w", f.JobID, f.From, f.To-1, err)
+	}
+	return s.Store.MarkFanOutSent(ctx, f)
+}
+
+// storedJob reads a fan-out's job, waiting a little for it: the API sends the fan-out just before
+// it stores the job. errNeverStored once the job is past JobStoreGrace and still missing.
+func (s *Service) storedJob(ctx context.Context, f JobFanOut) (Job, error) {
+	start := time.Now()
+	for {
+		j, err := s.Store.GetJob(ctx, f.TenantID, f.JobID)
+		if ErrorCode(err) != CodeNotFound {
+			return j, err
+		}
+		if s.Now().Sub(f.CreatedAt) > JobStoreGrace {
+			return Job{}, errNeverStored
+		}
+		if time.Since(start) >= jobStoreWait {
+			return Job{}, fmt.Errorf("job %s is not stored yet; its fan-out comes back later", f.JobID)
+		}
+		select {
+		case <-ctx.Done():
+			return Job{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// chunksOfFanOut reads the job's input and returns the chunks the fan-out stands for.
+func (s *Service) chunksOfFanOut(ctx context.Context, j Job, f JobFanOut) ([]JobChunk, error) {
+	in, err := s.Store.GetJobInput(ctx, j.TenantID, j.ID)
+	if err != nil {
+		return nil, err
+	}
+	all := chunksOf(j, in)
+	if f.To > len(all) {
+		return nil, fmt.Errorf("fan-out %d-%d of job %s: the job has %d chunks", f.From, f.To-1, f.JobID, len(all))
+	}
+	return all[f.From:f.To], nil
+}
+
+// failFanOutParallel bounds the chunks FailFanOut records at once.
+const failFanOutParallel = 8
+
+// FailFanOut records as failed every result of a fan-out's chunks not applied yet, and completes
+// the job if that was the last of it: for a fan-out in the dead-letter queue. When every chunk
+// message of the fan-out was sent, those messages go their own way (to the workers, or to the
+// dead-letter queue themselves) and nothing is recorded here.
+func (s *Service) FailFanOut(ctx context.Context, f JobFanOut) error {
+	if err := validFanOut(f); err != nil {
+		return err
+	}
+	j, err := s.Store.GetJob(ctx, f.TenantID, f.JobID)
+	if ErrorCode(err) == CodeNotFound {
+		return nil // never stored: nothing to record
+	}
+	if err != nil || j.Status.Final() {
+		return err
+	}
+	if sent, err := s.Store.FanOutSent(ctx, f); err != nil || sent {
+		return err
+	}
+	chunks, err := s.chunksOfFanOut(ctx, j, f)
+	if err != nil {
+		return err
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+		closed bool
+		sem    = make(chan struct{}, failFanOutParallel)
+	)
+	for _, ch := range chunks {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, err := s.failParts(ctx, ch)
+			mu.Lock()
+			defer mu.Unlock()
+			closed = closed || c
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil || closed {
+		return err
+	}
+	return s.completeIfDone(ctx, f.TenantID, f.JobID)
+}
+
+func validFanOut(f JobFanOut) error {
+	if f.TenantID == "" || f.JobID == "" || f.From < 0 || f.To <= f.From {
+		return fmt.Errorf("malformed fan-out %d-%d of job %q", f.From, f.To, f.JobID)
+	}
+	return nil
 }
 
 func validChunk(ch JobChunk) error {

@@ -92,7 +92,8 @@ type LinkStore interface {
 	UpdateLink(ctx context.Context, prev, next Link, meta Meta) error
 	// UpdateUserWithLinks writes a user and some of their links in one transaction, each
 	// conditional on the version read (the email and employment number claims move or go
-	// with the values).
+	// with the values). A change of status for which EndsClientRoles holds also deletes the
+	// user's client roles, like DeleteUser its assignments; meta.Pending is written with it.
 	UpdateUserWithLinks(ctx context.Context, prev, next User, links []LinkChange, meta Meta) error
 	// DeleteUserWithLinks deletes a user like DeleteUser and, in the same transaction, their
 	// links and employment number claims.

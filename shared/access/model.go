@@ -144,11 +144,13 @@ func (u User) InGroup(id string) bool { return slices.Contains(u.GroupIDs, id) }
 func (u User) Billable() bool { return u.Status == StatusActive && u.Profession.Billable() }
 
 // LegacyRights are individual rights a migrated user had before permission groups existed. They
-// stay in force while the user's groups are exactly those recorded with their recorded versions:
-// adding the user to a group, or changing one of their groups, ends them.
+// stay in force while the user's groups are exactly those recorded, each still giving the rights
+// it gave then: adding the user to a group, or changing the rights of one of their groups, ends
+// them (renaming a group does not).
 type LegacyRights struct {
-	Permissions   Permissions
-	GroupVersions map[string]int
+	Permissions Permissions
+	// GroupRights holds RightsFingerprint of each of the user's groups at migration.
+	GroupRights map[string]string
 }
 
 // Group is a named set of permissions.
@@ -204,6 +206,10 @@ type Meta struct {
 	// ReleaseIdempotency deletes a record in the same transaction: undoing a create frees its
 	// key, so that the client's retry creates again instead of replaying what was undone.
 	ReleaseIdempotency *IdempotencyRecord
+	// Pending records side effects outside the table that the change still owes (deleting a
+	// login, publishing an event), in the same transaction, so that a failure after the write
+	// leaves them to be retried instead of forgotten.
+	Pending *PendingEffects
 }
 
 // Page asks for one page of a list.

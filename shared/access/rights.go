@@ -19,7 +19,7 @@ func (s *Service) Me(c *Caller) Rights {
 // canReadRights: one's own, or anyone's with view on users.
 func (c *Caller) requireReadRights(userID string) error {
 	if !c.canReadUser(userID) {
-		return Forbidden("reading another user's rights needs view on users")
+		return NotFound("user")
 	}
 	return nil
 }

@@ -57,9 +57,10 @@ type UserStore interface {
 	// when the email changed; ErrConflict otherwise.
 	UpdateUser(ctx context.Context, prev, next User, meta Meta) error
 	// DeleteUser removes the user and its email claim if the stored version is u.Version;
-	// the user's calendars stay, without owner. The user's client assignments go too: in the
-	// same transaction when they fit, the rest right after (an assignment of a deleted user
-	// gives nothing and is skipped by every reader, so a failure there leaves no access).
+	// the user's calendars stay, without owner. The user's client assignments and client roles
+	// (ClientRolesOf) go too: in the same transaction when they fit, the rest right after (an
+	// item of a deleted user gives nothing and is skipped by every reader, so a failure there
+	// leaves no access).
 	DeleteUser(ctx context.Context, u User, meta Meta) error
 	// ListUsers pages through a tenant's users matching f.
 	ListUsers(ctx context.Context, tenantID string, f UserFilter, p Page) ([]User, string, error)
@@ -104,6 +105,8 @@ type Identity interface {
 	Enable(ctx context.Context, u User) error
 	// Delete removes the login for good; deleting a missing login is not an error.
 	Delete(ctx context.Context, u User) error
+	// UpdateEmail gives the login the user's email, the address it signs in and is reached with.
+	UpdateEmail(ctx context.Context, u User) error
 }
 
 // NoIdentity is an Identity that does nothing: locally the dev server issues tokens itself and
@@ -122,6 +125,9 @@ func (NoIdentity) Enable(context.Context, User) error { return nil }
 // Delete does nothing.
 func (NoIdentity) Delete(context.Context, User) error { return nil }
 
+// UpdateEmail does nothing.
+func (NoIdentity) UpdateEmail(context.Context, User) error { return nil }
+
 // Service carries out the domain's use cases.
 type Service struct {
 	Store    Store
@@ -131,10 +137,12 @@ type Service struct {
 	// Now and NewID are injected so tests are deterministic.
 	Now   func() time.Time
 	NewID func(prefix string) string
-	// Queue carries access-job chunks to the workers; NotificationRetention is how long
-	// notifications live (DefaultNotificationRetention when zero).
+	// Queue carries access-job messages to the workers; NotificationRetention is how long
+	// notifications live (DefaultNotificationRetention when zero); FanOutChunks is how many
+	// chunks one fan-out message stands for (DefaultFanOutChunks when zero).
 	Queue                 JobQueue
 	NotificationRetention time.Duration
+	FanOutChunks          int
 }
 
 // NewService returns a Service with the real clock and ULID ids.

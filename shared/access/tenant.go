@@ -136,6 +136,9 @@ func (s *Service) TransferOwnership(ctx context.Context, c *Caller, toID string)
 	if toID == "" {
 		return Tenant{}, Invalid("userId", "is required")
 	}
+	if err := validID("userId", toID); err != nil {
+		return Tenant{}, NotFound("user")
+	}
 	if toID == c.User.ID {
 		return Tenant{}, Conflict("you already own the account")
 	}

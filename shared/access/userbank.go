@@ -78,13 +78,14 @@ func (c *Caller) requireBankTarget(u User) error {
 
 // updateUserAndLinks is updateUser for changes that rewrite the user's links in the same
 // transaction. mutate returns the link changes to write (none: only the user changes); when it
-// leaves the user unchanged nothing is written.
+// leaves the user unchanged nothing is written. A change that anonymises the user records, in
+// the same transaction, the side effects it owes (returned, nil when nothing was recorded).
 func (s *Service) updateUserAndLinks(ctx context.Context, c *Caller, tenantID, id string, ifMatch *int, action string,
-	mutate func(u *User, links []Link) ([]LinkChange, error)) (User, bool, error) {
+	mutate func(u *User, links []Link) ([]LinkChange, error)) (User, *PendingEffects, error) {
 	var out User
-	var wrote bool
+	var pending *PendingEffects
 	err := retry(ifMatch, "user", func() error {
-		wrote = false
+		pending = nil
 		prev, err := s.Store.GetUser(ctx, tenantID, id)
 		if err != nil {
 			return err
@@ -123,27 +124,42 @@ func (s *Service) updateUserAndLinks(ctx context.Context, c *Caller, tenantID, i
 			}
 			after["linksChanged"] = ids
 		}
+		if EndsClientRoles(prev, next) {
+			// The store deletes them with this write; the entry says which they were.
+			roles, err := s.Store.ClientRolesOf(ctx, tenantID, id)
+			if err != nil {
+				return err
+			}
+			if !roles.Empty() {
+				after["clientRolesRemoved"] = roles.audit()
+			}
+		}
 		entry := s.audit(c, action, "user", id, before, after)
 		if c == nil {
 			entry.TenantID, entry.ActorID = tenantID, "system"
 		}
-		if err := s.Store.UpdateUserWithLinks(ctx, prev, next, changes, Meta{Audit: []AuditEntry{entry}}); err != nil {
+		meta := Meta{Audit: []AuditEntry{entry}}
+		if next.Status == StatusAnonymised && prev.Status != StatusAnonymised {
+			meta.Pending = &PendingEffects{TenantID: tenantID, UserID: id, DeleteLogin: true, Publish: true, Since: now}
+		}
+		if err := s.Store.UpdateUserWithLinks(ctx, prev, next, changes, meta); err != nil {
 			return err
 		}
-		out, wrote = next, true
+		out, pending = next, meta.Pending
 		return nil
 	})
-	return out, wrote, err
+	return out, pending, err
 }
 
 // RemoveUser puts a user in the user bank: every link is removed in the same transaction, the
 // user cannot log in (their tokens are refused from the next request) and is restorable until
-// anonymised. Removing a removed user again changes nothing.
+// anonymised. Their client administration and consultant programs end with it. Removing a
+// removed user again changes nothing. The login is disabled first (see loginChange).
 func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
 	if err := c.requireAdminOrAbove("removing a user"); err != nil {
 		return User{}, err
 	}
-	var disabled bool
+	login := s.loginChange(s.Identity.Disable, s.alignLogin)
 	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.remove", func(u *User, links []Link) ([]LinkChange, error) {
 		if err := c.requireBankTarget(*u); err != nil {
 			return nil, err
@@ -154,11 +170,8 @@ func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch 
 		case StatusAnonymised:
 			return nil, Conflict("an anonymised user cannot be removed")
 		}
-		if !disabled {
-			if err := s.Identity.Disable(ctx, *u); err != nil {
-				return nil, fmt.Errorf("identity provider: %w", err)
-			}
-			disabled = true
+		if err := login.run(ctx, *u); err != nil {
+			return nil, err
 		}
 		now := s.Now()
 		u.Status, u.RemovedAt = StatusRemoved, &now
@@ -172,22 +185,18 @@ func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch 
 		}
 		return changes, nil
 	})
-	if err != nil && disabled {
-		// The write failed after the login was disabled: give an active user their login back.
-		if prev, gerr := s.Store.GetUser(ctx, c.TenantID(), id); gerr == nil && prev.Status == StatusActive {
-			err = errors.Join(err, s.Identity.Enable(ctx, prev))
-		}
-	}
-	return u, err
+	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // RestoreUser takes a user out of the user bank as active. Their links stay removed: an
-// administrator adds the ones that still apply.
+// administrator adds the ones that still apply. The login is enabled first, so that a failure
+// there leaves the user in the bank and a retry can restore them (see loginChange).
 func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
 	if err := c.requireAdminOrAbove("restoring a user"); err != nil {
 		return User{}, err
 	}
-	u, wrote, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.restore", func(u *User, _ []Link) ([]LinkChange, error) {
+	login := s.loginChange(s.Identity.Enable, s.alignLogin)
+	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.restore", func(u *User, _ []Link) ([]LinkChange, error) {
 		if err := c.requireBankTarget(*u); err != nil {
 			return nil, err
 		}
@@ -198,24 +207,22 @@ func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch
 		default:
 			return nil, Conflict("only a removed user can be restored; this one is %s", u.Status)
 		}
+		if err := login.run(ctx, *u); err != nil {
+			return nil, err
+		}
 		u.Status, u.RemovedAt = StatusActive, nil
 		return nil, nil
 	})
-	if err != nil || !wrote {
-		return u, err
-	}
-	if err := s.Identity.Enable(ctx, u); err != nil {
-		return User{}, fmt.Errorf("identity provider: %w", err)
-	}
-	return u, nil
+	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // AnonymiseUser forgets a person for good ("right to be forgotten"): name and employment
 // numbers become ***, email, phone and picture are cleared, the email and employment number
 // claims are deleted (both can be used again), every link is removed, the login is deleted and
-// "user.anonymised" is published so other systems anonymise their copies. Anonymising again
-// writes nothing but repeats the login deletion and the event, so a failed first attempt can
-// simply be retried.
+// "user.anonymised" is published so other systems anonymise their copies. Only a user in the
+// user bank can be anonymised (seed 003: "Användare > Användarbanken > Radera"). Anonymising
+// again writes nothing and finishes whatever the first attempt still owes (the login deletion,
+// the event); when nothing is owed it does nothing.
 func (s *Service) AnonymiseUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
 	if err := c.requireMainAdmin("anonymising a user"); err != nil {
 		return User{}, err
@@ -226,10 +233,14 @@ func (s *Service) AnonymiseUser(ctx context.Context, c *Caller, id string, ifMat
 // errNotDue is how the scheduled run skips a user whose state changed since the index said due.
 var errNotDue = errors.New("no longer due for anonymisation")
 
+// errEffectsPending marks an anonymisation that is written but whose login deletion or event
+// failed; its marker stays for the sweep and a repeated request to finish.
+var errEffectsPending = errors.New("the user is anonymised, but deleting the login or publishing the event is still pending")
+
 // anonymise is AnonymiseUser for a caller or, with c nil, for the scheduled run; only (when
 // set) decides from the fresh state whether the user is still due.
 func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string, ifMatch *int, only func(User) bool) (User, error) {
-	u, _, err := s.updateUserAndLinks(ctx, c, tenantID, id, ifMatch, "user.anonymise", func(u *User, links []Link) ([]LinkChange, error) {
+	u, pending, err := s.updateUserAndLinks(ctx, c, tenantID, id, ifMatch, "user.anonymise", func(u *User, links []Link) ([]LinkChange, error) {
 		if only != nil && !only(*u) {
 			return nil, errNotDue
 		}
@@ -238,8 +249,12 @@ func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string,
 				return nil, err
 			}
 		}
-		if u.Status == StatusAnonymised {
+		switch u.Status {
+		case StatusAnonymised:
 			return nil, nil
+		case StatusRemoved:
+		default:
+			return nil, Conflict("only a user in the user bank can be anonymised; remove the user first (this one is %s)", u.Status)
 		}
 		u.Status = StatusAnonymised
 		u.Name, u.Email, u.Phone, u.PictureURL = Anonymised, "", "", ""
@@ -257,13 +272,95 @@ func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string,
 	if err != nil {
 		return User{}, err
 	}
-	if err := s.Identity.Delete(ctx, u); err != nil {
-		return User{}, fmt.Errorf("identity provider: %w", err)
+	if pending == nil {
+		// Anonymised before: finish what that attempt may still owe.
+		p, err := s.Store.GetPendingEffects(ctx, tenantID, id)
+		if errors.Is(err, ErrNotFound) {
+			return u, nil
+		}
+		if err != nil {
+			return User{}, err
+		}
+		pending = &p
 	}
-	if err := s.publish(ctx, Event{Type: EventUserAnonymised, Detail: map[string]string{"tenantId": tenantID, "userId": id}}); err != nil {
-		return User{}, err
+	if err := s.settle(ctx, *pending); err != nil {
+		return User{}, fmt.Errorf("%w: %w", errEffectsPending, err)
 	}
 	return u, nil
+}
+
+// PendingEffects are the side effects of an anonymisation outside the table that have not
+// happened yet: deleting the login and publishing "user.anonymised". The marker is written in
+// the anonymisation's own transaction and deleted once both have succeeded, so a failing
+// identity provider or event bus, or a crash between the write and the calls, leaves it for the
+// sweep and a repeated POST /anonymise to finish. It holds ids only.
+type PendingEffects struct {
+	TenantID    string
+	UserID      string
+	DeleteLogin bool
+	Publish     bool
+	// Since is when the anonymisation was written; the sweep settles the oldest first.
+	Since time.Time
+	// Position is where the marker sits in the cross-tenant index of pending effects.
+	Position string
+}
+
+// Done reports whether nothing is owed any more.
+func (p PendingEffects) Done() bool { return !p.DeleteLogin && !p.Publish }
+
+// settle carries out what a marker says is owed and records what is left. Both effects are
+// tried even when one fails, and both are idempotent (a missing login counts as deleted, and
+// consumers accept a repeated event), so a concurrent or repeated settle does no harm.
+func (s *Service) settle(ctx context.Context, p PendingEffects) error {
+	next := p
+	var errs []error
+	if p.DeleteLogin {
+		if err := s.Identity.Delete(ctx, User{ID: p.UserID, TenantID: p.TenantID, Status: StatusAnonymised}); err != nil {
+			errs = append(errs, fmt.Errorf("identity provider: delete the login: %w", err))
+		} else {
+			next.DeleteLogin = false
+		}
+	}
+	if p.Publish {
+		if err := s.publish(ctx, Event{Type: EventUserAnonymised, Detail: map[string]string{"tenantId": p.TenantID, "userId": p.UserID}}); err != nil {
+			errs = append(errs, err)
+		} else {
+			next.Publish = false
+		}
+	}
+	if next != p {
+		if err := s.Store.SettlePendingEffects(ctx, next); err != nil {
+			errs = append(errs, fmt.Errorf("record the settled effects of user %s: %w", p.UserID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ClientRoles are what a user holds per client besides access: client administration and
+// consultant programs (seed 004), as client ids.
+type ClientRoles struct {
+	AdminOf    []string
+	ProgramsAt []string
+}
+
+// Empty reports whether the user holds none.
+func (r ClientRoles) Empty() bool { return len(r.AdminOf) == 0 && len(r.ProgramsAt) == 0 }
+
+func (r ClientRoles) audit() map[string]any {
+	return map[string]any{"clientAdminOf": nonNil(r.AdminOf), "programsAt": nonNil(r.ProgramsAt)}
+}
+
+// EndsClientRoles is the rule, shared by the domain and the store, for when a user's change of
+// status ends their client roles: every change into or out of the user bank or into
+// anonymisation. A removed user keeps no client administration, so a restored one does not
+// silently get it back; the change out of the bank is included so that roles a failed
+// follow-up deletion left behind still go before the user is active again.
+func EndsClientRoles(prev, next User) bool {
+	if prev.Status == next.Status {
+		return false
+	}
+	gone := func(st Status) bool { return st == StatusRemoved || st == StatusAnonymised }
+	return gone(prev.Status) || gone(next.Status)
 }
 
 // ListUserBank pages a tenant's removed users.
@@ -287,11 +384,22 @@ type BankEntry struct {
 	Position string
 }
 
-// UserBankStore reads the cross-tenant user bank index the scheduled anonymisation sweeps.
+// UserBankStore reads the cross-tenant indexes the scheduled anonymisation sweeps, and what
+// the user lifecycle ends with a user.
 type UserBankStore interface {
 	// UserBankAfter returns up to limit removed users after position ("" = from the oldest),
 	// in order of removal time.
 	UserBankAfter(ctx context.Context, position string, limit int) ([]BankEntry, error)
+	// GetPendingEffects returns what a user's anonymisation still owes; ErrNotFound if nothing.
+	GetPendingEffects(ctx context.Context, tenantID, userID string) (PendingEffects, error)
+	// PendingEffectsAfter returns up to limit markers of every tenant after position ("" = from
+	// the oldest), oldest first.
+	PendingEffectsAfter(ctx context.Context, position string, limit int) ([]PendingEffects, error)
+	// SettlePendingEffects records that only next is still owed, deleting the marker when
+	// nothing is. A marker that is already gone stays gone (another run settled it).
+	SettlePendingEffects(ctx context.Context, next PendingEffects) error
+	// ClientRolesOf lists the clients a user administers and holds consultant programs at.
+	ClientRolesOf(ctx context.Context, tenantID, userID string) (ClientRoles, error)
 }
 
 // SweepOptions bound one scheduled invocation.
@@ -313,6 +421,10 @@ type SweepResult struct {
 	Anonymised int
 	NotDue     int
 	Failed     int
+	// Settled counts earlier anonymisations whose login deletion and event are now done;
+	// StillPending those (earlier or of this run) that still owe one of them.
+	Settled      int
+	StillPending int
 	// Next is where a follow-up invocation continues; "" when the sweep reached the end.
 	Next string
 }
@@ -335,6 +447,12 @@ func (s *Service) SweepUserBank(ctx context.Context, o SweepOptions) (SweepResul
 	now := s.Now()
 	horizon := now.Add(-minAnonymiseDays * 24 * time.Hour)
 	var res SweepResult
+	if o.After == "" {
+		// A new sweep first finishes what earlier anonymisations still owe.
+		if err := s.settlePending(ctx, o, &res); err != nil {
+			return res, err
+		}
+	}
 	periods := map[string]int{}
 	pos := o.After
 	for res.Scanned < o.MaxUsers {
@@ -385,34 +503,86 @@ func (s *Service) SweepUserBank(ctx context.Context, o SweepOptions) (SweepResul
 	return res, nil
 }
 
+// settlePending settles up to MaxUsers pending markers, oldest first; those that fail again
+// stay for the next sweep.
+func (s *Service) settlePending(ctx context.Context, o SweepOptions, res *SweepResult) error {
+	pos := ""
+	for seen := 0; seen < o.MaxUsers; {
+		if !o.Deadline.IsZero() && time.Now().After(o.Deadline) {
+			return nil
+		}
+		limit := min(100, o.MaxUsers-seen)
+		markers, err := s.Store.PendingEffectsAfter(ctx, pos, limit)
+		if err != nil {
+			return err
+		}
+		if len(markers) == 0 {
+			return nil
+		}
+		seen += len(markers)
+		pos = markers[len(markers)-1].Position
+		var mu sync.Mutex
+		parallel(markers, o.Parallel, func(p PendingEffects) {
+			err := s.settle(ctx, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.StillPending++
+			} else {
+				res.Settled++
+			}
+		})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(markers) < limit {
+			return nil
+		}
+	}
+	return nil
+}
+
 // anonymiseAll anonymises due users, a few at a time; a user who fails is counted and left
 // for the next run.
-func (s *Service) anonymiseAll(ctx context.Context, due []BankEntry, res SweepResult, parallel int) (SweepResult, error) {
+func (s *Service) anonymiseAll(ctx context.Context, due []BankEntry, res SweepResult, n int) (SweepResult, error) {
 	var mu sync.Mutex
+	parallel(due, n, func(e BankEntry) {
+		// Decide again on the fresh user: restored or already anonymised users are skipped.
+		still := func(u User) bool {
+			return u.Status == StatusRemoved && u.RemovedAt != nil && u.RemovedAt.Equal(e.RemovedAt)
+		}
+		_, err := s.anonymise(ctx, nil, e.TenantID, e.UserID, nil, still)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			res.Anonymised++
+		case errors.Is(err, errEffectsPending):
+			res.Anonymised++
+			res.StillPending++
+		case errors.Is(err, errNotDue) || errors.Is(err, ErrNotFound):
+			res.NotDue++
+		default:
+			res.Failed++
+		}
+	})
+	return res, ctx.Err()
+}
+
+// parallel runs fn on every item, at most n at a time, and waits for all of them.
+func parallel[T any](items []T, n int, fn func(T)) {
+	if n <= 0 {
+		n = 1
+	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, parallel)
-	for _, e := range due {
+	sem := make(chan struct{}, n)
+	for _, it := range items {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			// Decide again on the fresh user: restored or already anonymised users are skipped.
-			still := func(u User) bool {
-				return u.Status == StatusRemoved && u.RemovedAt != nil && u.RemovedAt.Equal(e.RemovedAt)
-			}
-			_, err := s.anonymise(ctx, nil, e.TenantID, e.UserID, nil, still)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				res.Anonymised++
-			case errors.Is(err, errNotDue) || errors.Is(err, ErrNotFound):
-				res.NotDue++
-			default:
-				res.Failed++
-			}
+			fn(it)
 		}()
 	}
 	wg.Wait()
-	return res, ctx.Err()
 }

@@ -147,6 +147,56 @@ func (c *Caller) requireChangeRightsOf(target User) error {
 	if target.IsOwner {
 		return Forbidden("nobody can change the account owner's rights")
 	}
+	return c.requireAdminPeer(target)
+}
+
+// requireAdminPeer keeps administrators out of reach of those below them: acting on a user with
+// an administrator role needs a main administrator or the owner.
+func (c *Caller) requireAdminPeer(target User) error {
+	if target.ID == c.User.ID || c.User.IsOwner || c.User.HasRole(RoleMainAdmin) {
+		return nil
+	}
+	if target.HasRole(RoleAdmin) || target.HasRole(RoleMainAdmin) {
+		return Forbidden("only a main administrator or the account owner manages administrators")
+	}
+	return nil
+}
+
+// requireWithinOwnRights stops a user manager from handing out more than they have themselves —
+// through a group's permissions or a user's groups — which would let them escalate by way of a
+// second account. The owner has every right and is never limited.
+func (c *Caller) requireWithinOwnRights(field string, perms Permissions) error {
+	if c.User.IsOwner {
+		return nil
+	}
+	for _, a := range Areas {
+		p := perms.Get(a)
+		if p.Level == LevelNone {
+			continue
+		}
+		mine := c.Effective.Areas[a]
+		have := mine.Level
+		if a.Scoped() && p.Scope == ScopeAll {
+			have = mine.AllLevel
+		}
+		if !have.AtLeast(p.Level) {
+			scope := ""
+			if p.Scope != "" {
+				scope = " (" + string(p.Scope) + ")"
+			}
+			return &Error{Code: CodeForbidden, Field: field, Message: fmt.Sprintf("you cannot grant %s %s%s: it is more than you have yourself", a, p.Level, scope)}
+		}
+	}
+	return nil
+}
+
+// requireGroupsWithinOwnRights applies requireWithinOwnRights to every group given to a user.
+func (c *Caller) requireGroupsWithinOwnRights(field string, groups map[string]Group) error {
+	for _, id := range slices.Sorted(maps.Keys(groups)) {
+		if err := c.requireWithinOwnRights(field, groups[id].Permissions); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -155,7 +205,10 @@ func (c *Caller) requireChangeUser(target User) error {
 	if target.IsOwner && !c.User.IsOwner {
 		return Forbidden("only the account owner can change the account owner")
 	}
-	return c.requireManageUsers()
+	if err := c.requireManageUsers(); err != nil {
+		return err
+	}
+	return c.requireAdminPeer(target)
 }
 
 // requireRoles checks that the caller may grant or take away these roles: administrators'
@@ -172,7 +225,8 @@ func (c *Caller) requireRoles(before, after []Role) error {
 	return nil
 }
 
-// CanReadUsers: everyone with view on users, and the owner.
+// canReadUser: oneself, everyone with view on users, and the owner. Users one may not read do
+// not exist for one: they answer 404 like another tenant's, which tells nothing about them.
 func (c *Caller) canReadUser(id string) bool {
 	return id == c.User.ID || c.User.IsOwner || c.Can(AreaUsers, LevelView)
 }
@@ -370,6 +424,9 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 	if err != nil {
 		return User{}, err
 	}
+	if err := c.requireGroupsWithinOwnRights("groupIds", groups); err != nil {
+		return User{}, err
+	}
 	u.GroupIDs = slices.Sorted(maps.Keys(groups))
 	if u.CalendarIDs, err = validIDs("calendarIds", in.CalendarIDs, 20); err != nil {
 		return User{}, err
@@ -378,15 +435,15 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 		u.CalendarIDs = []string{s.NewID("cal")}
 	}
 	if in.LegacyPermissions != nil {
+		// Legacy rights arrive with a migration, on the owner's authority only.
+		if !c.User.IsOwner {
+			return User{}, &Error{Code: CodeForbidden, Field: "legacyPermissions", Message: "only the account owner migrates users with individual rights"}
+		}
 		perms, err := in.LegacyPermissions.Normalize("legacyPermissions")
 		if err != nil {
 			return User{}, err
 		}
-		versions := map[string]int{}
-		for id, g := range groups {
-			versions[id] = g.Version
-		}
-		u.Legacy = &LegacyRights{Permissions: perms, GroupVersions: versions}
+		u.Legacy = &LegacyRights{Permissions: perms, GroupRights: RightsFingerprints(groups)}
 	}
 	u.CreatedAt, u.UpdatedAt = s.Now(), s.Now()
 	return u, nil
@@ -395,7 +452,7 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 // GetUser reads one user.
 func (s *Service) GetUser(ctx context.Context, c *Caller, id string) (User, error) {
 	if !c.canReadUser(id) {
-		return User{}, Forbidden("reading other users needs view on users")
+		return User{}, NotFound("user")
 	}
 	return s.Store.GetUser(ctx, c.TenantID(), id)
 }
@@ -499,12 +556,26 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		}
 		p.CalendarIDs = &ids
 	}
-	return s.updateUser(ctx, c, id, ifMatch, "user.update", func(u *User) error {
+	// A new email goes to the login first: a provider that refuses it leaves the user as it was.
+	login := s.loginChange(s.Identity.UpdateEmail, func(ctx context.Context, stored User) error {
+		if stored.Email == "" {
+			return nil
+		}
+		return s.Identity.UpdateEmail(ctx, stored)
+	})
+	u, err := s.updateUser(ctx, c, id, ifMatch, "user.update", func(u *User) error {
 		if u.Status == StatusAnonymised || u.Status == StatusRemoved {
 			return Conflict("a %s user cannot be edited", u.Status)
 		}
-		selfProfileOnly := p.Profession == nil && p.CalendarIDs == nil
-		if !(u.ID == c.User.ID && selfProfileOnly) {
+		switch {
+		case u.ID == c.User.ID && c.User.IsOwner:
+			// The owner has every right already; their own profile is theirs to keep.
+		case p.Profession != nil || p.CalendarIDs != nil:
+			// Profession decides billing and own calendars are rights: never one's own.
+			if err := c.requireChangeRightsOf(*u); err != nil {
+				return err
+			}
+		case u.ID != c.User.ID:
 			if err := c.requireChangeUser(*u); err != nil {
 				return err
 			}
@@ -512,6 +583,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
+		oldEmail := u.Email
 		if p.Email != nil {
 			u.Email = *p.Email
 		}
@@ -527,8 +599,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		if p.CalendarIDs != nil {
 			u.CalendarIDs = *p.CalendarIDs
 		}
+		if p.Email != nil && *p.Email != oldEmail {
+			return login.run(ctx, *u)
+		}
 		return nil
 	}, nil)
+	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // SetGroups replaces a user's groups. Legacy rights end here: the user's groups changed.
@@ -538,6 +614,9 @@ func (s *Service) SetGroups(ctx context.Context, c *Caller, id string, groupIDs 
 	}
 	groups, err := s.existingGroups(ctx, c.TenantID(), "groupIds", groupIDs)
 	if err != nil {
+		return User{}, err
+	}
+	if err := c.requireGroupsWithinOwnRights("groupIds", groups); err != nil {
 		return User{}, err
 	}
 	ids := slices.Sorted(maps.Keys(groups))
@@ -626,7 +705,11 @@ func (s *Service) Activate(ctx context.Context, c *Caller, id string, ifMatch *i
 
 func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *int, to Status) (User, error) {
 	action := map[Status]string{StatusActive: "user.activate", StatusDeactivated: "user.deactivate"}[to]
-	var identityDone bool
+	apply := s.Identity.Enable
+	if to == StatusDeactivated {
+		apply = s.Identity.Disable
+	}
+	login := s.loginChange(apply, s.alignLogin)
 	u, err := s.updateUser(ctx, c, id, ifMatch, action, func(u *User) error {
 		if err := c.requireChangeUser(*u); err != nil {
 			return err
@@ -643,39 +726,79 @@ func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *
 		case u.Status != StatusActive && u.Status != StatusDeactivated:
 			return Conflict("a %s user cannot be %s", u.Status, map[Status]string{StatusActive: "activated", StatusDeactivated: "deactivated"}[to])
 		}
-		if !identityDone {
-			var err error
-			if to == StatusDeactivated {
-				err = s.Identity.Disable(ctx, *u)
-			} else {
-				err = s.Identity.Enable(ctx, *u)
-			}
-			if err != nil {
-				return fmt.Errorf("identity provider: %w", err)
-			}
-			identityDone = true
+		if err := login.run(ctx, *u); err != nil {
+			return err
 		}
 		u.Status = to
 		return nil
 	}, nil)
-	if err != nil && identityDone {
-		// The status write failed after the identity provider changed: put the login back.
-		prev := User{ID: id, TenantID: c.TenantID()}
-		if to == StatusDeactivated {
-			err = errors.Join(err, s.Identity.Enable(ctx, prev))
-		} else {
-			err = errors.Join(err, s.Identity.Disable(ctx, prev))
-		}
-	}
-	return u, err
+	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
-// DeleteUser deletes an employee: the person and their login go, their calendars stay. The
-// login is disabled before the write, which can be undone, and deleted after it: if the write
-// fails the login is enabled again, and if the final deletion fails only a disabled login with
-// no user behind it is left (the error is returned so that it is logged).
+// loginChange is a change of a user's login at the identity provider that belongs to a write
+// of the user. It is made first, and only once however often the read-modify-write retries, so
+// that a failing provider leaves the user unchanged; if the write then does not happen, undo
+// brings the login back in line with the user as stored. Every lifecycle change that touches
+// the login goes through it, so that none leaves the user and the login disagreeing.
+type loginChange struct {
+	s     *Service
+	apply func(context.Context, User) error
+	// align makes the login match a stored user again.
+	align func(context.Context, User) error
+	done  bool
+}
+
+func (s *Service) loginChange(apply, align func(context.Context, User) error) *loginChange {
+	return &loginChange{s: s, apply: apply, align: align}
+}
+
+// run applies the change for u unless an earlier attempt of the same operation did.
+func (l *loginChange) run(ctx context.Context, u User) error {
+	if l.done {
+		return nil
+	}
+	if err := l.apply(ctx, u); err != nil {
+		return fmt.Errorf("identity provider: %w", err)
+	}
+	l.done = true
+	return nil
+}
+
+// undo returns the operation's error; when the login was changed but the write failed, it
+// first re-reads the user (a concurrent change may be why the write failed) and aligns the
+// login with what is stored.
+func (l *loginChange) undo(ctx context.Context, tenantID, id string, err error) error {
+	if err == nil || !l.done {
+		return err
+	}
+	stored, gerr := l.s.Store.GetUser(ctx, tenantID, id)
+	switch {
+	case errors.Is(gerr, ErrNotFound):
+		return err // nothing left to align with; the deletion took care of the login
+	case gerr != nil:
+		return errors.Join(err, fmt.Errorf("read the user to put the login back: %w", gerr))
+	}
+	if aerr := l.align(ctx, stored); aerr != nil {
+		return errors.Join(err, fmt.Errorf("identity provider: put the login back: %w", aerr))
+	}
+	return err
+}
+
+// alignLogin lets the login sign in exactly when its user is active.
+func (s *Service) alignLogin(ctx context.Context, u User) error {
+	if u.Status == StatusActive {
+		return s.Identity.Enable(ctx, u)
+	}
+	return s.Identity.Disable(ctx, u)
+}
+
+// DeleteUser deletes an employee: the person and their login go, their calendars stay, their
+// client assignments and client roles go too. The login is disabled before the write, which
+// can be undone, and deleted after it: if the write fails the login is put back in line with
+// the user (see loginChange), and if the final deletion fails only a disabled login with no
+// user behind it is left (the error is returned so that it is logged).
 func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch *int) error {
-	var disabled bool
+	login := s.loginChange(s.Identity.Disable, s.alignLogin)
 	var deleted User
 	err := retry(ifMatch, "user", func() error {
 		u, err := s.Store.GetUser(ctx, c.TenantID(), id)
@@ -708,11 +831,15 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 			meta.Audit = append(meta.Audit, s.audit(c, "client.access.delete_all_of_user", "user", id,
 				map[string]any{"clientIds": assigned}, nil))
 		}
-		if !disabled {
-			if err := s.Identity.Disable(ctx, u); err != nil {
-				return fmt.Errorf("identity provider: %w", err)
-			}
-			disabled = true
+		roles, err := s.Store.ClientRolesOf(ctx, c.TenantID(), id)
+		if err != nil {
+			return err
+		}
+		if !roles.Empty() {
+			meta.Audit = append(meta.Audit, s.audit(c, "client.roles.delete_all_of_user", "user", id, roles.audit(), nil))
+		}
+		if err := login.run(ctx, u); err != nil {
+			return err
 		}
 		if err := s.Store.DeleteUser(ctx, u, meta); err != nil {
 			return err
@@ -721,13 +848,7 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 		return nil
 	})
 	if err != nil {
-		if disabled {
-			// Give a user who is still there and active their login back.
-			if prev, gerr := s.Store.GetUser(ctx, c.TenantID(), id); gerr == nil && prev.Status == StatusActive {
-				err = errors.Join(err, s.Identity.Enable(ctx, prev))
-			}
-		}
-		return err
+		return login.undo(ctx, c.TenantID(), id, err)
 	}
 	if err := s.Identity.Delete(ctx, deleted); err != nil {
 		return fmt.Errorf("identity provider: delete the login of deleted user %s: %w", id, err)

@@ -46,7 +46,8 @@ type continueDetail struct {
 }
 
 // Anonymiser returns the scheduled GDPR anonymisation worker. EventBridge Scheduler invokes it
-// with a "Scheduled Event" (events/schedule-anonymise.json) and it starts from the oldest
+// with a "Scheduled Event" (events/schedule-anonymise.json); it first finishes the login
+// deletions and events that earlier anonymisations still owe, then starts from the oldest
 // removal; it handles a bounded batch and, when users remain, publishes an
 // "anonymiser.continue" event with its position, which starts a follow-up invocation (an
 // EventBridge rule in AWS, the events queue locally) instead of one long loop. Every step is
@@ -71,7 +72,8 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		res, err := a.Service.SweepUserBank(ctx, o)
 		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
 		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
-			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed, "more", res.Next != "")
+			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed,
+			"settled", res.Settled, "stillPending", res.StillPending, "more", res.Next != "")
 		if err != nil {
 			return fmt.Errorf("anonymiser: %w", err)
 		}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -297,5 +298,99 @@ func TestEventsQueueCarriesAnonymisationAndContinuations(t *testing.T) {
 	}
 	if got := len(ten.Owner.Must(t, "GET", "/v1/user-bank", nil, 200).Map(t)["items"].([]any)); got != 0 {
 		t.Errorf("user bank = %d, want 0", got)
+	}
+}
+
+// flaky is an identity provider and an event publisher that fail while fail is set; it counts
+// the login deletions and keeps the events that succeeded.
+type flaky struct {
+	access.NoIdentity
+	mu      sync.Mutex
+	fail    bool
+	deleted map[string]int
+	events  []access.Event
+}
+
+func (f *flaky) set(fail bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
+}
+
+func (f *flaky) Delete(_ context.Context, u access.User) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return fmt.Errorf("identity provider unavailable")
+	}
+	f.deleted[u.ID]++
+	return nil
+}
+
+func (f *flaky) Publish(_ context.Context, e access.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return fmt.Errorf("event bus unavailable")
+	}
+	f.events = append(f.events, e)
+	return nil
+}
+
+// A scheduled run whose login deletions and events fail still anonymises, and leaves markers;
+// the next run deletes each login and publishes each event exactly once and removes the
+// markers; the run after that does nothing.
+func TestScheduledRunRetriesLoginDeletionAndEvent(t *testing.T) {
+	env := newEnv(t, func(*config.Config) {})
+	ten := env.NewTenant(t, true)
+	setPeriod(t, ten, 30)
+	var ids []string
+	for i := 0; i < 2; i++ {
+		id := ten.Owner.CreateUser(t, nil)
+		ten.Owner.Must(t, "POST", "/v1/users/"+id+"/remove", nil, 200)
+		ids = append(ids, id)
+	}
+	f := &flaky{fail: true, deleted: map[string]int{}}
+	env.App.Service.Identity, env.App.Service.Events = f, f
+	marker := func(id string) bool {
+		t.Helper()
+		_, err := env.App.Store.GetPendingEffects(context.Background(), ten.ID, id)
+		if err != nil && !errors.Is(err, access.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+
+	later(env, 40*24*time.Hour)
+	run := env.App.Anonymiser()
+	if err := run(context.Background(), scheduleEvent(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if got := ten.Owner.Must(t, "GET", "/v1/users/"+id, nil, 200).Map(t)["status"]; got != "anonymised" || !marker(id) {
+			t.Errorf("user after the failing run: %v, marker %v; want anonymised with a marker", got, marker(id))
+		}
+	}
+
+	f.set(false)
+	if err := run(context.Background(), scheduleEvent(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), scheduleEvent(t)); err != nil {
+		t.Fatal(err)
+	}
+	published := map[string]int{}
+	for _, e := range f.events {
+		if e.Type == access.EventUserAnonymised && e.Detail["tenantId"] == ten.ID {
+			published[e.Detail["userId"]]++
+		}
+	}
+	for _, id := range ids {
+		if f.deleted[id] != 1 || published[id] != 1 || marker(id) {
+			t.Errorf("user %s: %d login deletions, %d events, marker %v; want 1, 1, none", id, f.deleted[id], published[id], marker(id))
+		}
+	}
+	if len(f.events) != len(ids) {
+		t.Errorf("events %v, want one per user", f.events)
 	}
 }

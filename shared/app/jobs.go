@@ -14,11 +14,12 @@ import (
 	"github.com/tilgang/tilgang/shared/jobworker"
 )
 
-// wireJobs gives the service the jobs queue and the notification retention.
+// wireJobs gives the service the jobs queue (the API sends fan-outs to it, the worker the chunks
+// they expand into) and the notification retention.
 func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
 	svc.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
 	if cfg.JobsQueueURL == "" {
-		return // job submission then fails with a logged 500; the workers need no queue client
+		return // job submission and expansion then fail with a logged error
 	}
 	client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 		if cfg.SQSEndpoint != "" {
@@ -28,9 +29,10 @@ func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
 	svc.Queue = &jobqueue.SQS{Client: client, QueueURL: cfg.JobsQueueURL}
 }
 
-// JobWorker returns the access-job worker's handler (function jobworker): an SQS event source
-// with ReportBatchItemFailures, whose queue has maxReceiveCount jobworker.MaxReceives.
+// JobWorker returns the access-job worker's handler (function jobworker): SQS event sources with
+// ReportBatchItemFailures on the jobs queue, whose maxReceiveCount is jobworker.MaxReceives, and
+// on its dead-letter queue (config JobsDLQARN), which the handler tells apart by event source.
 func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	w := &jobworker.Worker{Processor: a.Service, MaxReceives: jobworker.MaxReceives, Log: a.Log}
+	w := &jobworker.Worker{Processor: a.Service, MaxReceives: jobworker.MaxReceives, DeadLetterARN: a.Config.JobsDLQARN, Log: a.Log}
 	return w.Handle
 }

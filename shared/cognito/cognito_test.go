@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,15 +23,18 @@ import (
 // fakePool speaks Cognito's JSON protocol: each operation answers with the error named in
 // errs (as Cognito sends it: status 400 and {"__type", "message"}) or with an empty success.
 type fakePool struct {
-	mu   sync.Mutex
-	errs map[string][2]string // operation → error type, message
-	ops  []string
+	mu     sync.Mutex
+	errs   map[string][2]string // operation → error type, message
+	ops    []string
+	bodies []string
 }
 
 func (f *fakePool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
+	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.ops = append(f.ops, op)
+	f.bodies = append(f.bodies, string(body))
 	e, failing := f.errs[op]
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -90,6 +94,37 @@ func TestDisableAlsoSignsOutEverywhere(t *testing.T) {
 	}
 }
 
+// An email change sets the login's email, verified, so that Cognito neither mails a code nor
+// keeps signing the user in with the old address; a missing login has nothing to change.
+func TestUpdateEmailSetsTheVerifiedEmail(t *testing.T) {
+	id, pool := newIdentity(t, nil)
+	if err := id.UpdateEmail(context.Background(), kari); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pool.ops, []string{"AdminUpdateUserAttributes"}) {
+		t.Fatalf("operations %v", pool.ops)
+	}
+	var in struct {
+		UserPoolId, Username string
+		UserAttributes       []struct{ Name, Value string }
+	}
+	if err := json.Unmarshal([]byte(pool.bodies[0]), &in); err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{}
+	for _, a := range in.UserAttributes {
+		attrs[a.Name] = a.Value
+	}
+	if in.UserPoolId != "eu-north-1_Test" || in.Username != kari.ID || len(attrs) != 2 || attrs["email"] != kari.Email || attrs["email_verified"] != "true" {
+		t.Fatalf("request %s", pool.bodies[0])
+	}
+
+	id, _ = newIdentity(t, map[string][2]string{"AdminUpdateUserAttributes": {"UserNotFoundException", "User does not exist."}})
+	if err := id.UpdateEmail(context.Background(), kari); err != nil {
+		t.Fatalf("email change of a missing login: %v, want nil", err)
+	}
+}
+
 func TestErrorsAreTranslated(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -112,6 +147,12 @@ func TestErrorsAreTranslated(t *testing.T) {
 			func(id *cognito.Identity) error { return id.Enable(ctx, kari) }, "", ""},
 		{"sign-out fails", "AdminUserGlobalSignOut", [2]string{"InternalErrorException", "boom"},
 			func(id *cognito.Identity) error { return id.Disable(ctx, kari) }, "", ""},
+		{"new email taken by another login", "AdminUpdateUserAttributes", [2]string{"AliasExistsException", "An account with the given email already exists: " + kari.Email},
+			func(id *cognito.Identity) error { return id.UpdateEmail(ctx, kari) }, access.CodeConflict, "email"},
+		{"new email refused", "AdminUpdateUserAttributes", [2]string{"InvalidParameterException", "Invalid email address format."},
+			func(id *cognito.Identity) error { return id.UpdateEmail(ctx, kari) }, access.CodeInvalid, "email"},
+		{"email change throttled", "AdminUpdateUserAttributes", [2]string{"TooManyRequestsException", "Too many requests for " + kari.Email},
+			func(id *cognito.Identity) error { return id.UpdateEmail(ctx, kari) }, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id, _ := newIdentity(t, map[string][2]string{tc.op: tc.err})

@@ -11,8 +11,10 @@ import (
 type Config struct {
 	Region    string
 	TableName string
-	// JobsQueueURL is the SQS queue that carries access-job chunks.
+	// JobsQueueURL is the SQS queue that carries access-job messages; JobsDLQARN is its
+	// dead-letter queue, which the job worker consumes too.
 	JobsQueueURL string
+	JobsDLQARN   string
 	// EventsTarget names where domain events go: an EventBridge bus name in AWS, or a queue URL locally.
 	EventBusName   string
 	EventsQueueURL string
@@ -31,6 +33,7 @@ func FromEnv() (Config, error) {
 		Region:         getenv("AWS_REGION", "eu-north-1"),
 		TableName:      os.Getenv("TABLE_NAME"),
 		JobsQueueURL:   os.Getenv("JOBS_QUEUE_URL"),
+		JobsDLQARN:     os.Getenv("JOBS_DLQ_ARN"),
 		EventBusName:   os.Getenv("EVENT_BUS_NAME"),
 		EventsQueueURL: os.Getenv("EVENTS_QUEUE_URL"),
 		UserPoolID:     os.Getenv("USER_POOL_ID"),

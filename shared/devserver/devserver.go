@@ -119,6 +119,7 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 		Region:                    localstack.Region,
 		TableName:                 o.TableName,
 		JobsQueueURL:              queues.JobsURL,
+		JobsDLQARN:                queues.JobsDLQARN,
 		EventsQueueURL:            queues.EventsURL,
 		DynamoEndpoint:            d.Stack.DynamoEndpoint,
 		SQSEndpoint:               d.Stack.SQSEndpoint,
@@ -129,7 +130,7 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 	for k, v := range map[string]string{
 		"AWS_REGION": d.Config.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
-		"TABLE_NAME": d.Config.TableName, "JOBS_QUEUE_URL": d.Config.JobsQueueURL,
+		"TABLE_NAME": d.Config.TableName, "JOBS_QUEUE_URL": d.Config.JobsQueueURL, "JOBS_DLQ_ARN": d.Config.JobsDLQARN,
 		"EVENTS_QUEUE_URL": d.Config.EventsQueueURL, "EVENT_BUS_NAME": "", "USER_POOL_ID": "",
 		"DYNAMODB_ENDPOINT": d.Config.DynamoEndpoint, "SQS_ENDPOINT": d.Config.SQSEndpoint,
 	} {
@@ -165,6 +166,8 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 		h         SQSHandler
 	}{
 		{routes.FnJobWorker, queues.JobsURL, app.JobWorker},
+		// The same function consumes the dead-letter queue, as its second event source in AWS.
+		{routes.FnJobWorker, queues.JobsDLQURL, app.JobWorker},
 		{"events", queues.EventsURL, app.EventsWorker},
 	} {
 		if w.h == nil {

@@ -32,9 +32,11 @@ type SQSPoller struct {
 	// Wait is the long-poll time [1s, at most 20s]. Keep it short: local-aws-sqs, unlike SQS,
 	// holds a long poll for the whole wait unless it can fill the batch, so a long wait delays
 	// every message.
-	Wait   time.Duration
-	Region string
-	Log    *slog.Logger
+	Wait time.Duration
+	// Timeout is the function's timeout, the deadline of each invocation's context [5m].
+	Timeout time.Duration
+	Region  string
+	Log     *slog.Logger
 
 	arn     string
 	handler lambda.Handler
@@ -190,7 +192,11 @@ func (p *SQSPoller) invoke(ctx context.Context, ev events.SQSEvent) (failed map[
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newRequestID(),
 		InvokedFunctionArn: "arn:aws:lambda:local:" + AccountID + ":function:" + p.Name})

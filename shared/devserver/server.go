@@ -38,7 +38,7 @@ type App struct {
 	CreateTenant func(context.Context, access.NewTenant) (access.Tenant, access.User, error)
 	UserByEmail  func(context.Context, string) (access.User, error)
 
-	// JobWorker, when set, consumes the jobs queue (routes.FnJobWorker).
+	// JobWorker, when set, consumes the jobs queue and its dead-letter queue (routes.FnJobWorker).
 	JobWorker SQSHandler
 	// EventsWorker, when set, consumes the events queue that stands in for EventBridge.
 	EventsWorker SQSHandler

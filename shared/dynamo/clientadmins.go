@@ -4,14 +4,21 @@ import (
 	"context"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
 	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Client administrators and the program catalogue.
 //
 //	client admin          PK TENANT#t  SK CLIENTADMIN#c#u   system, programs
+//	                      GSI1PK TENANT#t#USER#u  GSI1SK CLIENTADMIN#c
 //	consultant programs   PK TENANT#t  SK PROGRAMS#c#u      programs (a string set)
+//	                      GSI1PK TENANT#t#USER#u  GSI1SK PROGRAMS#c
 //	program catalogue     PK TENANT#t  SK PROGRAMCATALOGUE  (only when the tenant has its own)
+//
+// The GSI1 entries share the user's partition with their assignments (GSI1SK ACCESS#c) and let
+// the user lifecycle find a user's roles to end them (userbank.go).
 const (
 	pfxClientAdmin = "CLIENTADMIN#"
 	pfxPrograms    = "PROGRAMS#"
@@ -21,6 +28,8 @@ const (
 type clientAdminItem struct {
 	PK        string   `dynamodbav:"PK"`
 	SK        string   `dynamodbav:"SK"`
+	GSI1PK    string   `dynamodbav:"GSI1PK"`
+	GSI1SK    string   `dynamodbav:"GSI1SK"`
 	Type      string   `dynamodbav:"type"`
 	TenantID  string   `dynamodbav:"tenantId"`
 	ClientID  string   `dynamodbav:"clientId"`
@@ -34,7 +43,8 @@ type clientAdminItem struct {
 func clientAdminSK(clientID, userID string) string { return pfxClientAdmin + clientID + "#" + userID }
 
 func clientAdminToItem(a access.ClientAdmin) clientAdminItem {
-	return clientAdminItem{PK: tenantPK(a.TenantID), SK: clientAdminSK(a.ClientID, a.UserID), Type: "client_admin",
+	return clientAdminItem{PK: tenantPK(a.TenantID), SK: clientAdminSK(a.ClientID, a.UserID),
+		GSI1PK: userAccessPK(a.TenantID, a.UserID), GSI1SK: pfxClientAdmin + a.ClientID, Type: "client_admin",
 		TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID, System: a.System,
 		Programs: nonNilSlice(a.Programs), Version: a.Version, UpdatedAt: ts(a.UpdatedAt)}
 }
@@ -53,8 +63,9 @@ func (s *Store) GetClientAdmin(ctx context.Context, tenantID, clientID, userID s
 	return it.domain(), nil
 }
 
-// PutClientAdmin writes next over prev (nil: none may exist).
-func (s *Store) PutClientAdmin(ctx context.Context, prev *access.ClientAdmin, next access.ClientAdmin, meta access.Meta) error {
+// PutClientAdmin writes next over prev (nil: none may exist), while keep is still a system
+// administrator of the client.
+func (s *Store) PutClientAdmin(ctx context.Context, prev *access.ClientAdmin, next access.ClientAdmin, keep *access.ClientAdmin, meta access.Meta) error {
 	cond := notExists()
 	if prev != nil {
 		cond = versionIs(prev.Version)
@@ -63,17 +74,26 @@ func (s *Store) PutClientAdmin(ctx context.Context, prev *access.ClientAdmin, ne
 	if err := t.put(s.table, clientAdminToItem(next), cond, access.ErrVersionConflict); err != nil {
 		return err
 	}
-	if err := t.meta(s.table, meta); err != nil {
-		return err
-	}
-	return s.commit(ctx, t)
+	return s.commitClientAdmin(ctx, t, keep, meta)
 }
 
-// DeleteClientAdmin removes a client administrator if unchanged since read.
-func (s *Store) DeleteClientAdmin(ctx context.Context, a access.ClientAdmin, meta access.Meta) error {
+// DeleteClientAdmin removes a client administrator if unchanged since read, while keep is still
+// a system administrator of the client.
+func (s *Store) DeleteClientAdmin(ctx context.Context, a access.ClientAdmin, keep *access.ClientAdmin, meta access.Meta) error {
 	t := &txn{}
 	if err := t.delete(s.table, key(tenantPK(a.TenantID), clientAdminSK(a.ClientID, a.UserID)), versionIs(a.Version), access.ErrVersionConflict); err != nil {
 		return err
+	}
+	return s.commitClientAdmin(ctx, t, keep, meta)
+}
+
+// commitClientAdmin adds the check that keep is still a system administrator, and the meta.
+func (s *Store) commitClientAdmin(ctx context.Context, t *txn, keep *access.ClientAdmin, meta access.Meta) error {
+	if keep != nil {
+		still := expression.AttributeExists(expression.Name(AttrPK)).And(expression.Name("system").Equal(expression.Value(true)))
+		if err := t.check(s.table, key(tenantPK(keep.TenantID), clientAdminSK(keep.ClientID, keep.UserID)), still, access.ErrLastSystemAdmin); err != nil {
+			return err
+		}
 	}
 	if err := t.meta(s.table, meta); err != nil {
 		return err
@@ -109,6 +129,8 @@ func (s *Store) GetPrograms(ctx context.Context, tenantID string) ([]access.Prog
 type consultantProgramsItem struct {
 	PK        string   `dynamodbav:"PK"`
 	SK        string   `dynamodbav:"SK"`
+	GSI1PK    string   `dynamodbav:"GSI1PK"`
+	GSI1SK    string   `dynamodbav:"GSI1SK"`
 	Type      string   `dynamodbav:"type"`
 	TenantID  string   `dynamodbav:"tenantId"`
 	ClientID  string   `dynamodbav:"clientId"`
@@ -121,7 +143,8 @@ type consultantProgramsItem struct {
 func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
 
 func consultantProgramsToItem(p access.ConsultantPrograms) consultantProgramsItem {
-	return consultantProgramsItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID), Type: "consultant_programs",
+	return consultantProgramsItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID),
+		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: pfxPrograms + p.ClientID, Type: "consultant_programs",
 		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Programs: p.Programs, Version: p.Version,
 		UpdatedAt: ts(p.UpdatedAt)}
 }

@@ -56,7 +56,7 @@ func (s *Store) CreateGroup(ctx context.Context, g access.Group, meta access.Met
 	if err := t.put(s.table, groupToItem(g), notExists(), access.Conflict("group %s exists", g.ID)); err != nil {
 		return err
 	}
-	if err := s.setGroupsInSet(t, g); err != nil {
+	if err := s.setGroupsInSet(t, true, g); err != nil {
 		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) UpdateGroup(ctx context.Context, prev, next access.Group, meta a
 	if err := t.put(s.table, groupToItem(next), versionIs(prev.Version), access.ErrVersionConflict); err != nil {
 		return err
 	}
-	if err := s.setGroupsInSet(t, next); err != nil {
+	if err := s.setGroupsInSet(t, false, next); err != nil {
 		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {

@@ -56,7 +56,10 @@ func (s *Store) putEmptyGroupSet(t *txn, tenantID string) error {
 
 // setGroupsInSet adds or replaces the entries of groups of one tenant, in one update (a
 // transaction may touch an item only once).
-func (s *Store) setGroupsInSet(t *txn, groups ...access.Group) error {
+//
+// New groups are refused beyond access.MaxGroupsPerTenant, which keeps the set well inside
+// DynamoDB's 400 KB item limit.
+func (s *Store) setGroupsInSet(t *txn, adding bool, groups ...access.Group) error {
 	if len(groups) == 0 {
 		return nil
 	}
@@ -72,8 +75,13 @@ func (s *Store) setGroupsInSet(t *txn, groups ...access.Group) error {
 			upd = upd.Set(expression.Name("groups."+g.ID), expression.Value(entry))
 		}
 	}
-	exists := expression.AttributeExists(expression.Name(AttrPK))
-	return t.update(s.table, groupSetKey(groups[0].TenantID), upd, &exists, access.ErrVersionConflict)
+	cond := expression.AttributeExists(expression.Name(AttrPK))
+	failErr := error(access.ErrVersionConflict)
+	if adding {
+		cond = cond.And(expression.Name("groups").Size().LessThanEqual(expression.Value(access.MaxGroupsPerTenant - len(groups))))
+		failErr = access.Conflict("a tenant can have at most %d permission groups", access.MaxGroupsPerTenant)
+	}
+	return t.update(s.table, groupSetKey(groups[0].TenantID), upd, &cond, failErr)
 }
 
 // removeGroupFromSet drops one group's entry.

@@ -112,8 +112,8 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 type legacyItem struct {
-	Permissions   map[string]permItem `dynamodbav:"permissions"`
-	GroupVersions map[string]int      `dynamodbav:"groupVersions"`
+	Permissions map[string]permItem `dynamodbav:"permissions"`
+	GroupRights map[string]string   `dynamodbav:"groupRights"`
 }
 
 type userItem struct {
@@ -168,7 +168,7 @@ func userToItem(u access.User) userItem {
 		}
 	}
 	if u.Legacy != nil {
-		it.Legacy = &legacyItem{Permissions: permsToItem(u.Legacy.Permissions), GroupVersions: maps.Clone(u.Legacy.GroupVersions)}
+		it.Legacy = &legacyItem{Permissions: permsToItem(u.Legacy.Permissions), GroupRights: maps.Clone(u.Legacy.GroupRights)}
 	}
 	if u.Status != access.StatusAnonymised {
 		it.Search = lower(u.Name + " " + u.Email)
@@ -199,7 +199,7 @@ func (it userItem) domain() access.User {
 		}
 	}
 	if it.Legacy != nil {
-		u.Legacy = &access.LegacyRights{Permissions: permsFromItem(it.Legacy.Permissions), GroupVersions: it.Legacy.GroupVersions}
+		u.Legacy = &access.LegacyRights{Permissions: permsFromItem(it.Legacy.Permissions), GroupRights: it.Legacy.GroupRights}
 	}
 	if it.RemovedAt != "" {
 		t := parseTS(it.RemovedAt)

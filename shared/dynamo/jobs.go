@@ -26,6 +26,7 @@ import (
 //	job input      PK TENANT#t  SK JOBINPUT#j         consultantIds, clientIds (read on resend only)
 //	result         PK JOB#j     SK R#u#c              outcome per program of one pair
 //	part marker    PK JOB#j     SK M#chunk#part       written with the part's results and counters
+//	fan-out marker PK JOB#j     SK F#from#to          every chunk message of the fan-out was sent
 //	notification   PK TENANT#t  SK NOTIF#u#n          expiresAt (TTL)
 //
 // A job's results get their own partition so that reading and writing them never touches the
@@ -36,6 +37,7 @@ const (
 	pfxJobInput = "JOBINPUT#"
 	pfxResult   = "R#"
 	pfxMarker   = "M#"
+	pfxFanOut   = "F#"
 	pfxNotif    = "NOTIF#"
 	// statusOpen is stored while a job runs; queued and running are derived from progress.
 	statusOpen = "open"
@@ -66,7 +68,6 @@ type jobItem struct {
 	Total          int      `dynamodbav:"total"`
 	Done           int      `dynamodbav:"done"`
 	Chunks         int      `dynamodbav:"chunks"`
-	Enqueued       bool     `dynamodbav:"enqueued"`
 	NotificationID string   `dynamodbav:"notificationId,omitempty"`
 	CreatedAt      string   `dynamodbav:"createdAt"`
 	CompletedAt    string   `dynamodbav:"completedAt,omitempty"`
@@ -79,7 +80,7 @@ func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
 	}
 	j := access.Job{ID: it.ID, TenantID: it.TenantID, RequesterID: it.RequesterID, Action: access.JobAction(it.Action),
 		Programs: it.Programs, Consultants: it.Consultants, Clients: it.Clients, Status: access.JobStatus(it.Status),
-		Total: it.Total, Done: it.Done, Chunks: it.Chunks, Enqueued: it.Enqueued, NotificationID: it.NotificationID,
+		Total: it.Total, Done: it.Done, Chunks: it.Chunks, NotificationID: it.NotificationID,
 		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}}
 	if it.Status == statusOpen {
 		j.Status = access.JobQueued
@@ -139,47 +140,43 @@ func (s *Store) GetJob(ctx context.Context, tenantID, jobID string) (access.Job,
 	return jobFromAV(res.Item)
 }
 
-// GetJobInput reads what a job covers.
+// GetJobInput reads what a job covers, strongly consistent: a worker reads it right after the
+// job was stored.
 func (s *Store) GetJobInput(ctx context.Context, tenantID, jobID string) (access.JobInput, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
+		Key: key(tenantPK(tenantID), pfxJobInput+jobID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return access.JobInput{}, fmt.Errorf("get access job input: %w", err)
+	}
+	if res.Item == nil {
+		return access.JobInput{}, access.NotFound("access job")
+	}
 	var it jobInputItem
-	if err := s.getItem(ctx, key(tenantPK(tenantID), pfxJobInput+jobID), "access job", &it); err != nil {
-		return access.JobInput{}, err
+	if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
+		return access.JobInput{}, fmt.Errorf("unmarshal access job input: %w", err)
 	}
 	return access.JobInput{ConsultantIDs: it.ConsultantIDs, ClientIDs: it.ClientIDs}, nil
 }
 
-// MarkJobEnqueued records that every chunk of the job was sent.
-func (s *Store) MarkJobEnqueued(ctx context.Context, tenantID, jobID string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: jobKey(tenantID, jobID),
-		UpdateExpression:          aws.String("SET enqueued = :t"),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
-	})
-	if err != nil {
-		return fmt.Errorf("mark access job %s enqueued: %w", jobID, err)
-	}
-	return nil
+func fanOutKey(f access.JobFanOut) map[string]types.AttributeValue {
+	return key(jobResultsPK(f.JobID), fmt.Sprintf("%s%06d#%06d", pfxFanOut, f.From, f.To))
 }
 
-// FailJob ends an open job as failed.
-func (s *Store) FailJob(ctx context.Context, tenantID, jobID string, at time.Time) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: jobKey(tenantID, jobID),
-		UpdateExpression:         aws.String("SET #st = :failed, completedAt = :at"),
-		ConditionExpression:      aws.String("#st = :open"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": &types.AttributeValueMemberS{Value: string(access.JobFailed)},
-			":open":   &types.AttributeValueMemberS{Value: statusOpen}, ":at": &types.AttributeValueMemberS{Value: ts(at)},
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return access.ErrJobClosed
-	}
+// FanOutSent reports whether the fan-out's marker exists.
+func (s *Store) FanOutSent(ctx context.Context, f access.JobFanOut) (bool, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: fanOutKey(f), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return fmt.Errorf("fail access job %s: %w", jobID, err)
+		return false, fmt.Errorf("get fan-out marker: %w", err)
+	}
+	return res.Item != nil, nil
+}
+
+// MarkFanOutSent writes the fan-out's marker; writing it again changes nothing.
+func (s *Store) MarkFanOutSent(ctx context.Context, f access.JobFanOut) error {
+	item := fanOutKey(f)
+	item["type"] = &types.AttributeValueMemberS{Value: "access_job_fanout"}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("put fan-out marker: %w", err)
 	}
 	return nil
 }

@@ -245,7 +245,10 @@ func (s *Store) UpdateLink(ctx context.Context, prev, next access.Link, meta acc
 	return s.commit(ctx, t)
 }
 
-// UpdateUserWithLinks writes a user and some of their links in one transaction.
+// UpdateUserWithLinks writes a user and some of their links in one transaction. A change of
+// status that ends the user's client roles (access.EndsClientRoles) deletes them too, in the
+// transaction as far as it has room and right after it otherwise: deleting is idempotent, and
+// a removed or anonymised user cannot sign in to use what is briefly left.
 func (s *Store) UpdateUserWithLinks(ctx context.Context, prev, next access.User, links []access.LinkChange, meta access.Meta) error {
 	t := &txn{}
 	if err := s.putUserUpdate(t, prev, next); err != nil {
@@ -262,11 +265,22 @@ func (s *Store) UpdateUserWithLinks(ctx context.Context, prev, next access.User,
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
-	return s.commit(ctx, t)
+	if !access.EndsClientRoles(prev, next) {
+		return s.commit(ctx, t)
+	}
+	rest, err := s.addClientRoleDeletes(ctx, t, next.TenantID, next.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(ctx, t); err != nil {
+		return err
+	}
+	return s.deleteKeys(ctx, rest)
 }
 
-// DeleteUserWithLinks deletes a user, their email claim, client assignments, links and
-// employment number claims in one transaction; their calendars stay, without owner.
+// DeleteUserWithLinks deletes a user, their email claim, client assignments, client roles,
+// links and employment number claims in one transaction (assignments and roles that do not fit
+// right after it); their calendars stay, without owner.
 func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []access.Link, meta access.Meta) error {
 	t := &txn{}
 	if err := t.delete(s.table, key(tenantPK(u.TenantID), pfxUser+u.ID), versionIs(u.Version), access.ErrVersionConflict); err != nil {
@@ -278,11 +292,8 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 			return err
 		}
 	}
-	for _, cal := range u.CalendarIDs {
-		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID}
-		if err := t.put(s.table, it, nil, nil); err != nil {
-			return err
-		}
+	if err := s.releaseCalendars(t, u, u.CalendarIDs); err != nil {
+		return err
 	}
 	for _, l := range links {
 		if err := t.delete(s.table, linkKey(l.TenantID, l.UserID, l.ClientID), versionIs(l.Version), access.ErrVersionConflict); err != nil {
@@ -304,6 +315,11 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 	if err != nil {
 		return err
 	}
+	roles, err := s.addClientRoleDeletes(ctx, t, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	rest = append(rest, roles...)
 	if err := s.commit(ctx, t); err != nil {
 		return err
 	}

@@ -159,6 +159,11 @@ func (t *txn) meta(table string, m access.Meta) error {
 			return err
 		}
 	}
+	if p := m.Pending; p != nil {
+		if err := t.put(table, pendingToItem(*p), nil, nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -321,6 +326,11 @@ func (s *Store) page(ctx context.Context, q query, p access.Page) ([]map[string]
 	if p.Cursor != "" {
 		if start, err = decodeCursor(p.Cursor, q.partition, attrs); err != nil {
 			return nil, "", err
+		}
+		// A cursor of another list in the same partition (say groups given to the users list) is
+		// refused rather than read from a start key outside the key condition.
+		if sk, ok := start[skAttr].(*types.AttributeValueMemberS); !ok || !strings.HasPrefix(sk.Value, q.skPrefix) || len(sk.Value) > 1024 {
+			return nil, "", access.Invalid("cursor", "is not a cursor of this list")
 		}
 	}
 	in := &dynamodb.QueryInput{

@@ -44,7 +44,7 @@ func (s *Store) UpdateTenant(ctx context.Context, prev, next access.Tenant, newG
 			return err
 		}
 	}
-	if err := s.setGroupsInSet(t, newGroups...); err != nil {
+	if err := s.setGroupsInSet(t, true, newGroups...); err != nil {
 		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -41,9 +42,31 @@ func (s *Store) putNewUser(t *txn, u access.User) error {
 	if err := t.put(s.table, emailToItem(u), notExists(), errEmailTaken); err != nil {
 		return err
 	}
-	for _, cal := range u.CalendarIDs {
+	return s.claimCalendars(t, u, u.CalendarIDs)
+}
+
+// claimCalendars makes u the owner of calendars that are new or have no owner (one whose owner
+// was deleted): naming a colleague's calendar as one's own fails the transaction instead of
+// taking it over.
+func (s *Store) claimCalendars(t *txn, u access.User, ids []string) error {
+	free := expression.AttributeNotExists(expression.Name(AttrPK)).
+		Or(expression.AttributeNotExists(expression.Name("ownerId"))).
+		Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
+	for _, cal := range ids {
 		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID, OwnerID: u.ID}
-		if err := t.put(s.table, it, nil, nil); err != nil {
+		if err := t.put(s.table, it, &free, access.Conflict("calendar %s belongs to another user", cal)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseCalendars keeps calendars a user no longer owns, without owner.
+func (s *Store) releaseCalendars(t *txn, u access.User, ids []string) error {
+	mine := expression.AttributeNotExists(expression.Name(AttrPK)).Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
+	for _, cal := range ids {
+		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID}
+		if err := t.put(s.table, it, &mine, access.ErrVersionConflict); err != nil {
 			return err
 		}
 	}
@@ -66,6 +89,13 @@ func (s *Store) CreateUser(ctx context.Context, u access.User, meta access.Meta)
 // putUserUpdate adds the conditional replacement of prev by next, moving the email claim.
 func (s *Store) putUserUpdate(t *txn, prev, next access.User) error {
 	if err := t.put(s.table, userToItem(next), versionIs(prev.Version), access.ErrVersionConflict); err != nil {
+		return err
+	}
+	added, removed := diff(prev.CalendarIDs, next.CalendarIDs), diff(next.CalendarIDs, prev.CalendarIDs)
+	if err := s.claimCalendars(t, next, added); err != nil {
+		return err
+	}
+	if err := s.releaseCalendars(t, next, removed); err != nil {
 		return err
 	}
 	if lower(prev.Email) == lower(next.Email) {
@@ -138,4 +168,15 @@ func unmarshalUser(av map[string]types.AttributeValue) (access.User, error) {
 		return access.User{}, fmt.Errorf("unmarshal user: %w", err)
 	}
 	return it.domain(), nil
+}
+
+// diff lists what b has and a has not.
+func diff(a, b []string) []string {
+	var out []string
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -375,7 +375,7 @@ func TestReverseLookupsPageAcrossSources(t *testing.T) {
 		}
 	}
 	// Another therapist cannot read t0's list; the owner and t0 can.
-	env.As(ten.ID, therapists[2]).Must(t, "GET", "/v1/users/"+t0+"/clients", nil, 403)
+	env.As(ten.ID, therapists[2]).Must(t, "GET", "/v1/users/"+t0+"/clients", nil, 404)
 	env.As(ten.ID, therapists[2]).Must(t, "GET", "/v1/clients/"+c+"/access", nil, 403)
 	env.As(ten.ID, therapists[2]).Must(t, "GET", "/v1/clients", nil, 403)
 	if n := len(env.As(ten.ID, reception[0]).Must(t, "GET", "/v1/clients?limit=100", nil, 200).Map(t)["items"].([]any)); n != len(wantIDs)+1 {

@@ -116,6 +116,12 @@ func (a *API) Handler(function string) LambdaHandler {
 			r.caller = caller
 		}
 		r.tenantID, r.userID = tenantID, userID
+		for name, v := range ev.PathParameters {
+			if !plausibleID(v) {
+				// Nothing with such an id exists; saying so beats a store error on an oversized key.
+				return a.fail(ctx, log, ev, tenantID, userID, access.NotFound(strings.TrimSuffix(name, "Id"))), nil
+			}
+		}
 		out, err := fn(ctx, r)
 		if err != nil {
 			return a.fail(ctx, log, ev, tenantID, userID, err), nil
@@ -165,6 +171,13 @@ func created(body any, v int) response {
 func noContent() response                  { return response{status: http.StatusNoContent} }
 func (r *request) path(name string) string { return r.ev.PathParameters[name] }
 
+// plausibleID reports whether s could be an id this API hands out: short, printable, and free of
+// the key separator.
+func plausibleID(s string) bool {
+	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, "# /") &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e })
+}
+
 // ETag renders a version as a strong entity tag.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
@@ -206,7 +219,10 @@ func (r *request) decode(dst any) error {
 	return decodeJSON(b, dst, r.maxBody)
 }
 
-// idempotency reads the Idempotency-Key header; the request hash binds it to this body.
+// idempotency reads the Idempotency-Key header; the request hash binds it to this body. A key
+// is the caller's own: the operation it is stored under names the route and the caller, so
+// another user of the tenant who sends the same key and body makes their own resource and never
+// receives the first user's.
 func (r *request) idempotency() (*access.Idempotency, error) {
 	k := strings.TrimSpace(header(r.ev, "idempotency-key"))
 	if k == "" {
@@ -220,7 +236,11 @@ func (r *request) idempotency() (*access.Idempotency, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
-	return &access.Idempotency{Key: k, Operation: r.ev.RouteKey, RequestHash: hex.EncodeToString(sum[:])}, nil
+	caller := r.userID
+	if r.caller != nil {
+		caller = r.caller.User.ID
+	}
+	return &access.Idempotency{Key: k, Operation: r.ev.RouteKey + " by " + caller, RequestHash: hex.EncodeToString(sum[:])}, nil
 }
 
 // page reads limit and cursor.

@@ -181,8 +181,19 @@ func TestCapabilitiesCellByCell(t *testing.T) {
 
 	owner.Must(t, "POST", "/v1/users/"+uid+"/links", link(c2, empNo("B")), 201)
 	owner.Must(t, "POST", "/v1/users/"+uid+"/deactivate", nil, 200)
-	if got := caps(c2); got["state"] != "deactivated_user" || got["capabilities"].(map[string]any)["canLogIn"] != "no" {
-		t.Errorf("deactivated: %v", got)
+	// Deactivated: the link's column with the rows deactivation changes; the recipient of the
+	// removed link cannot approve the time report, the one of the active link can.
+	for client, approve := range map[string]string{c2: "yes", c1: "no"} {
+		got := caps(client)
+		if got["state"] != "deactivated_user" || got["capabilities"].(map[string]any)["canLogIn"] != "no" {
+			t.Errorf("deactivated: %v", got)
+		}
+		if v := got["capabilities"].(map[string]any)["recipientCanApproveTimeReport"]; v != approve {
+			t.Errorf("deactivated, client %s: recipientCanApproveTimeReport = %v, want %s", client, v, approve)
+		}
+	}
+	if note := caps(c1)["notes"].(map[string]any)["recipientCanApproveTimeReport"]; note != "a link must exist" {
+		t.Errorf("deactivated, removed link: note %v", note)
 	}
 	owner.Must(t, "POST", "/v1/users/"+uid+"/activate", nil, 200)
 
@@ -264,6 +275,14 @@ func TestUserLifecycle(t *testing.T) {
 		t.Errorf("user bank after restore = %d, want 0", got)
 	}
 	owner.Must(t, "POST", user+"/links", link(c1, empNo("R")), 201) // re-added by an admin
+
+	// Only a user in the user bank is anonymised (seed 003: Användarbanken > Radera).
+	if p := mainAdmin.Must(t, "POST", user+"/anonymise", nil, 409).Map(t); !strings.Contains(fmt.Sprint(p["detail"]), "user bank") {
+		t.Errorf("anonymising an active user: %v, want the rule named", p)
+	}
+	owner.Must(t, "POST", user+"/deactivate", nil, 200)
+	mainAdmin.Must(t, "POST", user+"/anonymise", nil, 409)
+	owner.Must(t, "POST", user+"/activate", nil, 200)
 
 	mainAdmin.Must(t, "POST", user+"/remove", nil, 200)
 	as(uid).Must(t, "GET", "/v1/me", nil, 401)

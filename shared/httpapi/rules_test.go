@@ -27,7 +27,7 @@ func TestNobodyChangesTheirOwnRightsOrTheOwners(t *testing.T) {
 	ten := env.NewTenant(t, true)
 	owner := ten.Owner
 	admins := adminGroup(t, owner)
-	other := owner.CreateGroup(t, "Other", map[string]any{"clients": perm("view", "all")})
+	other := owner.CreateGroup(t, "Other", map[string]any{"settings": perm("view", "")})
 	adminID := owner.CreateUser(t, map[string]any{"groupIds": []string{admins}})
 	admin := env.As(ten.ID, adminID)
 	peerID := owner.CreateUser(t, nil)
@@ -244,7 +244,7 @@ func TestEffectivePermissionsAndSources(t *testing.T) {
 		}
 	}
 	check("edit")
-	o.Must(t, "PATCH", "/v1/groups/"+all, map[string]any{"description": "saved"}, 200)
+	o.Must(t, "PATCH", "/v1/groups/"+all, map[string]any{"permissions": map[string]any{"reports": perm("view", "")}}, 200)
 	check("none")
 	// Individual calendar access applies where the groups give calendars with scope own.
 	o.Must(t, "PUT", "/v1/users/"+uid+"/calendar-access", map[string]any{"cal_front": "edit"}, 200)

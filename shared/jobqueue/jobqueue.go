@@ -1,9 +1,12 @@
-// Package jobqueue sends access-job chunks to the SQS queue the job worker consumes.
+// Package jobqueue sends access-job messages to the SQS queue the job worker consumes, and reads
+// them back: a job's fan-outs, which the API sends, and the chunks a fan-out expands into, which
+// the worker sends.
 package jobqueue
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -20,8 +23,7 @@ import (
 type SQS struct {
 	Client   *sqs.Client
 	QueueURL string
-	// Parallel is how many SendMessageBatch calls run at once [8]: a job of 500 consultants ×
-	// 5,000 clients is 25,000 messages, which must be sent within an API request's time.
+	// Parallel is how many SendMessageBatch calls run at once [8].
 	Parallel int
 }
 
@@ -30,8 +32,60 @@ var _ access.JobQueue = (*SQS)(nil)
 // maxAttempts bounds the re-sends of entries SQS did not accept.
 const maxAttempts = 5
 
-// Enqueue sends the chunks in batches of 10, re-sending failed entries with a growing pause.
-// Chunks are idempotent, so an entry sent twice (a lost answer) does no harm.
+// kindFanOut marks a fan-out message; a message without a kind is a chunk.
+const kindFanOut = "fanout"
+
+type fanOutBody struct {
+	Kind string `json:"kind"`
+	access.JobFanOut
+}
+
+// Message is one message of the jobs queue: exactly one of FanOut and Chunk is set.
+type Message struct {
+	FanOut *access.JobFanOut
+	Chunk  *access.JobChunk
+}
+
+// Decode reads a message body.
+func Decode(body string) (Message, error) {
+	var head struct {
+		Kind string `json:"kind"`
+	}
+	if err := json.Unmarshal([]byte(body), &head); err != nil {
+		return Message{}, fmt.Errorf("decode job message: %w", err)
+	}
+	switch head.Kind {
+	case kindFanOut:
+		var f fanOutBody
+		if err := json.Unmarshal([]byte(body), &f); err != nil {
+			return Message{}, fmt.Errorf("decode fan-out: %w", err)
+		}
+		return Message{FanOut: &f.JobFanOut}, nil
+	case "":
+		var ch access.JobChunk
+		if err := json.Unmarshal([]byte(body), &ch); err != nil {
+			return Message{}, fmt.Errorf("decode chunk: %w", err)
+		}
+		return Message{Chunk: &ch}, nil
+	}
+	return Message{}, errors.New("decode job message: unknown kind")
+}
+
+// FanOut sends a job's fan-out messages.
+func (q *SQS) FanOut(ctx context.Context, fs []access.JobFanOut) error {
+	bodies := make([]string, len(fs))
+	for i, f := range fs {
+		b, err := json.Marshal(fanOutBody{Kind: kindFanOut, JobFanOut: f})
+		if err != nil {
+			return fmt.Errorf("marshal fan-out %d: %w", f.From, err)
+		}
+		bodies[i] = string(b)
+	}
+	return q.send(ctx, bodies)
+}
+
+// Enqueue sends chunk messages. Chunks are idempotent, so an entry sent twice (a lost answer, a
+// fan-out expanded again) does no harm.
 func (q *SQS) Enqueue(ctx context.Context, chunks []access.JobChunk) error {
 	bodies := make([]string, len(chunks))
 	for i, ch := range chunks {
@@ -41,6 +95,12 @@ func (q *SQS) Enqueue(ctx context.Context, chunks []access.JobChunk) error {
 		}
 		bodies[i] = string(b)
 	}
+	return q.send(ctx, bodies)
+}
+
+// send sends bodies in batches of 10, Parallel batches at once, re-sending failed entries with
+// a growing pause.
+func (q *SQS) send(ctx context.Context, bodies []string) error {
 	parallel := q.Parallel
 	if parallel <= 0 {
 		parallel = 8
@@ -90,9 +150,9 @@ func (q *SQS) sendBatch(ctx context.Context, bodies []string) error {
 		}
 		if attempt == maxAttempts {
 			if err != nil {
-				return fmt.Errorf("send job chunks: %w", err)
+				return fmt.Errorf("send job messages: %w", err)
 			}
-			return fmt.Errorf("send job chunks: %d not accepted after %d attempts: %s", len(pending), attempt, aws.ToString(out.Failed[0].Message))
+			return fmt.Errorf("send job messages: %d not accepted after %d attempts: %s", len(pending), attempt, aws.ToString(out.Failed[0].Message))
 		}
 		select {
 		case <-ctx.Done():

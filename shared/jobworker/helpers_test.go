@@ -18,6 +18,7 @@ import (
 	"github.com/tilgang/tilgang/shared/apitest"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
+	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/localstack"
 )
 
@@ -33,13 +34,68 @@ type stack struct {
 func newStack(t testing.TB) *stack {
 	t.Helper()
 	client, q := localstack.Queues(t)
-	env := apitest.NewWith(t, func(c *config.Config) { c.JobsQueueURL = q.JobsURL })
+	env := apitest.NewWith(t, func(c *config.Config) { c.JobsQueueURL, c.JobsDLQARN = q.JobsURL, q.JobsDLQARN })
 	return &stack{env: env, sqs: client, queues: q}
 }
 
 // poller feeds the jobs queue to a handler exactly as Lambda's event source would.
 func (s *stack) poller(h devserver.SQSHandler) *devserver.SQSPoller {
 	return &devserver.SQSPoller{Client: s.sqs, QueueURL: s.queues.JobsURL, Handler: h, Name: "jobworker", Wait: time.Second}
+}
+
+// dlqPoller feeds the dead-letter queue to a handler, as the worker's second event source.
+func (s *stack) dlqPoller(h devserver.SQSHandler) *devserver.SQSPoller {
+	return &devserver.SQSPoller{Client: s.sqs, QueueURL: s.queues.JobsDLQURL, Handler: h, Name: "jobworker", Wait: time.Second}
+}
+
+// shortVisibility makes failed messages of a queue come back after a second, so that retries
+// come within a test's time.
+func (s *stack) shortVisibility(t testing.TB, url string) {
+	t.Helper()
+	if _, err := s.sqs.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+		Attributes: map[string]string{string(stypes.QueueAttributeNameVisibilityTimeout): "1"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expand takes the n fan-outs the API queued off the jobs queue and runs them through the real
+// worker, which queues their chunks.
+func (s *stack) expand(t testing.TB, n int) {
+	t.Helper()
+	ev := s.receiveAll(t, n)
+	for _, r := range ev.Records {
+		if m, err := jobqueue.Decode(r.Body); err != nil || m.FanOut == nil {
+			t.Fatalf("message %s is not a fan-out: %v", truncate(r.Body), err)
+		}
+	}
+	if res, err := s.env.App.JobWorker()(context.Background(), ev); err != nil || len(res.BatchItemFailures) > 0 {
+		t.Fatalf("expand: %v %v", res, err)
+	}
+	s.deleteAll(t, s.queues.JobsURL, ev)
+}
+
+// deleteAll deletes received messages, as the event source does after a successful batch.
+func (s *stack) deleteAll(t testing.TB, url string, ev events.SQSEvent) {
+	t.Helper()
+	for _, r := range ev.Records {
+		if _, err := s.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// drain polls a queue until it is empty (no message visible or in flight).
+func (s *stack) drain(t testing.TB, p *devserver.SQSPoller, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for s.queueDepth(t, url) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue %s does not empty", url)
+		}
+		if _, err := p.PollOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // runUntilDone polls the queue with the real worker until the job has ended.
@@ -63,17 +119,33 @@ func (s *stack) runUntilDone(t testing.TB, actor *apitest.Actor, jobID string, p
 // receiveAll takes every message off the jobs queue (they stay in flight, not deleted).
 func (s *stack) receiveAll(t testing.TB, want int) events.SQSEvent {
 	t.Helper()
+	return s.receive(t, s.queues.JobsURL, want)
+}
+
+// receive takes want messages off a queue (they stay in flight, not deleted), as records of the
+// queue's event source.
+func (s *stack) receive(t testing.TB, url string, want int) events.SQSEvent {
+	t.Helper()
+	arn := s.queues.JobsDLQARN
+	if url == s.queues.JobsURL {
+		out, err := s.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+			AttributeNames: []stypes.QueueAttributeName{stypes.QueueAttributeNameQueueArn}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn = out.Attributes[string(stypes.QueueAttributeNameQueueArn)]
+	}
 	var ev events.SQSEvent
 	deadline := time.Now().Add(20 * time.Second)
 	for len(ev.Records) < want && time.Now().Before(deadline) {
-		out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(s.queues.JobsURL),
+		out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url),
 			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, AttributeNames: []stypes.QueueAttributeName{stypes.QueueAttributeNameAll}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range out.Messages {
 			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
-				Body: aws.ToString(m.Body), Attributes: m.Attributes, EventSource: "aws:sqs"})
+				Body: aws.ToString(m.Body), Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: arn})
 		}
 	}
 	if len(ev.Records) != want {

@@ -12,11 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	stypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/apitest"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/jobworker"
 	"github.com/tilgang/tilgang/shared/localstack"
@@ -141,6 +139,7 @@ func TestDuplicateDeliveryCountsOnce(t *testing.T) {
 	s := newStack(t)
 	b := newBureau(t, s, 2, 3)
 	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll", "invoicing"}})
+	s.expand(t, 1)
 	ev := s.receiveAll(t, 2)
 	h := s.env.App.JobWorker()
 	errs := make(chan error, 2)
@@ -193,6 +192,7 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 	b := newBureau(t, s, 1, 40)
 	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll"}})
 	jobID := j["id"].(string)
+	s.expand(t, 1)
 	ev := s.receiveAll(t, 1)
 
 	faulty := *s.env.App.Service
@@ -234,14 +234,11 @@ func (p poisonProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) e
 }
 
 // TestPoisonMessageEndsInTheDLQ: a chunk that always fails is tried maxReceiveCount times, its
-// items are recorded failed, the job ends completed_with_errors and the message goes to the DLQ.
+// items are recorded failed on the last try, the job ends completed_with_errors and the message
+// still goes to the DLQ, where the worker's dead-letter consumer finds nothing left to record.
 func TestPoisonMessageEndsInTheDLQ(t *testing.T) {
 	s := newStack(t)
-	// A short visibility timeout so that retries come within the test's time.
-	if _, err := s.sqs.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{QueueUrl: aws.String(s.queues.JobsURL),
-		Attributes: map[string]string{string(stypes.QueueAttributeNameVisibilityTimeout): "1"}}); err != nil {
-		t.Fatal(err)
-	}
+	s.shortVisibility(t, s.queues.JobsURL)
 	b := newBureau(t, s, 2, 2)
 	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll", "orders", "bookkeeping"}})
 	jobID := j["id"].(string)
@@ -258,28 +255,122 @@ func TestPoisonMessageEndsInTheDLQ(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := s.queueDepth(t, s.queues.JobsDLQURL); n != 1 {
-		t.Fatalf("DLQ holds %d messages, want 1", n)
-	}
 	if n := s.queueDepth(t, s.queues.JobsURL); n != 0 {
 		t.Errorf("jobs queue still holds %d messages", n)
 	}
-	// A redrive of the dead letter changes nothing.
-	out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(s.queues.JobsDLQURL), MaxNumberOfMessages: 1})
-	if err != nil || len(out.Messages) != 1 {
-		t.Fatalf("receive from DLQ: %v %v", out, err)
-	}
+	// It is in the DLQ: the poison chunk.
+	ev := s.receive(t, s.queues.JobsDLQURL, 1)
 	var ch access.JobChunk
-	if err := jsonUnmarshal(aws.ToString(out.Messages[0].Body), &ch); err != nil {
-		t.Fatal(err)
+	if err := jsonUnmarshal(ev.Records[0].Body, &ch); err != nil || ch.JobID != jobID || ch.Index != 0 {
+		t.Fatalf("DLQ holds %s (%v), want chunk 0 of job %s", ev.Records[0].Body, err, jobID)
 	}
+	// The worker's dead-letter consumer records nothing more and deletes it.
+	res, err := s.env.App.JobWorker()(context.Background(), ev)
+	if err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("dead-letter consumer = %v, %v", res, err)
+	}
+	s.deleteAll(t, s.queues.JobsDLQURL, ev)
+	again := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)
+	jsonEqual(t, "counts after the dead-letter consumer", counts(again), counts(got))
+	if again["completedAt"] != got["completedAt"] {
+		t.Errorf("job completed again: %v then %v", got["completedAt"], again["completedAt"])
+	}
+	if r := results(t, b.Owner, jobID, "failed"); len(r) != 6 {
+		t.Errorf("failed results = %v", r)
+	}
+	// A redrive of the dead letter to the workers changes nothing either.
 	if err := s.env.App.Service.ProcessChunk(context.Background(), ch); err != nil {
 		t.Fatal(err)
 	}
-	again := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)
-	jsonEqual(t, "counts after redrive", counts(again), counts(got))
-	if r := results(t, b.Owner, jobID, "failed"); len(r) != 6 {
-		t.Errorf("failed results = %v", r)
+	jsonEqual(t, "counts after redrive", counts(b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)), counts(got))
+	assertNotifications(t, b.Owner, 1)
+}
+
+// crashingHandler stands for a worker that dies on every batch (out of memory, a crash, a
+// timeout of the whole invocation): it records nothing, and every message comes back.
+func crashingHandler(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return events.SQSEventResponse{}, errors.New("crash")
+}
+
+// TestCrashingWorkerEndsThroughTheDLQ: chunks whose batches never finish reach the DLQ without
+// anything recorded; the worker consuming the DLQ records their items failed and ends the job
+// once, with its notification.
+func TestCrashingWorkerEndsThroughTheDLQ(t *testing.T) {
+	s := newStack(t)
+	b := newBureau(t, s, 2, 3)
+	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll", "orders"}})
+	jobID := j["id"].(string)
+	s.expand(t, 1)
+	s.shortVisibility(t, s.queues.JobsURL)
+	crashing := s.poller(crashingHandler)
+	deadline := time.Now().Add(30 * time.Second)
+	for s.queueDepth(t, s.queues.JobsDLQURL) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the chunks did not reach the DLQ: %d there", s.queueDepth(t, s.queues.JobsDLQURL))
+		}
+		if _, err := crashing.PollOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t); got["status"] != "queued" || got["done"].(float64) != 0 {
+		t.Fatalf("before the dead-letter consumer job = %v", got)
+	}
+	s.drain(t, s.dlqPoller(s.env.App.JobWorker()), s.queues.JobsDLQURL)
+	got := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)
+	if got["status"] != "completed_with_errors" || got["done"].(float64) != 12 {
+		t.Errorf("job = %v", got)
+	}
+	jsonEqual(t, "counts", counts(got), map[string]int{"failed": 12})
+	if r := results(t, b.Owner, jobID, "failed"); len(r) != 12 {
+		t.Errorf("failed results = %d, want 12", len(r))
+	}
+	assertNotifications(t, b.Owner, 1)
+}
+
+// stallingProcessor never finishes one chunk: it runs until its context ends.
+type stallingProcessor struct {
+	*access.Service
+	stall int
+}
+
+func (p stallingProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+	if ch.Index == p.stall {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return p.Service.ProcessChunk(ctx, ch)
+}
+
+// TestTimingOutChunkEndsTheJob: a chunk that runs out of the invocation's time fails alone (the
+// other message of its batch is done and deleted), is recorded failed on its last receive with
+// time kept back for it, and the job ends; the dead letter then changes nothing.
+func TestTimingOutChunkEndsTheJob(t *testing.T) {
+	s := newStack(t)
+	b := newBureau(t, s, 2, 2)
+	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll"}})
+	jobID := j["id"].(string)
+	s.expand(t, 1)
+	s.shortVisibility(t, s.queues.JobsURL)
+	w := &jobworker.Worker{Processor: stallingProcessor{Service: s.env.App.Service, stall: 1}, MaxReceives: jobworker.MaxReceives}
+	p := s.poller(w.Handle)
+	p.Timeout = time.Second // the function's timeout
+	got := s.runUntilDone(t, b.Owner, jobID, p)
+	if got["status"] != "completed_with_errors" {
+		t.Fatalf("job = %v", got)
+	}
+	jsonEqual(t, "counts", counts(got), map[string]int{"assigned": 2, "failed": 2})
+	s.drain(t, p, s.queues.JobsURL)
+	s.drain(t, s.dlqPoller(s.env.App.JobWorker()), s.queues.JobsDLQURL)
+	jsonEqual(t, "counts after the dead letter", counts(b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)), counts(got))
+	assertNotifications(t, b.Owner, 1)
+}
+
+func assertNotifications(t *testing.T, a *apitest.Actor, want int) {
+	t.Helper()
+	var ns struct{ Items []map[string]any }
+	a.Must(t, "GET", "/v1/notifications", nil, 200).JSON(t, &ns)
+	if len(ns.Items) != want {
+		t.Errorf("notifications = %d, want %d", len(ns.Items), want)
 	}
 }
 
@@ -293,8 +384,8 @@ func TestIdempotentSubmission(t *testing.T) {
 	if first["id"] != second["id"] {
 		t.Fatalf("second submission made job %v, want %v", second["id"], first["id"])
 	}
-	if n := s.queueDepth(t, s.queues.JobsURL); n != 2 {
-		t.Errorf("queue holds %d messages, want 2 (one job of 2 chunks)", n)
+	if n := s.queueDepth(t, s.queues.JobsURL); n != 1 {
+		t.Errorf("queue holds %d messages, want 1 (the fan-out of one job)", n)
 	}
 	body["programs"] = []string{"orders"}
 	b.Owner.Must(t, "POST", "/v1/access-jobs", body, 422, "Idempotency-Key", "job-key-1")
@@ -397,8 +488,8 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestSampleEvent runs events/sqs-access-job-batch.json through the handler: chunks of a job
-// that does not exist (any more) are acknowledged without writing anything.
+// TestSampleEvent runs events/sqs-access-job-batch.json through the handler: a fan-out and
+// chunks of a job that does not exist (any more) are acknowledged without writing anything.
 func TestSampleEvent(t *testing.T) {
 	s := newStack(t)
 	root, err := localstack.RepoRoot()

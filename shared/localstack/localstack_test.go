@@ -143,8 +143,8 @@ func TestQueuesSendReceiveAndRedrive(t *testing.T) {
 	if got := attrs.Attributes["VisibilityTimeout"]; got != "30" {
 		t.Errorf("jobs VisibilityTimeout = %q, want 30", got)
 	}
-	if got := attrs.Attributes["RedrivePolicy"]; !strings.Contains(got, "jobs-dlq") || !strings.Contains(got, "3") {
-		t.Errorf("jobs RedrivePolicy = %q, want the DLQ with maxReceiveCount 3", got)
+	if got := attrs.Attributes["RedrivePolicy"]; !strings.Contains(got, q.JobsDLQARN) || !strings.Contains(got, `"maxReceiveCount":"5"`) {
+		t.Errorf("jobs RedrivePolicy = %q, want the DLQ %s with maxReceiveCount 5", got, q.JobsDLQARN)
 	}
 
 	if _, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.JobsURL), MessageBody: aws.String(`{"job":"1"}`)}); err != nil {
@@ -183,6 +183,34 @@ func TestQueuesSendReceiveAndRedrive(t *testing.T) {
 		}
 		// Receiving from the source queue is what moves the message on.
 		_, _ = client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.JobsURL), WaitTimeSeconds: 1})
+	}
+}
+
+// TestEnsureQueuesUpdatesOlderQueues: queues of an older data directory, with another
+// maxReceiveCount, get the attributes declared now instead of failing the start.
+func TestEnsureQueuesUpdatesOlderQueues(t *testing.T) {
+	client, q := localstack.Queues(t)
+	ctx := t.Context()
+	old := `{"deadLetterTargetArn":"` + q.JobsDLQARN + `","maxReceiveCount":"3"}`
+	if _, err := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(q.JobsURL),
+		Attributes: map[string]string{"RedrivePolicy": old, "VisibilityTimeout": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := localstack.EnsureQueues(ctx, client, strings.TrimSuffix(q.EventsURL[strings.LastIndex(q.EventsURL, "/")+1:], "events"))
+	if err != nil {
+		t.Fatalf("EnsureQueues over older queues: %v", err)
+	}
+	if again != q {
+		t.Errorf("EnsureQueues again = %+v, want %+v", again, q)
+	}
+	attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(q.JobsURL), AttributeNames: []stypes.QueueAttributeName{stypes.QueueAttributeNameAll},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attrs.Attributes["RedrivePolicy"]; !strings.Contains(got, `"maxReceiveCount":"5"`) || attrs.Attributes["VisibilityTimeout"] != "30" {
+		t.Errorf("after EnsureQueues: RedrivePolicy %q, VisibilityTimeout %q", got, attrs.Attributes["VisibilityTimeout"])
 	}
 }
 

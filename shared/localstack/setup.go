@@ -19,8 +19,9 @@ import (
 
 // Queue settings, as the CDK stack declares them.
 const (
-	// JobsMaxReceiveCount is how often a jobs message is tried before it moves to the DLQ.
-	JobsMaxReceiveCount = 3
+	// JobsMaxReceiveCount is how often a jobs message is tried before it moves to the DLQ (5:
+	// AWS's advice for Lambda event sources, so a throttled or timed-out batch is retried enough).
+	JobsMaxReceiveCount = 5
 	// JobsVisibilityTimeout is how long a received jobs message stays hidden.
 	JobsVisibilityTimeout = 30 * time.Second
 )
@@ -71,17 +72,18 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 
 // QueueURLs are the queues a deployment has.
 type QueueURLs struct {
-	// JobsURL carries access-job chunks; after JobsMaxReceiveCount receives a message moves
-	// to JobsDLQURL.
+	// JobsURL carries access-job messages; after JobsMaxReceiveCount receives a message moves
+	// to JobsDLQURL, whose ARN the job worker knows it by.
 	JobsURL    string
 	JobsDLQURL string
+	JobsDLQARN string
 	// EventsURL stands in for the EventBridge bus locally.
 	EventsURL string
 }
 
 // EnsureQueues creates (or finds) the queues named prefix+"jobs", prefix+"jobs-dlq" and
-// prefix+"events". CreateQueue with the same attributes is idempotent, so this is safe to call
-// on every start.
+// prefix+"events", and gives queues that exist the attributes declared here (a data directory
+// of an older version may hold others). It is safe to call on every start.
 func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (QueueURLs, error) {
 	var q QueueURLs
 	var err error
@@ -95,8 +97,9 @@ func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (Queue
 	if err != nil {
 		return QueueURLs{}, fmt.Errorf("get ARN of %sjobs-dlq: %w", prefix, err)
 	}
+	q.JobsDLQARN = attrs.Attributes[string(stypes.QueueAttributeNameQueueArn)]
 	redrive, err := json.Marshal(map[string]string{
-		"deadLetterTargetArn": attrs.Attributes[string(stypes.QueueAttributeNameQueueArn)],
+		"deadLetterTargetArn": q.JobsDLQARN,
 		"maxReceiveCount":     strconv.Itoa(JobsMaxReceiveCount),
 	})
 	if err != nil {
@@ -116,6 +119,18 @@ func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (Queue
 
 func createQueue(ctx context.Context, client *sqs.Client, name string, attrs map[string]string) (string, error) {
 	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	var exists *stypes.QueueNameExists
+	if errors.As(err, &exists) {
+		// The queue exists with other attributes: update them.
+		got, gerr := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+		if gerr != nil {
+			return "", fmt.Errorf("find queue %s: %w", name, gerr)
+		}
+		if _, serr := client.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: got.QueueUrl, Attributes: attrs}); serr != nil {
+			return "", fmt.Errorf("update queue %s: %w", name, serr)
+		}
+		return aws.ToString(got.QueueUrl), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("create queue %s: %w", name, err)
 	}

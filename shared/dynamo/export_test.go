@@ -1,0 +1,37 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
+)
+
+// PutClientRolesForTest makes a user client administrator and gives them consultant programs at
+// n clients c_000, c_001, …, through the items' own conversions, as the client-admin routes and
+// the job worker write them.
+func (s *Store) PutClientRolesForTest(ctx context.Context, u access.User, n int) error {
+	var reqs []types.WriteRequest
+	for i := range n {
+		c := fmt.Sprintf("c_%03d", i)
+		for _, it := range []any{
+			clientAdminToItem(access.ClientAdmin{TenantID: u.TenantID, ClientID: c, UserID: u.ID, System: true, Version: 1}),
+			consultantProgramsToItem(access.ConsultantPrograms{TenantID: u.TenantID, ClientID: c, UserID: u.ID, Programs: []string{"payroll"}, Version: 1}),
+		} {
+			av, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				return err
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+	}
+	for start := 0; start < len(reqs); start += 25 {
+		if err := s.batchWrite(ctx, reqs[start:min(start+25, len(reqs))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
