@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/access"
@@ -34,4 +35,18 @@ func (s *Store) PutClientRolesForTest(ctx context.Context, u access.User, n int)
 		}
 	}
 	return nil
+}
+
+// FillGroupSetForTest gives a tenant's group set n entries, as n group creates would.
+func (s *Store) FillGroupSetForTest(ctx context.Context, tenantID string, n int) error {
+	set := groupSetItem{PK: tenantPK(tenantID), SK: skGroupSet, Type: "groupset", Groups: map[string]groupSetEntry{}}
+	for i := range n {
+		set.Groups[fmt.Sprintf("g_%04d", i)] = groupSetEntry{Name: "G", Permissions: map[string]permItem{}, Version: 1}
+	}
+	av, err := attributevalue.MarshalMap(set)
+	if err != nil {
+		return err
+	}
+	_, err = s.Client().PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	return err
 }

@@ -219,3 +219,30 @@ func TestCursorIsBoundToItsPartition(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupsPerTenantAreCapped(t *testing.T) {
+	s := newStore(t)
+	tn, _ := newTenant(t, s)
+	ctx := context.Background()
+	if err := s.FillGroupSetForTest(ctx, tn.ID, access.MaxGroupsPerTenant-1); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	group := func() access.Group {
+		return access.Group{ID: id("g"), TenantID: tn.ID, Name: "G", Version: 1, CreatedAt: now, UpdatedAt: now, Permissions: access.Permissions{}}
+	}
+	last := group()
+	if err := s.CreateGroup(ctx, last, access.Meta{}); err != nil {
+		t.Fatalf("group %d: %v", access.MaxGroupsPerTenant, err)
+	}
+	err := s.CreateGroup(ctx, group(), access.Meta{})
+	if !errors.Is(err, access.ErrConflict) || errors.Is(err, access.ErrVersionConflict) {
+		t.Fatalf("group %d: %v, want a conflict naming the limit", access.MaxGroupsPerTenant+1, err)
+	}
+	// Updating an existing group at the limit still works.
+	next := last
+	next.Name, next.Version = "Renamed", 2
+	if err := s.UpdateGroup(ctx, last, next, access.Meta{}); err != nil {
+		t.Errorf("update at the limit: %v", err)
+	}
+}
