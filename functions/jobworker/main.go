@@ -1,5 +1,6 @@
-// Command jobworker is the Lambda that runs access-job chunks from the jobs queue (SQS event
-// source with ReportBatchItemFailures).
+// Command jobworker is the Lambda that runs access jobs: it expands fan-outs and runs chunks from
+// the jobs queue, and records what is left of dead-lettered messages as failed from its
+// dead-letter queue (two SQS event sources with ReportBatchItemFailures).
 package main
 
 import (

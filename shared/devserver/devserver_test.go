@@ -301,3 +301,57 @@ func TestSQSPoller(t *testing.T) {
 		t.Errorf("redelivered %+v, want only the failed message with receive count 2", got)
 	}
 }
+
+// TestJobWorkerConsumesTheDeadLetterQueue: the dev server feeds the job worker both the jobs
+// queue and its dead-letter queue, as the function's two event sources do in AWS, and gives the
+// app the dead-letter queue's ARN, which the records from it carry.
+func TestJobWorkerConsumesTheDeadLetterQueue(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got = map[string]string{} // body → event source ARN
+		cfg config.Config
+	)
+	d := start(t, func(_ context.Context, c config.Config) (devserver.App, error) {
+		cfg = c
+		app := (&fakeApp{}).app()
+		app.JobWorker = func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range ev.Records {
+				got[r.Body] = r.EventSourceARN
+			}
+			return events.SQSEventResponse{}, nil
+		}
+		return app, nil
+	})
+	if cfg.JobsDLQARN == "" || d.Config.JobsDLQARN != cfg.JobsDLQARN {
+		t.Fatalf("app config JobsDLQARN = %q, dev server's = %q", cfg.JobsDLQARN, d.Config.JobsDLQARN)
+	}
+	client := d.Stack.SQSClient()
+	dlq, err := client.GetQueueUrl(t.Context(), &sqs.GetQueueUrlInput{QueueName: aws.String("dev-" + t.Name() + "-jobs-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for url, body := range map[string]string{cfg.JobsQueueURL: "to-jobs", aws.ToString(dlq.QueueUrl): "to-dlq"} {
+		if _, err := client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		jobsARN, dlqARN := got["to-jobs"], got["to-dlq"]
+		mu.Unlock()
+		if n == 2 {
+			if dlqARN != cfg.JobsDLQARN || jobsARN == "" || jobsARN == cfg.JobsDLQARN {
+				t.Errorf("event source ARNs: jobs queue %q, dead-letter queue %q; want the latter to be %q", jobsARN, dlqARN, cfg.JobsDLQARN)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job worker got %v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -154,16 +154,22 @@ func (s *stack) receive(t testing.TB, url string, want int) events.SQSEvent {
 	return ev
 }
 
+// queueDepth counts a queue's messages: visible, in flight and delayed. local-aws-sqs counts a
+// message just sent as delayed until its next timer tick, whatever its DelaySeconds.
 func (s *stack) queueDepth(t testing.TB, url string) int {
 	t.Helper()
-	out, err := s.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []stypes.QueueAttributeName{stypes.QueueAttributeNameApproximateNumberOfMessages, stypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	names := []stypes.QueueAttributeName{stypes.QueueAttributeNameApproximateNumberOfMessages,
+		stypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, stypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}
+	out, err := s.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: names})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := strconv.Atoi(out.Attributes[string(stypes.QueueAttributeNameApproximateNumberOfMessages)])
-	b, _ := strconv.Atoi(out.Attributes[string(stypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
-	return a + b
+	n := 0
+	for _, name := range names {
+		v, _ := strconv.Atoi(out.Attributes[string(name)])
+		n += v
+	}
+	return n
 }
 
 // bureau is a tenant with consultants and clients.
