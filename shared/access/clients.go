@@ -390,6 +390,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 	if err := c.requireManageAssignments(userID); err != nil {
 		return Assignment{}, err
 	}
+	// Nobody hands out more than they have: assigning at a level needs that level on every
+	// client (scope all) — user management alone does not open clients.
+	if !c.User.IsOwner && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(level) {
+		return Assignment{}, &Error{Code: CodeForbidden, Field: "level", Message: fmt.Sprintf("you cannot assign clients %s: it is more than you have yourself (clients %s, scope all)", level, level)}
+	}
 	var out Assignment
 	err := retry(nil, "assignment", func() error {
 		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
@@ -444,7 +449,10 @@ const appointmentLevel = LevelEdit
 // employee's calendar; online bookings come from the booking system (edit on online_booking) and
 // only into calendars the tenant made bookable. Nobody but the owner makes appointments for
 // themselves: that would be assigning themselves any client.
-func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppointment) (Appointment, error) {
+//
+// With an Idempotency-Key, a retry answers with the first request's appointment id and the
+// assignment as it is now, and writes nothing.
+func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppointment, idem *Idempotency) (Appointment, error) {
 	if in.ClientID == "" {
 		return Appointment{}, Invalid("clientId", "is required")
 	}
@@ -486,7 +494,17 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 	if in.Source == AppointmentOnlineBooking {
 		source = AssignedByOnlineBooking
 	}
+	if idem != nil {
+		if apt, done, err := s.replayAppointment(ctx, c, in, idem); done {
+			return apt, err
+		}
+	}
 	out := Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+	var meta Meta
+	if idem != nil {
+		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
+			RequestHash: idem.RequestHash, ResourceID: out.ID, CreatedAt: s.Now()}
+	}
 	err := retry(nil, "assignment", func() error {
 		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
 		if err != nil {
@@ -513,6 +531,9 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 		}
 		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
 			out.Assignment, out.Changed = *prev, false
+			if meta.Idempotency != nil {
+				return s.Store.WriteMeta(ctx, meta)
+			}
 			return nil
 		}
 		now := s.Now()
@@ -527,13 +548,44 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 			after["calendarId"] = in.CalendarID
 		}
 		entry := s.audit(c, "client.access.set", "client", in.ClientID, assignmentAudit(prev), after)
-		if err := s.Store.PutAssignment(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+		if err := s.Store.PutAssignment(ctx, prev, next, Meta{Audit: []AuditEntry{entry}, Idempotency: meta.Idempotency}); err != nil {
 			return err
 		}
 		out.Assignment, out.Changed = next, true
 		return nil
 	})
+	if err != nil && idem != nil && errors.Is(err, ErrConflict) && !errors.Is(err, ErrVersionConflict) {
+		// A concurrent retry with the same key may have won.
+		if apt, done, err2 := s.replayAppointment(ctx, c, in, idem); done {
+			return apt, err2
+		}
+	}
 	return out, err
+}
+
+// replayAppointment answers a retried appointment: done is true when the key was used before.
+func (s *Service) replayAppointment(ctx context.Context, c *Caller, in NewAppointment, idem *Idempotency) (Appointment, bool, error) {
+	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
+	if errors.Is(err, ErrNotFound) {
+		return Appointment{}, false, nil
+	}
+	if err != nil {
+		return Appointment{}, true, err
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return Appointment{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
+	}
+	// The same key means the same body, so the request itself describes the appointment.
+	apt := Appointment{ID: rec.ResourceID, ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+	_, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+	if err != nil {
+		return Appointment{}, true, err
+	}
+	if asg == nil {
+		return Appointment{}, true, Conflict("the assignment this appointment made has since been removed")
+	}
+	apt.Assignment = *asg
+	return apt, true, nil
 }
 
 // AccessReasonType says why a user can open a client.

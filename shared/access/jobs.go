@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -720,8 +721,24 @@ func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID s
 	part.Results = append(part.Results, res)
 }
 
-// maxPartAttempts bounds the re-reads of a part that lost a race with another change.
-const maxPartAttempts = 5
+// maxPartAttempts bounds the re-reads of a part that lost a race with another change. In
+// DynamoDB every part also updates the job's counters, so parts of one job running at once
+// collide there (TransactionConflict); they back off with jitter and try again.
+const maxPartAttempts = 8
+
+// backoff waits before attempt n+1: exponential from 20 ms, capped at 1 s, with full jitter so
+// colliding workers spread out; it returns early when ctx ends.
+func backoff(ctx context.Context, n int) error {
+	d := min(20*time.Millisecond<<n, time.Second)
+	t := time.NewTimer(rand.N(d) + d/4)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // ProcessChunk runs one queue message: it decides and applies every part not applied yet, then
 // completes the job if this was its last part. Running it again changes nothing: applied parts
@@ -753,6 +770,9 @@ func (s *Service) ProcessChunk(ctx context.Context, ch JobChunk) error {
 		}
 		if attempt == maxPartAttempts {
 			return fmt.Errorf("job %s chunk %d: items keep changing under the job", ch.JobID, ch.Index)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
 		}
 	}
 	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)

@@ -86,6 +86,9 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, tenantID string, p Page) ([]AuditEntry, string, error)
 	// GetIdempotency returns ErrNotFound when the key was not used for op.
 	GetIdempotency(ctx context.Context, tenantID, op, key string) (IdempotencyRecord, error)
+	// WriteMeta writes audit entries and an idempotency record on their own, for a request
+	// that changed nothing else; ErrConflict if the idempotency key was taken meanwhile.
+	WriteMeta(ctx context.Context, meta Meta) error
 }
 
 // UserFilter narrows a user list.

@@ -686,6 +686,16 @@ func (s *Service) SetCalendarAccess(ctx context.Context, c *Caller, id string, a
 		if err := c.requireChangeRightsOf(*u); err != nil {
 			return err
 		}
+		// Nobody hands out more than they have: each calendar's level, where it is new or
+		// raised, must be one the caller has on that calendar themselves.
+		for _, cal := range slices.Sorted(maps.Keys(clean)) {
+			if prev, ok := u.CalendarAccess[cal]; ok && prev.AtLeast(clean[cal]) {
+				continue
+			}
+			if !c.User.IsOwner && !c.Effective.AuthorizeCalendar(clean[cal], cal).Allowed {
+				return &Error{Code: CodeForbidden, Field: cal, Message: fmt.Sprintf("you cannot grant %s on this calendar: it is more than you have yourself", clean[cal])}
+			}
+		}
 		u.CalendarAccess = clean
 		return nil
 	}, nil)
@@ -752,11 +762,9 @@ func (s *Service) loginChange(apply, align func(context.Context, User) error) *l
 	return &loginChange{s: s, apply: apply, align: align}
 }
 
-// run applies the change for u unless an earlier attempt of the same operation did.
+// run applies the change for u. It runs on every attempt of an optimistic retry, not only the
+// first: a concurrent change may have moved the login in between (the calls are idempotent).
 func (l *loginChange) run(ctx context.Context, u User) error {
-	if l.done {
-		return nil
-	}
 	if err := l.apply(ctx, u); err != nil {
 		return fmt.Errorf("identity provider: %w", err)
 	}

@@ -26,3 +26,12 @@ func (s *Store) GetIdempotency(ctx context.Context, tenantID, op, k string) (acc
 	return access.IdempotencyRecord{TenantID: tenantID, Key: it.Key, Operation: it.Operation, RequestHash: it.RequestHash,
 		ResourceID: it.ResourceID, CreatedAt: parseTS(it.CreatedAt)}, nil
 }
+
+// WriteMeta writes a change's audit entries and idempotency record without any other item.
+func (s *Store) WriteMeta(ctx context.Context, meta access.Meta) error {
+	t := &txn{}
+	if err := t.meta(s.table, meta); err != nil {
+		return err
+	}
+	return s.commit(ctx, t)
+}

@@ -94,7 +94,7 @@ func (s *Store) removeGroupFromSet(t *txn, g access.Group) error {
 // Principal loads a user and the groups they are in with one BatchGetItem.
 func (s *Store) Principal(ctx context.Context, tenantID, userID string) (access.User, map[string]access.Group, error) {
 	userKey := key(tenantPK(tenantID), pfxUser+userID)
-	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{userKey, groupSetKey(tenantID)})
+	items, err := s.consistentBatchGet(ctx, []map[string]types.AttributeValue{userKey, groupSetKey(tenantID)})
 	if err != nil {
 		return access.User{}, nil, fmt.Errorf("load principal: %w", err)
 	}
@@ -145,7 +145,7 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 	if clientID != "" {
 		keys = append(keys, clientKey(tenantID, clientID), assignmentKey(tenantID, clientID, targetID))
 	}
-	items, err := s.batchGet(ctx, keys)
+	items, err := s.consistentBatchGet(ctx, keys)
 	if err != nil {
 		return access.AuthorizationSnapshot{}, fmt.Errorf("authorization snapshot: %w", err)
 	}

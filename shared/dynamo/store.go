@@ -218,6 +218,16 @@ func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, 
 
 // batchGet reads up to any number of keys (in chunks of 100), retrying unprocessed keys.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	return s.batchGetWith(ctx, keys, false)
+}
+
+// consistentBatchGet is batchGet with strongly consistent reads: what decides whether a request
+// is allowed must see a deactivation or a group change made a moment before.
+func (s *Store) consistentBatchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	return s.batchGetWith(ctx, keys, true)
+}
+
+func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += 100 {
 		pending := keys[start:min(start+100, len(keys))]
@@ -226,7 +236,7 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 				return nil, fmt.Errorf("batch get: unprocessed keys after %d attempts", attempt)
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				s.table: {Keys: pending},
+				s.table: {Keys: pending, ConsistentRead: aws.Bool(consistent)},
 			}})
 			if err != nil {
 				return nil, fmt.Errorf("batch get: %w", err)

@@ -214,8 +214,12 @@ func (a *API) createAppointment(ctx context.Context, r *request) (response, erro
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
+	idem, err := r.idempotency()
+	if err != nil {
+		return response{}, err
+	}
 	apt, err := a.Svc.CreateAppointment(ctx, r.caller, access.NewAppointment{ClientID: b.ClientID, EmployeeID: b.EmployeeID,
-		CalendarID: b.CalendarID, Source: b.Source})
+		CalendarID: b.CalendarID, Source: b.Source}, idem)
 	if err != nil {
 		return response{}, err
 	}

@@ -446,14 +446,18 @@ func TestAssignmentRulesAuditAndUserDeletion(t *testing.T) {
 	ten := env.NewTenant(t, true)
 	owner := ten.Owner
 	gOwn := owner.CreateGroup(t, "Therapist", clientPerms("edit", "own", nil))
-	gAdmin := owner.CreateGroup(t, "Admin", map[string]any{"users": map[string]any{"level": "delete"}})
+	gAdmin := owner.CreateGroup(t, "Admin", map[string]any{"users": map[string]any{"level": "delete"},
+		"clients": map[string]any{"level": "edit", "scope": "all"}})
+	gHR := owner.CreateGroup(t, "HR", map[string]any{"users": map[string]any{"level": "delete"}})
 	therapist := owner.CreateUser(t, map[string]any{"groupIds": []string{gOwn}})
 	other := owner.CreateUser(t, map[string]any{"groupIds": []string{gOwn}})
 	admin := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{gAdmin}}))
 	name := "Very Personal Name " + access.NewULID("n")
 	c := owner.Must(t, "POST", "/v1/clients", map[string]any{"name": name}, 201).Map(t)["id"].(string)
 
-	// Self-escalation and missing rights.
+	// Self-escalation and missing rights; user management alone opens no client, so it
+	// assigns none either.
+	env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{gHR}})).Must(t, "PUT", "/v1/clients/"+c+"/access/"+therapist, map[string]any{"level": "view"}, 403)
 	admin.Must(t, "PUT", "/v1/clients/"+c+"/access/"+admin.UserID, map[string]any{"level": "edit"}, 403)
 	env.As(ten.ID, therapist).Must(t, "PUT", "/v1/clients/"+c+"/access/"+other, map[string]any{"level": "edit"}, 403)
 	env.As(ten.ID, therapist).Must(t, "PUT", "/v1/clients/"+c+"/access/"+therapist, map[string]any{"level": "edit"}, 403)

@@ -45,6 +45,16 @@ func TestNoEscalationThroughProfileGroupsOrSecondAccounts(t *testing.T) {
 	// Within their rights all is well.
 	helpers := mgr.CreateGroup(t, "Helpers", map[string]any{"calendars": perm("view", "own")})
 	mgr.Must(t, "PUT", "/v1/users/"+peer+"/groups", map[string]any{"groupIds": []string{helpers}}, 200)
+	// Individual calendar access too: not the owner's calendar, which the manager cannot see;
+	// their own calendar at the level they have on it, yes.
+	mgr.Must(t, "PUT", "/v1/users/"+peer+"/calendar-access", map[string]any{ownerCal: "edit"}, 403)
+	mgrCal := o.Must(t, "GET", "/v1/users/"+mgrID, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
+	mgr.Must(t, "PUT", "/v1/users/"+peer+"/calendar-access", map[string]any{mgrCal: "edit"}, 403)
+	mgr.Must(t, "PUT", "/v1/users/"+peer+"/calendar-access", map[string]any{mgrCal: "view"}, 200)
+	d = o.Must(t, "POST", "/v1/authorize", map[string]any{"userId": peer, "action": "view", "area": "calendars", "calendarId": ownerCal}, 200).Map(t)
+	if d["allowed"] != false {
+		t.Errorf("peer reached the owner's calendar: %v", d)
+	}
 }
 
 func TestAdministratorsAreOutOfReachOfThoseBelowThem(t *testing.T) {

@@ -141,7 +141,9 @@ func (d *Doc) ValidateRequest(req events.APIGatewayV2HTTPRequest) error {
 // ValidateResponse checks a Lambda response against the operation of req's route: the status
 // must be documented (a 2xx or 3xx explicitly; errors may fall to the default problem response),
 // and the content type, documented headers (ETag) and body must match. A response documented
-// without content must have an empty body.
+// without content must have an empty body. Every response object in the document is closed
+// (additionalProperties: false; TestResponseSchemasAreClosed keeps it so), so a renamed or
+// undocumented field fails here rather than quietly changing the contract.
 func (d *Doc) ValidateResponse(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) error {
 	input, err := d.requestInput(req)
 	if err != nil {

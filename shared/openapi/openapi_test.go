@@ -3,6 +3,7 @@ package openapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -143,7 +144,6 @@ func sampleUser() map[string]any {
 		"createdAt":      "2024-05-01T10:00:00Z",
 		"updatedAt":      "2024-05-01T10:00:00Z",
 		"version":        3,
-		"somethingNew":   "extra fields are allowed",
 	}
 }
 
@@ -176,6 +176,17 @@ func TestValidateResponse(t *testing.T) {
 		{"user missing email", getUser, jsonResp(200, "application/json", without(sampleUser(), "email"), "ETag", `"3"`), false},
 		{"user bad status", getUser, jsonResp(200, "application/json", with(sampleUser(), "status", "sleeping"), "ETag", `"3"`), false},
 		{"user bad calendar level", getUser, jsonResp(200, "application/json", with(sampleUser(), "calendarAccess", map[string]string{"c": "delete"}), "ETag", `"3"`), false},
+		// Undocumented properties are refused at every depth, so a renamed or accidental field in
+		// a handler's JSON fails the API tests instead of quietly changing the contract.
+		{"user with legacy rights", getUser, jsonResp(200, "application/json", with(sampleUser(), "legacyRights", true), "ETag", `"3"`), true},
+		{"user with an extra property", getUser, jsonResp(200, "application/json", with(sampleUser(), "somethingNew", "x"), "ETag", `"3"`), false},
+		{"list users item with an extra property", event("GET /v1/users", "/v1/users", "", "", nil),
+			jsonResp(200, "application/json", map[string]any{"items": []any{with(sampleUser(), "somethingNew", "x")}}), false},
+		{"list users page with an extra property", event("GET /v1/users", "/v1/users", "", "", nil),
+			jsonResp(200, "application/json", map[string]any{"items": []any{}, "total": 0}), false},
+		{"problem with an extra property", getUser, jsonResp(404, "application/problem+json", with(problem(404), "code", "not_found")), false},
+		{"problem field with an extra property", getUser, jsonResp(400, "application/problem+json",
+			with(problem(400), "errors", []map[string]string{{"field": "email", "message": "taken", "hint": "x"}})), false},
 		{"user as problem content type", getUser, jsonResp(200, "application/problem+json", sampleUser(), "ETag", `"3"`), false},
 		{"problem 404", getUser, jsonResp(404, "application/problem+json", problem(404)), true},
 		{"problem with errors", getUser, jsonResp(400, "application/problem+json", with(problem(400), "errors", []map[string]string{{"field": "email", "message": "taken"}})), true},
@@ -197,6 +208,12 @@ func TestValidateResponse(t *testing.T) {
 				"id": "g1", "name": "Therapist", "description": "", "createdAt": "2024-05-01T10:00:00Z",
 				"updatedAt": "2024-05-01T10:00:00Z", "version": 1,
 				"permissions": map[string]any{"kitchen": map[string]any{"level": "view"}},
+			}, "ETag", `"1"`), false},
+		{"group permission with an extra property", event("GET /v1/groups/{groupId}", "/v1/groups/g1", "", "", nil),
+			jsonResp(200, "application/json", map[string]any{
+				"id": "g1", "name": "Therapist", "description": "", "createdAt": "2024-05-01T10:00:00Z",
+				"updatedAt": "2024-05-01T10:00:00Z", "version": 1,
+				"permissions": map[string]any{"clients": map[string]any{"level": "edit", "scope": "own", "inherited": true}},
 			}, "ETag", `"1"`), false},
 		{"group", event("GET /v1/groups/{groupId}", "/v1/groups/g1", "", "", nil),
 			jsonResp(200, "application/json", map[string]any{
@@ -282,5 +299,62 @@ func TestIfMatchHeader(t *testing.T) {
 	req.Headers["if-match"] = `4`
 	if err := doc.ValidateRequest(req); err == nil {
 		t.Error("unquoted If-Match accepted")
+	}
+}
+
+// TestResponseSchemasAreClosed keeps the document from drifting back: every object with named
+// properties that a response can hold must refuse undocumented ones, or the response validation
+// the API tests run would let a renamed field through. Objects without named properties are maps
+// (permissions by area, levels by calendar id, audit snapshots) and stay open by design.
+func TestResponseSchemasAreClosed(t *testing.T) {
+	doc := MustLoad()
+	type visit struct {
+		schema  *openapi3.Schema
+		inAllOf bool
+	}
+	seen := map[visit]bool{}
+	closed := func(b openapi3.BoolSchema) bool { return b.Has != nil && !*b.Has }
+	// inAllOf: the schema is an allOf member of a schema with unevaluatedProperties: false, which
+	// closes it; closing the member itself would refuse its siblings' properties.
+	var walk func(where string, ref *openapi3.SchemaRef, inAllOf bool)
+	walk = func(where string, ref *openapi3.SchemaRef, inAllOf bool) {
+		if ref == nil || ref.Value == nil || seen[visit{ref.Value, inAllOf}] {
+			return
+		}
+		s := ref.Value
+		seen[visit{s, inAllOf}] = true
+		if ref.Ref != "" {
+			where = ref.Ref
+		}
+		switch {
+		case len(s.AllOf) > 0 && closed(s.AdditionalProperties):
+			t.Errorf("%s: additionalProperties: false next to allOf refuses the allOf members' properties; use unevaluatedProperties: false", where)
+		case len(s.Properties) > 0 && !inAllOf && !closed(s.AdditionalProperties) && !closed(s.UnevaluatedProperties):
+			t.Errorf("%s: response object allows undocumented properties (add additionalProperties: false, or unevaluatedProperties: false with allOf)", where)
+		}
+		for name, p := range s.Properties {
+			walk(where+"/properties/"+name, p, false)
+		}
+		walk(where+"/items", s.Items, false)
+		walk(where+"/additionalProperties", s.AdditionalProperties.Schema, false)
+		for i, sub := range s.AllOf {
+			walk(fmt.Sprintf("%s/allOf/%d", where, i), sub, closed(s.UnevaluatedProperties))
+		}
+		for i, sub := range s.OneOf {
+			walk(fmt.Sprintf("%s/oneOf/%d", where, i), sub, false)
+		}
+		for i, sub := range s.AnyOf {
+			walk(fmt.Sprintf("%s/anyOf/%d", where, i), sub, false)
+		}
+	}
+	for _, k := range doc.RouteKeys() {
+		for code, resp := range doc.Operation(k).Responses.Map() {
+			for mt, c := range resp.Value.Content {
+				walk(k+" "+code+" "+mt, c.Schema, false)
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no response schema walked")
 	}
 }
