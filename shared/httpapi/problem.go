@@ -32,7 +32,7 @@ type Problem struct {
 	Type     string         `json:"type"`
 	Title    string         `json:"title"`
 	Status   int            `json:"status"`
-	Detail   string         `json:"detail,omitempty"`
+	Detail   string         `json:"detail"`
 	Instance string         `json:"instance,omitempty"`
 	Errors   []ProblemField `json:"errors,omitempty"`
 }
