@@ -284,10 +284,7 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 		assignments = append(assignments, a)
 		meta.Audit = append(meta.Audit, s.audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
 	}
-	if idem != nil {
-		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
-			RequestHash: idem.RequestHash, ResourceID: cl.ID, CreatedAt: now}
-	}
+	meta.Idempotency = idem.record(c.TenantID(), cl.ID, now)
 	if err := s.Store.CreateClient(ctx, cl, assignments, meta); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
 			if cl2, done, err2 := s.replayClient(ctx, c, idem); done {
@@ -300,18 +297,7 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 }
 
 func (s *Service) replayClient(ctx context.Context, c *Caller, idem *Idempotency) (Client, bool, error) {
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return Client{}, false, nil
-	}
-	if err != nil {
-		return Client{}, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return Client{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	cl, err := s.Store.GetClient(ctx, c.TenantID(), rec.ResourceID)
-	return cl, true, err
+	return replay(ctx, s, c, idem, func(id string) (Client, error) { return s.Store.GetClient(ctx, c.TenantID(), id) })
 }
 
 // seesAllClients: the owner and users whose clients permission has scope all.
@@ -501,10 +487,7 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 	}
 	out := Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
 	var meta Meta
-	if idem != nil {
-		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
-			RequestHash: idem.RequestHash, ResourceID: out.ID, CreatedAt: s.Now()}
-	}
+	meta.Idempotency = idem.record(c.TenantID(), out.ID, s.Now())
 	err := retry(nil, "assignment", func() error {
 		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
 		if err != nil {
@@ -565,27 +548,19 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 
 // replayAppointment answers a retried appointment: done is true when the key was used before.
 func (s *Service) replayAppointment(ctx context.Context, c *Caller, in NewAppointment, idem *Idempotency) (Appointment, bool, error) {
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return Appointment{}, false, nil
-	}
-	if err != nil {
-		return Appointment{}, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return Appointment{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	// The same key means the same body, so the request itself describes the appointment.
-	apt := Appointment{ID: rec.ResourceID, ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
-	_, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
-	if err != nil {
-		return Appointment{}, true, err
-	}
-	if asg == nil {
-		return Appointment{}, true, Conflict("the assignment this appointment made has since been removed")
-	}
-	apt.Assignment = *asg
-	return apt, true, nil
+	return replay(ctx, s, c, idem, func(id string) (Appointment, error) {
+		// The same key means the same body, so the request itself describes the appointment.
+		apt := Appointment{ID: id, ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+		_, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		if err != nil {
+			return Appointment{}, err
+		}
+		if asg == nil {
+			return Appointment{}, Conflict("the assignment this appointment made has since been removed")
+		}
+		apt.Assignment = *asg
+		return apt, nil
+	})
 }
 
 // AccessReasonType says why a user can open a client.

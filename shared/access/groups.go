@@ -77,9 +77,7 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in NewGroup, idem 
 	g := Group{ID: s.NewID("g"), TenantID: c.TenantID(), Name: name, Description: desc, Permissions: perms,
 		Version: 1, CreatedAt: now, UpdatedAt: now}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "group.create", "group", g.ID, nil, groupAudit(g))}}
-	if idem != nil {
-		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation, RequestHash: idem.RequestHash, ResourceID: g.ID, CreatedAt: now}
-	}
+	meta.Idempotency = idem.record(c.TenantID(), g.ID, now)
 	// Every group change also writes the tenant's group set, so concurrent creates can collide
 	// there; a create does not depend on what it read, so it is simply tried again.
 	if err := retry(nil, "group", func() error { return s.Store.CreateGroup(ctx, g, meta) }); err != nil {
@@ -94,18 +92,7 @@ func (s *Service) CreateGroup(ctx context.Context, c *Caller, in NewGroup, idem 
 }
 
 func (s *Service) replayGroup(ctx context.Context, c *Caller, idem *Idempotency) (Group, bool, error) {
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return Group{}, false, nil
-	}
-	if err != nil {
-		return Group{}, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return Group{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	g, err := s.Store.GetGroup(ctx, c.TenantID(), rec.ResourceID)
-	return g, true, err
+	return replay(ctx, s, c, idem, func(id string) (Group, error) { return s.Store.GetGroup(ctx, c.TenantID(), id) })
 }
 
 // GetGroup reads a group. Anyone in the tenant may read groups: they explain rights.

@@ -480,10 +480,7 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 		return Job{}, dr, err
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "access_job.create", "access_job", j.ID, nil, jobAudit(j))}}
-	if idem != nil {
-		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation,
-			RequestHash: idem.RequestHash, ResourceID: j.ID, CreatedAt: j.CreatedAt}
-	}
+	meta.Idempotency = idem.record(c.TenantID(), j.ID, j.CreatedAt)
 	if s.Queue == nil {
 		return Job{}, nil, fmt.Errorf("create job %s: no job queue configured", j.ID)
 	}
@@ -504,21 +501,10 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 // replayJob answers a retried submission: done is true when the key was used before. A stored
 // job had its messages queued before it was stored, so there is nothing to resend.
 func (s *Service) replayJob(ctx context.Context, c *Caller, idem *Idempotency) (Job, bool, error) {
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return Job{}, false, nil
-	}
-	if err != nil {
-		return Job{}, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return Job{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	j, err := s.Store.GetJob(ctx, c.TenantID(), rec.ResourceID)
-	if err != nil {
-		return Job{}, true, err
-	}
-	return j.View(), true, nil
+	return replay(ctx, s, c, idem, func(id string) (Job, error) {
+		j, err := s.Store.GetJob(ctx, c.TenantID(), id)
+		return j.View(), err
+	})
 }
 
 // GetJob reads a job: its requester, and the owner, may.

@@ -244,3 +244,31 @@ func checkIfMatch(ifMatch *int, current int, kind string) error {
 	}
 	return nil
 }
+
+// record is the idempotency record a create leaves for its retries, written in the create's own
+// transaction; nil when the request carried no key.
+func (idem *Idempotency) record(tenantID, resourceID string, now time.Time) *IdempotencyRecord {
+	if idem == nil {
+		return nil
+	}
+	return &IdempotencyRecord{TenantID: tenantID, Key: idem.Key, Operation: idem.Operation,
+		RequestHash: idem.RequestHash, ResourceID: resourceID, CreatedAt: now}
+}
+
+// replay answers a retried create: done is true when the key was used before, and then load
+// reads what the first request made. The same key with another body is refused.
+func replay[T any](ctx context.Context, s *Service, c *Caller, idem *Idempotency, load func(resourceID string) (T, error)) (T, bool, error) {
+	var zero T
+	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
+	if errors.Is(err, ErrNotFound) {
+		return zero, false, nil
+	}
+	if err != nil {
+		return zero, true, err
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return zero, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
+	}
+	v, err := load(rec.ResourceID)
+	return v, true, err
+}

@@ -273,13 +273,21 @@ func validURL(field, s string) (string, error) {
 	return s, nil
 }
 
+// PlausibleID reports whether s could be an id this API hands out: at most 64 printable ASCII
+// characters, free of the key separator. Anything else names nothing, so it is refused before it
+// reaches the store (where an oversized key would be a server error).
+func PlausibleID(s string) bool {
+	return s != "" && len(s) <= 64 && !strings.ContainsAny(s, "#/ ") &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e })
+}
+
 func validIDs(field string, ids []string, max int) ([]string, error) {
 	if len(ids) > max {
 		return nil, Invalid(field, "must have at most %d entries", max)
 	}
 	out := make([]string, 0, len(ids))
 	for i, id := range ids {
-		if id == "" || len(id) > 64 || strings.ContainsAny(id, "#/ ") {
+		if !PlausibleID(id) {
 			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "is not a valid id")
 		}
 		if !slices.Contains(out, id) {
@@ -353,9 +361,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 		return User{}, err
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "user.create", "user", u.ID, nil, userAudit(u))}}
-	if idem != nil {
-		meta.Idempotency = &IdempotencyRecord{TenantID: c.TenantID(), Key: idem.Key, Operation: idem.Operation, RequestHash: idem.RequestHash, ResourceID: u.ID, CreatedAt: s.Now()}
-	}
+	meta.Idempotency = idem.record(c.TenantID(), u.ID, s.Now())
 	if err := s.createUser(ctx, c, u, link, meta); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
 			// A concurrent retry with the same key may have won.
@@ -378,18 +384,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 
 // replayUser answers a retried create: done is true when the key was used before.
 func (s *Service) replayUser(ctx context.Context, c *Caller, idem *Idempotency) (User, bool, error) {
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, false, nil
-	}
-	if err != nil {
-		return User{}, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return User{}, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	u, err := s.Store.GetUser(ctx, c.TenantID(), rec.ResourceID)
-	return u, true, err
+	return replay(ctx, s, c, idem, func(id string) (User, error) { return s.Store.GetUser(ctx, c.TenantID(), id) })
 }
 
 func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, error) {

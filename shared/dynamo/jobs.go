@@ -501,9 +501,6 @@ func (s *Store) ListJobResults(ctx context.Context, tenantID, jobID string, outc
 func (s *Store) ListNotifications(ctx context.Context, tenantID, userID string, now time.Time, p access.Page) ([]access.Notification, string, error) {
 	partition := map[string]string{AttrPK: tenantPK(tenantID)}
 	prefix := pfxNotif + userID + "#"
-	if err := checkCursorPrefix(p.Cursor, partition, prefix); err != nil {
-		return nil, "", err
-	}
 	live := expression.Name(AttrTTL).GreaterThan(expression.Value(now.Unix()))
 	items, cursor, err := s.page(ctx, query{partition: partition, skPrefix: prefix, filter: &live, backwards: true}, p)
 	if err != nil {

@@ -117,7 +117,7 @@ func (a *API) Handler(function string) LambdaHandler {
 		}
 		r.tenantID, r.userID = tenantID, userID
 		for name, v := range ev.PathParameters {
-			if !plausibleID(v) {
+			if !access.PlausibleID(v) {
 				// Nothing with such an id exists; saying so beats a store error on an oversized key.
 				return a.fail(ctx, log, ev, tenantID, userID, access.NotFound(strings.TrimSuffix(name, "Id"))), nil
 			}
@@ -170,13 +170,6 @@ func created(body any, v int) response {
 }
 func noContent() response                  { return response{status: http.StatusNoContent} }
 func (r *request) path(name string) string { return r.ev.PathParameters[name] }
-
-// plausibleID reports whether s could be an id this API hands out: short, printable, and free of
-// the key separator.
-func plausibleID(s string) bool {
-	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, "# /") &&
-		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e })
-}
 
 // ETag renders a version as a strong entity tag.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }

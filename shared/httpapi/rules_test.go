@@ -348,11 +348,13 @@ func TestDeleteKeepsCalendar(t *testing.T) {
 	ten.Owner.Must(t, "GET", "/v1/users/"+uid, nil, 404)
 	// The email is free again.
 	ten.Owner.CreateUser(t, map[string]any{"email": email})
-	// The calendar is still known, without owner.
-	var it map[string]any
+	// The calendar is still known, without owner, so a new employee can take it over.
 	res := getItem(t, env, "TENANT#"+ten.ID, "CALENDAR#cal_kept")
 	if res == nil {
 		t.Fatal("calendar item is gone")
 	}
-	_ = it
+	if _, owned := res["ownerId"]; owned {
+		t.Errorf("calendar of a deleted user still has an owner: %v", res["ownerId"])
+	}
+	ten.Owner.CreateUser(t, map[string]any{"calendarIds": []string{"cal_kept"}})
 }
