@@ -70,23 +70,17 @@ func (s *Service) adminAt(ctx context.Context, u User, clientID string) (ClientA
 	return a, err
 }
 
-// requireManageClientAdmins: the owner, or a system administrator of the client. Nobody changes
-// their own administration (that would be raising their own rights), and the owner's is fixed:
-// the owner is the system administrator every client always keeps. It returns the caller's own
+// requireManageClientAdmins asks the policy (OpManageClientAdmins): the owner, a system
+// administrator of the client, or an administrator (role) appoints its administrators; nobody
+// changes their own administration, and the owner's is fixed. It returns the caller's own
 // administration of the client.
 func (s *Service) requireManageClientAdmins(ctx context.Context, c *Caller, clientID string, target User) (ClientAdmin, error) {
-	if target.IsOwner {
-		return ClientAdmin{}, Conflict("the account owner is system administrator of every client, which keeps every client with at least one system administrator")
-	}
-	if target.ID == c.User.ID {
-		return ClientAdmin{}, Forbidden("nobody can change their own client administration")
-	}
 	mine, err := s.adminAt(ctx, c.User, clientID)
 	if err != nil {
 		return ClientAdmin{}, err
 	}
-	if !mine.System {
-		return ClientAdmin{}, Forbidden("only the account owner and the client's system administrators appoint its administrators")
+	if err := c.require(Request{Op: OpManageClientAdmins, Target: &target, Client: &ClientFacts{Admin: &mine}}); err != nil {
+		return ClientAdmin{}, err
 	}
 	return mine, nil
 }
@@ -94,11 +88,14 @@ func (s *Service) requireManageClientAdmins(ctx context.Context, c *Caller, clie
 // keeper is the system administrator who must remain when prev stops being one: nil when prev
 // was none, or when the owner makes the change (the owner always remains); otherwise the
 // caller, an explicit system administrator of the client by requireManageClientAdmins.
-func keeper(mine ClientAdmin, prev *ClientAdmin, stillSystem bool) *ClientAdmin {
+func keeper(mine ClientAdmin, prev *ClientAdmin, stillSystem bool) (*ClientAdmin, error) {
 	if prev == nil || !prev.System || stillSystem || mine.Implicit {
-		return nil
+		return nil, nil
 	}
-	return &mine
+	if !mine.System {
+		return nil, Forbidden("removing or demoting a system administrator of a client takes the account owner or another system administrator of it")
+	}
+	return &mine, nil
 }
 
 // SetClientAdmin makes a user system administrator of a client and/or program administrator of
@@ -151,8 +148,12 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 			}
 			next.Version = prev.Version + 1
 		}
+		keep, err := keeper(mine, prev, system)
+		if err != nil {
+			return err
+		}
 		entry := s.audit(c, "client.admin.set", "client", clientID, clientAdminAudit(prev), clientAdminAudit(&next))
-		if err := s.Store.PutClientAdmin(ctx, prev, next, keeper(mine, prev, system), Meta{Audit: []AuditEntry{entry}}); err != nil {
+		if err := s.Store.PutClientAdmin(ctx, prev, next, keep, Meta{Audit: []AuditEntry{entry}}); err != nil {
 			return err
 		}
 		out = next
@@ -190,7 +191,11 @@ func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, us
 		if err != nil {
 			return err
 		}
+		keep, err := keeper(mine, &prev, false)
+		if err != nil {
+			return err
+		}
 		entry := s.audit(c, "client.admin.delete", "client", clientID, clientAdminAudit(&prev), nil)
-		return s.Store.DeleteClientAdmin(ctx, prev, keeper(mine, &prev, false), Meta{Audit: []AuditEntry{entry}})
+		return s.Store.DeleteClientAdmin(ctx, prev, keep, Meta{Audit: []AuditEntry{entry}})
 	})
 }

@@ -116,6 +116,9 @@ type ClientStore interface {
 	// ClientWithAssignment reads a client and one user's assignment on it in one round trip;
 	// the assignment is nil when there is none. ErrNotFound when the client is missing.
 	ClientWithAssignment(ctx context.Context, tenantID, clientID, userID string) (Client, *Assignment, error)
+	// ClientFacts reads a client with one user's assignment, bureau grant and client
+	// administration there, in one round trip; ErrNotFound when the client is missing.
+	ClientFacts(ctx context.Context, tenantID, clientID, userID string) (ClientFacts, error)
 	// ListClients pages through a tenant's clients.
 	ListClients(ctx context.Context, tenantID string, p Page) ([]Client, string, error)
 	// PutAssignment writes next if the stored assignment is still prev (nil: none stored);
@@ -151,6 +154,21 @@ func ClientLevel(e Effective, a Area, assigned Level) Level {
 	return MaxLevel(r.AllLevel, MinLevel(r.Level, assigned))
 }
 
+// grantLevel is what a bureau grant gives in an area on its own: its level on the clients
+// area, nothing elsewhere (the programs say what else the consultant does there).
+func grantLevel(a Area, g *ClientGrant) Level {
+	if g == nil || a != AreaClients || g.Level == "" {
+		return LevelNone
+	}
+	return g.Level
+}
+
+// factsLevel is the level the rule gives on one client in an area: ClientLevel, raised by a
+// bureau grant, which opens the client whatever the groups say.
+func factsLevel(e Effective, a Area, f *ClientFacts) Level {
+	return MaxLevel(ClientLevel(e, a, assignedLevel(f.Client, f.Assignment)), grantLevel(a, f.Grant))
+}
+
 // assignedLevel is what a client is assigned to an active user with: their assignment or the
 // client's policy, whichever is higher.
 func assignedLevel(cl Client, asg *Assignment) Level {
@@ -171,8 +189,9 @@ var assignmentWords = map[AssignmentSource]string{
 }
 
 // clientReason explains a level on one client for the authorize answer.
-func clientReason(e Effective, a Area, cl Client, asg *Assignment) string {
+func clientReason(e Effective, a Area, f *ClientFacts) string {
 	r := e.Areas[a]
+	cl, asg := f.Client, f.Assignment
 	parts := []string{describe(r, a)}
 	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
 		parts = append(parts, "scope all covers every client")
@@ -188,7 +207,10 @@ func clientReason(e Effective, a Area, cl Client, asg *Assignment) string {
 	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone {
 		parts = append(parts, fmt.Sprintf("the new-client policy gives every employee %s", cl.PolicyLevel))
 	}
-	if asg == nil && (cl.PolicyLevel == "" || cl.PolicyLevel == LevelNone) {
+	if g := f.Grant; g != nil && a == AreaClients {
+		parts = append(parts, grantWords(g))
+	}
+	if asg == nil && f.Grant == nil && (cl.PolicyLevel == "" || cl.PolicyLevel == LevelNone) {
 		if r.AllLevel != LevelNone {
 			parts = append(parts, fmt.Sprintf("scope all gives %s; not assigned to them", r.AllLevel))
 		} else {
@@ -198,11 +220,43 @@ func clientReason(e Effective, a Area, cl Client, asg *Assignment) string {
 	return strings.Join(parts, "; ")
 }
 
-// clientDecision decides an action on one client's records from the user's rights, the client
-// and the user's assignment on it.
-func clientDecision(e Effective, req AuthorizeRequest, cl Client, asg *Assignment) Decision {
-	lvl := ClientLevel(e, req.Area, assignedLevel(cl, asg))
-	return Decision{Allowed: lvl.AtLeast(req.Action), Level: lvl, Reason: clientReason(e, req.Area, cl, asg)}
+// grantWords describes a bureau grant: its level, programs and where it came from.
+func grantWords(g *ClientGrant) string {
+	w := fmt.Sprintf("a bureau client grant gives clients %s", g.Level)
+	if len(g.Programs) > 0 {
+		w += " with the programs " + strings.Join(g.Programs, ", ")
+	} else {
+		w += " with no programs"
+	}
+	if g.Source != "" {
+		w += " (by " + g.Source + ")"
+	}
+	return w
+}
+
+// clientDecision decides an action on one client's records (and, when r.Program is set, on
+// one program there: the program must be granted, or the user must be its administrator).
+func clientDecision(e Effective, r Request, f *ClientFacts) Decision {
+	lvl := factsLevel(e, r.Area, f)
+	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Reason: clientReason(e, r.Area, f), Code: CodeForbidden}
+	if g := f.Grant; g != nil && r.Area == AreaClients {
+		d.Sources = append(d.Sources, Source{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level})
+	}
+	if r.Program == "" || !d.Allowed {
+		return d
+	}
+	switch {
+	case e.IsOwner:
+		d.Reason += "; the account owner uses every program"
+	case f.Grant != nil && slices.Contains(f.Grant.Programs, r.Program):
+		d.Reason += "; program " + r.Program + " is granted to them at this client"
+	case f.Admin != nil && f.Admin.CanAssign(r.Program):
+		d.Reason += "; they administer program " + r.Program + " at this client"
+	default:
+		d.Allowed = false
+		d.Reason += "; program " + r.Program + " is not granted to them at this client"
+	}
+	return d
 }
 
 func validID(field, id string) error {
@@ -249,12 +303,8 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 	if err != nil {
 		return Client{}, err
 	}
-	canClients := c.User.IsOwner || c.Can(AreaClients, LevelEdit)
-	if in.Source == ClientManual && !canClients {
-		return Client{}, Forbidden("creating clients needs edit on clients")
-	}
-	if !canClients && !c.Can(AreaOnlineBooking, LevelEdit) {
-		return Client{}, Forbidden("creating signed-up or booked clients needs edit on clients or on online_booking")
+	if err := c.require(Request{Op: OpCreateClient, Source: string(in.Source)}); err != nil {
+		return Client{}, err
 	}
 	if idem != nil {
 		if cl, done, err := s.replayClient(ctx, c, idem); done {
@@ -278,7 +328,7 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
 	var assignments []Assignment
-	if in.Source == ClientManual && !c.User.IsOwner && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelEdit) {
+	if in.Source == ClientManual && !c.seesAllClientsAt(LevelEdit) {
 		a := Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: LevelEdit,
 			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
 		assignments = append(assignments, a)
@@ -300,16 +350,16 @@ func (s *Service) replayClient(ctx context.Context, c *Caller, idem *Idempotency
 	return replay(ctx, s, c, idem, func(id string) (Client, error) { return s.Store.GetClient(ctx, c.TenantID(), id) })
 }
 
-// seesAllClients: the owner and users whose clients permission has scope all.
-func (c *Caller) seesAllClients() bool {
-	return c.User.IsOwner || c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelView)
+// seesAllClientsAt: the owner and users whose clients permission has scope all at level.
+func (c *Caller) seesAllClientsAt(l Level) bool {
+	return c.decide(Request{Op: OpAssignAt, Level: l}).Allowed
 }
 
 // ListClients pages through every client; it needs view on clients with scope all (users who see
 // only their own clients list them with UserClients).
 func (s *Service) ListClients(ctx context.Context, c *Caller, p Page) ([]Client, string, error) {
-	if !c.seesAllClients() {
-		return nil, "", Forbidden("listing every client needs view on clients with scope all; /v1/users/{userId}/clients lists your own")
+	if d := c.decide(Request{Op: OpListClients}); !d.Allowed {
+		return nil, "", Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason)
 	}
 	p, err := p.Normalize()
 	if err != nil {
@@ -323,26 +373,20 @@ func (s *Service) GetClient(ctx context.Context, c *Caller, id string) (Client, 
 	if validID("clientId", id) != nil {
 		return Client{}, NotFound("client")
 	}
-	cl, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), id, c.User.ID)
+	facts, err := s.Store.ClientFacts(ctx, c.TenantID(), id, c.User.ID)
 	if err != nil {
 		return Client{}, err
 	}
-	if !ClientLevel(c.Effective, AreaClients, assignedLevel(cl, asg)).AtLeast(LevelView) {
-		return Client{}, Forbidden("this client is not one of yours and your groups give no view on every client")
+	if d := c.decide(Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &facts}); !d.Allowed {
+		return Client{}, Forbidden("this client is not one of yours, no bureau grant opens it, and your groups give no view on every client")
 	}
-	return cl, nil
+	return facts.Client, nil
 }
 
 // requireManageAssignments: the owner, user managers and users who edit every client manage
 // assignments; nobody changes their own, which would be raising their own rights.
-func (c *Caller) requireManageAssignments(userID string) error {
-	if !c.User.IsOwner && !c.Can(AreaUsers, LevelEdit) && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(LevelEdit) {
-		return Forbidden("assigning clients needs edit on users, or edit on clients with scope all")
-	}
-	if userID == c.User.ID {
-		return Forbidden("nobody can change their own client assignments")
-	}
-	return nil
+func (c *Caller) requireManageAssignments(target User) error {
+	return c.require(Request{Op: OpManageAssignments, Target: &target})
 }
 
 // assignable loads the client and the user's assignment, checking that the user can hold one.
@@ -373,18 +417,18 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 	if level != LevelView && level != LevelEdit {
 		return Assignment{}, Invalid("level", "must be view or edit")
 	}
-	if err := c.requireManageAssignments(userID); err != nil {
-		return Assignment{}, err
-	}
-	// Nobody hands out more than they have: assigning at a level needs that level on every
-	// client (scope all) — user management alone does not open clients.
-	if !c.User.IsOwner && !c.Effective.Areas[AreaClients].AllLevel.AtLeast(level) {
-		return Assignment{}, &Error{Code: CodeForbidden, Field: "level", Message: fmt.Sprintf("you cannot assign clients %s: it is more than you have yourself (clients %s, scope all)", level, level)}
-	}
 	var out Assignment
 	err := retry(nil, "assignment", func() error {
 		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
+			return err
+		}
+		if err := c.requireManageAssignments(u); err != nil {
+			return err
+		}
+		// Nobody hands out more than they have: assigning at a level needs that level on every
+		// client (scope all) — user management alone does not open clients.
+		if err := c.require(Request{Op: OpAssignAt, Level: level}); err != nil {
 			return err
 		}
 		if u.Status == StatusRemoved || u.Status == StatusAnonymised {
@@ -413,12 +457,12 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 // RemoveAssignment removes a user's assignment to a client; removing a missing one does nothing.
 // Access the new-client policy gives is not an assignment and stays.
 func (s *Service) RemoveAssignment(ctx context.Context, c *Caller, clientID, userID string) error {
-	if err := c.requireManageAssignments(userID); err != nil {
-		return err
-	}
 	return retry(nil, "assignment", func() error {
-		_, prev, _, err := s.assignable(ctx, c.TenantID(), clientID, userID)
-		if err != nil || prev == nil {
+		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		if err != nil {
+			return err
+		}
+		if err := c.requireManageAssignments(u); err != nil || prev == nil {
 			return err
 		}
 		entry := s.audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
@@ -467,15 +511,7 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 	default:
 		return Appointment{}, Invalid("source", "must be manual or online_booking")
 	}
-	if in.Source == AppointmentOnlineBooking && !c.User.IsOwner && !c.Can(AreaOnlineBooking, LevelEdit) {
-		return Appointment{}, Forbidden("online bookings are made by the booking system: edit on online_booking")
-	}
-	if in.Source == AppointmentManual && !c.User.IsOwner && !c.Can(AreaCalendars, LevelEdit) {
-		return Appointment{}, Forbidden("making appointments needs edit on calendars")
-	}
-	if in.EmployeeID == c.User.ID && !c.User.IsOwner {
-		return Appointment{}, Forbidden("nobody can assign clients to themselves, appointments included")
-	}
+
 	source := AssignedByAppointment
 	if in.Source == AppointmentOnlineBooking {
 		source = AssignedByOnlineBooking
@@ -493,6 +529,9 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 		if err != nil {
 			return err
 		}
+		if err := c.require(Request{Op: OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID}); err != nil {
+			return err
+		}
 		if emp.Status != StatusActive {
 			return Conflict("the employee is %s and cannot take appointments", emp.Status)
 		}
@@ -506,10 +545,6 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 			}
 			if !slices.Contains(t.Settings.BookableCalendarIDs, in.CalendarID) {
 				return Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
-			}
-		} else if !c.User.IsOwner && !c.Effective.Areas[AreaCalendars].AllLevel.AtLeast(LevelEdit) {
-			if in.CalendarID == "" || !c.Effective.AuthorizeCalendar(LevelEdit, in.CalendarID).Allowed {
-				return Forbidden("making appointments in this employee's calendar needs edit on it: name a calendarId you may edit")
 			}
 		}
 		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
@@ -656,13 +691,8 @@ func (s *Service) allGroups(ctx context.Context, tenantID string) (map[string]Gr
 	}
 }
 
-// canReadClientAccess: the owner, readers of users and those who see every client.
-func (c *Caller) requireReadClientAccess() error {
-	if !c.User.IsOwner && !c.Can(AreaUsers, LevelView) && !c.seesAllClients() {
-		return Forbidden("reading who can open a client needs view on users, or view on clients with scope all")
-	}
-	return nil
-}
+// requireReadClientAccess: the owner, readers of users and those who see every client.
+func (c *Caller) requireReadClientAccess() error { return c.require(Request{Op: OpReadClientAccess}) }
 
 // maxCandidateGroups bounds the groups named in one candidate filter; with more scope-all groups
 // the filter falls back to every active user (still correct, only less selective).

@@ -17,6 +17,8 @@ const (
 	SourceLegacy   SourceType = "legacy"
 	SourceOwner    SourceType = "owner"
 	SourceDefault  SourceType = "default" // the minimal rights of a user without groups
+	SourceRole     SourceType = "role"    // a system role (RoleRights)
+	SourceGrant    SourceType = "grant"   // a bureau client grant
 )
 
 // Source explains one contribution to an effective right.
@@ -51,6 +53,8 @@ type Effective struct {
 	IsOwner   bool
 	Areas     map[Area]AreaRight
 	Calendars map[string]CalendarRight // individual calendar access and own calendars
+	// Privs holds the administrative privileges the user has, each with the sources giving it.
+	Privs map[Privilege][]Source
 }
 
 // minimalRights are those of a user without any group: their own profile and own calendar.
@@ -97,9 +101,13 @@ func RightsFingerprints(groups map[string]Group) map[string]string {
 // Compute derives a user's effective rights from their groups (missing groups are ignored: a
 // deleted group gives nothing), legacy rights, ownership and individual calendar access.
 func Compute(u User, groups map[string]Group) Effective {
-	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: map[Area]AreaRight{}, Calendars: map[string]CalendarRight{}}
+	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: map[Area]AreaRight{}, Calendars: map[string]CalendarRight{},
+		Privs: map[Privilege][]Source{}}
 	if u.IsOwner {
 		src := Source{Type: SourceOwner, Name: "account owner", Level: LevelDelete}
+		for _, c := range Privileges {
+			eff.Privs[c] = []Source{src}
+		}
 		for _, a := range Areas {
 			r := AreaRight{Level: LevelDelete, AllLevel: LevelNone, Sources: []Source{src}}
 			if a.Scoped() {
@@ -131,6 +139,20 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 		if len(contributions) == 0 {
 			contributions = append(contributions, contribution{Source{Type: SourceDefault, Name: "no group: own profile and own calendar only"}, minimalRights})
+		}
+	}
+	// Roles carry rights of their own, merged with the groups' (and with legacy rights).
+	for _, role := range Roles {
+		if !u.HasRole(role) {
+			continue
+		}
+		g := RoleRights[role]
+		src := Source{Type: SourceRole, ID: string(role), Name: "role " + string(role)}
+		if len(g.Permissions) > 0 {
+			contributions = append(contributions, contribution{src, g.Permissions})
+		}
+		for _, c := range g.Privileges {
+			eff.Privs[c] = append(eff.Privs[c], src)
 		}
 	}
 	for _, c := range contributions {
@@ -178,13 +200,6 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 	}
 	return eff
-}
-
-// Decision is the answer to "may this user do that?".
-type Decision struct {
-	Allowed bool
-	Level   Level // the effective level on the area or resource asked about
-	Reason  string
 }
 
 // describe names the sources of a right for a reason text.

@@ -41,13 +41,15 @@ const (
 	OutcomeConsultantNotFound Outcome = "consultant_not_found"
 	OutcomeConsultantInactive Outcome = "consultant_inactive"
 	OutcomeClientNotFound     Outcome = "client_not_found"
+	// OutcomeNotAConsultant: grants go to active users with the consultant role only.
+	OutcomeNotAConsultant Outcome = "not_a_consultant"
 	// OutcomeFailed marks items of a chunk that kept failing and went to the dead-letter queue.
 	OutcomeFailed Outcome = "failed"
 )
 
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{OutcomeAssigned, OutcomeAlreadyAssigned, OutcomeRemoved, OutcomeNotAssignedBefore,
-	OutcomeNotPermitted, OutcomeConsultantNotFound, OutcomeConsultantInactive, OutcomeClientNotFound, OutcomeFailed}
+	OutcomeNotPermitted, OutcomeConsultantNotFound, OutcomeConsultantInactive, OutcomeClientNotFound, OutcomeNotAConsultant, OutcomeFailed}
 
 // Valid reports whether o is a known outcome.
 func (o Outcome) Valid() bool { return slices.Contains(Outcomes, o) }
@@ -68,9 +70,11 @@ func (o Outcome) Reason(a JobAction) string {
 		return "the consultant did not have the program"
 	case OutcomeNotPermitted:
 		if a == JobRevoke {
-			return "removing client access needs system administrator of the client, or program administrator of every program the consultant has there"
+			return "removing client access needs system administrator of the client, or program administrator of every program the consultant has there; and nobody changes their own access"
 		}
-		return "you are neither system administrator of the client nor program administrator of this program there"
+		return "you are neither system administrator of the client nor program administrator of this program there, or you named yourself: nobody grants themselves anything"
+	case OutcomeNotAConsultant:
+		return "client access and programs go to users with the consultant role only"
 	case OutcomeConsultantNotFound:
 		return "the consultant no longer exists"
 	case OutcomeConsultantInactive:
@@ -227,20 +231,32 @@ type JobResult struct {
 	Outcome      Outcome
 }
 
-// ConsultantPrograms is the set of programs a consultant has at a client.
-type ConsultantPrograms struct {
-	TenantID  string
-	ClientID  string
-	UserID    string
-	Programs  []string
+// ClientGrant is a bureau client grant (seed 004): it opens the client to the consultant at its
+// own level (GrantLevel, on the clients area) with the programs listed, whatever the
+// consultant's groups say. A grant job (or the same change made another way) creates it;
+// remove-programs takes programs away and keeps the access; revoke deletes it.
+type ClientGrant struct {
+	TenantID string
+	ClientID string
+	UserID   string
+	Level    Level
+	Programs []string
+	// GrantedBy is who made the latest change; Source names the job that made it.
+	GrantedBy string
+	Source    string
+	GrantedAt time.Time
 	Version   int
 	UpdatedAt time.Time
 }
 
-// ProgramsChange replaces Prev (nil: none stored) by Next (nil: delete).
-type ProgramsChange struct {
-	Prev *ConsultantPrograms
-	Next *ConsultantPrograms
+// GrantLevel is the level a bureau grant opens its client with on the clients area: the
+// consultant works in the client's records (edit), but deleting them stays with the groups.
+const GrantLevel = LevelEdit
+
+// GrantChange replaces Prev (nil: none stored) by Next (nil: delete).
+type GrantChange struct {
+	Prev *ClientGrant
+	Next *ClientGrant
 }
 
 // JobPart is one transaction of a chunk: its results, the job's counters and the changes,
@@ -256,7 +272,7 @@ type JobPart struct {
 	// unchanged since read.
 	NewAssignments    []Assignment
 	DeleteAssignments []Assignment
-	Programs          []ProgramsChange
+	Programs          []GrantChange
 }
 
 // Rows is the number of results of the part.
@@ -275,7 +291,7 @@ type PairState struct {
 	Clients    map[string]bool               // client id → exists
 	Admins     map[string]ClientAdmin        // client id → the requester's administration
 	Assigned   map[string]Assignment         // client id → the consultant's assignment
-	Programs   map[string]ConsultantPrograms // client id → the consultant's programs
+	Grants     map[string]ClientGrant // client id → the consultant's grant
 	Done       map[int]bool                  // part → already applied
 }
 
@@ -345,10 +361,7 @@ type DryRun struct {
 // requireSubmitJobs: assigning consultants is user management or client management; the
 // outcome of each item is then decided by the caller's administration of each client.
 func (c *Caller) requireSubmitJobs() error {
-	if !c.User.IsOwner && !c.Can(AreaUsers, LevelEdit) && !c.Can(AreaClients, LevelEdit) {
-		return Forbidden("running access jobs needs edit on users or on clients")
-	}
-	return nil
+	return c.require(Request{Op: OpSubmitJobs})
 }
 
 func jobAudit(j Job) map[string]any {
@@ -516,7 +529,7 @@ func (s *Service) GetJob(ctx context.Context, c *Caller, id string) (Job, error)
 	if err != nil {
 		return Job{}, err
 	}
-	if j.RequesterID != c.User.ID && !c.User.IsOwner {
+	if c.decide(Request{Op: OpReadJob, Target: &User{ID: j.RequesterID}}).Err() != nil {
 		return Job{}, Forbidden("only the job's requester and the account owner can read it")
 	}
 	return j.View(), nil
@@ -612,11 +625,10 @@ func (s *Service) decideChunk(ctx context.Context, ch JobChunk) ([]JobPart, erro
 	return parts, nil
 }
 
-// decidePair applies the seed's rights rule to one (consultant, client): the requester assigns
-// or removes a program only where they are system administrator of the client or program
-// administrator of that program; client access follows from at least one permitted program.
-// Existence is checked first, then permission, and only then the consultant's current state, so
-// that nobody learns what they may not manage.
+// decidePair decides one (consultant, client) with the policy core, the requester as principal:
+// the same rules as the direct routes (OpGrantProgram, OpRevokeClient), so a job never does what
+// a route refuses. Existence is checked first, then permission, and only then the consultant's
+// current state, so that nobody learns what they may not manage.
 func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID string, now time.Time) {
 	res := PairResult{ConsultantID: ch.ConsultantID, ClientID: clientID, Outcomes: map[string]Outcome{}}
 	keys := ch.Programs
@@ -628,76 +640,84 @@ func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID s
 			res.Outcomes[k] = o
 		}
 	}
-	admin := st.Admins[clientID]
-	if owner {
-		admin = ClientAdmin{System: true}
-	} else if st.Requester == nil || st.Requester.Status != StatusActive {
-		admin = ClientAdmin{} // a requester who left or was deactivated may no longer assign
+	var p Principal
+	if st.Requester != nil {
+		p.User = *st.Requester
 	}
+	p.User.IsOwner = owner
+	admin := st.Admins[clientID]
+	grant, hasGrant := st.Grants[clientID]
 	asg, hasAsg := st.Assigned[clientID]
-	progs, hasProgs := st.Programs[clientID]
+	facts := &ClientFacts{Admin: &admin}
+	if hasGrant {
+		facts.Grant = &grant
+	}
+	req := Request{Target: st.Consultant, Client: facts}
 	switch {
 	case !st.Clients[clientID]:
 		set(OutcomeClientNotFound)
 	case st.Consultant == nil || st.Consultant.Status == StatusAnonymised:
 		set(OutcomeConsultantNotFound)
-	case ch.Action == JobGrant && st.Consultant.Status != StatusActive:
-		set(OutcomeConsultantInactive)
 	case ch.Action == JobRevoke:
-		permitted := admin.System
-		if !permitted && (hasAsg || hasProgs) {
-			permitted = len(admin.Programs) > 0 && !slices.ContainsFunc(progs.Programs, func(p string) bool { return !admin.CanAssign(p) })
-		}
+		req.Op = OpRevokeClient
+		d := Decide(p, req)
 		switch {
-		case !permitted:
-			set(OutcomeNotPermitted)
-		case !hasAsg && !hasProgs:
+		case !d.Allowed:
+			set(outcomeOf(d))
+		case !hasAsg && !hasGrant:
 			set(OutcomeNotAssignedBefore)
 		default:
 			set(OutcomeRemoved)
 			if hasAsg {
 				part.DeleteAssignments = append(part.DeleteAssignments, asg)
 			}
-			if hasProgs {
-				prev := progs
-				part.Programs = append(part.Programs, ProgramsChange{Prev: &prev})
+			if hasGrant {
+				prev := grant
+				part.Programs = append(part.Programs, GrantChange{Prev: &prev})
 			}
 		}
 	default:
-		next := slices.Clone(progs.Programs)
-		anyPermitted := false
-		for _, p := range ch.Programs {
-			has := slices.Contains(progs.Programs, p)
+		req.Op = OpGrantProgram
+		if ch.Action == JobGrant {
+			req.Level = GrantLevel
+		}
+		next := slices.Clone(grant.Programs)
+		anyGranted := false
+		for _, prog := range ch.Programs {
+			req.Program = prog
+			d := Decide(p, req)
+			has := slices.Contains(grant.Programs, prog)
 			switch {
-			case !admin.CanAssign(p):
-				res.Outcomes[p] = OutcomeNotPermitted
+			case !d.Allowed:
+				res.Outcomes[prog] = outcomeOf(d)
 			case ch.Action == JobGrant && has:
-				res.Outcomes[p], anyPermitted = OutcomeAlreadyAssigned, true
+				res.Outcomes[prog] = OutcomeAlreadyAssigned
 			case ch.Action == JobGrant:
-				res.Outcomes[p], anyPermitted = OutcomeAssigned, true
-				next = append(next, p)
+				res.Outcomes[prog], anyGranted = OutcomeAssigned, true
+				next = append(next, prog)
 			case has:
-				res.Outcomes[p] = OutcomeRemoved
-				next = slices.DeleteFunc(next, func(x string) bool { return x == p })
+				res.Outcomes[prog] = OutcomeRemoved
+				next = slices.DeleteFunc(next, func(x string) bool { return x == prog })
 			default:
-				res.Outcomes[p] = OutcomeNotAssignedBefore
+				res.Outcomes[prog] = OutcomeNotAssignedBefore
 			}
 		}
-		if ch.Action == JobGrant && anyPermitted && !hasAsg {
-			part.NewAssignments = append(part.NewAssignments, Assignment{TenantID: ch.TenantID, ClientID: clientID,
-				UserID: ch.ConsultantID, Level: LevelEdit, Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now})
-		}
-		if len(next) != len(progs.Programs) {
-			change := ProgramsChange{}
-			if hasProgs {
-				prev := progs
+		// A grant opens the client; removing programs keeps the access (an empty grant).
+		if anyGranted || len(next) != len(grant.Programs) {
+			change := GrantChange{}
+			version := 1
+			if hasGrant {
+				prev := grant
 				change.Prev = &prev
+				version = grant.Version + 1
 			}
-			if len(next) > 0 {
-				slices.Sort(next)
-				change.Next = &ConsultantPrograms{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID,
-					Programs: next, Version: progs.Version + 1, UpdatedAt: now}
+			slices.Sort(next)
+			level := grant.Level
+			if level == "" {
+				level = GrantLevel
 			}
+			change.Next = &ClientGrant{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID, Level: level,
+				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now}
 			part.Programs = append(part.Programs, change)
 		}
 	}
@@ -705,6 +725,17 @@ func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID s
 		part.Counts[o]++
 	}
 	part.Results = append(part.Results, res)
+}
+
+// outcomeOf names the outcome of a refused item decision.
+func outcomeOf(d Decision) Outcome {
+	switch d.Code {
+	case codeNotAConsultant:
+		return OutcomeNotAConsultant
+	case codeInactive:
+		return OutcomeConsultantInactive
+	}
+	return OutcomeNotPermitted
 }
 
 // maxPartAttempts bounds the re-reads of a part that lost a race with another change. In
@@ -959,13 +990,15 @@ func (s *Service) completeIfDone(ctx context.Context, tenantID, jobID string) er
 	if j.Status.Final() || j.Done < j.Total {
 		return nil
 	}
+	// Completed only when every item was done; anything not done is an error the requester
+	// must see in the status and the notification's title.
 	status := JobCompleted
-	if j.Counts[OutcomeFailed] > 0 {
+	if countNotDone(j.Counts) > 0 {
 		status = JobCompletedWithErrors
 	}
 	now := s.Now()
 	n := Notification{ID: "ntf_" + strings.TrimPrefix(j.ID, "job_"), TenantID: j.TenantID, UserID: j.RequesterID,
-		Type: NotificationJobCompleted, JobID: j.ID, Title: jobTitle(j.Action, status), Summary: jobSummary(j),
+		Type: NotificationJobCompleted, JobID: j.ID, Title: jobTitle(j, status), Summary: jobSummary(j),
 		CreatedAt: now, ExpiresAt: now.Add(s.notificationRetention())}
 	after := jobAudit(j)
 	after["status"], after["counts"] = status, countsAudit(j.Counts)
@@ -990,11 +1023,11 @@ var actionWords = map[JobAction]string{
 	JobGrant: "Client access and programs", JobRevoke: "Removal of client access", JobRemovePrograms: "Removal of programs",
 }
 
-func jobTitle(a JobAction, st JobStatus) string {
+func jobTitle(j Job, st JobStatus) string {
 	if st == JobCompletedWithErrors {
-		return actionWords[a] + ": finished with errors"
+		return fmt.Sprintf("%s: finished with errors, %d of %d items not done", actionWords[j.Action], countNotDone(j.Counts), j.Total)
 	}
-	return actionWords[a] + ": finished"
+	return actionWords[j.Action] + ": finished, every item done"
 }
 
 // jobSummary says what was and was not done in counts only: no names, nothing personal.
@@ -1006,10 +1039,9 @@ func jobSummary(j Job) string {
 			continue
 		}
 		part := fmt.Sprintf("%d %s", n, o)
-		switch o {
-		case OutcomeAssigned, OutcomeAlreadyAssigned, OutcomeRemoved, OutcomeNotAssignedBefore:
+		if o.Done() {
 			done = append(done, part)
-		default:
+		} else {
 			notDone = append(notDone, part)
 		}
 	}
@@ -1023,6 +1055,17 @@ func jobSummary(j Job) string {
 	return s
 }
 
+// Done reports whether an outcome means the item was done (the state asked for holds).
+func (o Outcome) Done() bool {
+	return o == OutcomeAssigned || o == OutcomeAlreadyAssigned || o == OutcomeRemoved || o == OutcomeNotAssignedBefore
+}
+
 func countNotDone(m map[Outcome]int) int {
-	return m[OutcomeNotPermitted] + m[OutcomeConsultantNotFound] + m[OutcomeConsultantInactive] + m[OutcomeClientNotFound] + m[OutcomeFailed]
+	n := 0
+	for o, c := range m {
+		if !o.Done() {
+			n += c
+		}
+	}
+	return n
 }

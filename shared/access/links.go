@@ -175,15 +175,12 @@ func (u User) hasAdministrativeRole() bool {
 // requireAdministrativeAccess: managing assistants' links needs an administrative role, the
 // owner, or the general right to manage users (edit on users) of tenants that use groups only.
 func (c *Caller) requireAdministrativeAccess() error {
-	if c.User.IsOwner || c.User.hasAdministrativeRole() || c.Can(AreaUsers, LevelEdit) {
-		return nil
-	}
-	return Forbidden("managing assistant links needs the team_lead or admin role, or edit on users")
+	return c.require(Request{Op: OpManageLinks})
 }
 
 // canReadAssistants: reading links and capabilities of others.
 func (c *Caller) canReadAssistants(userID string) bool {
-	return c.canReadUser(userID) || c.User.hasAdministrativeRole()
+	return c.decide(Request{Op: OpReadLinks, Target: &User{ID: userID}}).Allowed
 }
 
 // clientOf reads the client a link refers to; a missing one (or another tenant's) is reported

@@ -2,7 +2,7 @@ package access
 
 import (
 	"context"
-	"fmt"
+	"slices"
 )
 
 // Rights is a user's effective permissions with the user they belong to.
@@ -55,6 +55,8 @@ type AuthorizeRequest struct {
 	Area       Area
 	ClientID   string
 	CalendarID string
+	// Program asks about one program of the bureau package at ClientID.
+	Program string
 }
 
 // AuthorizationSnapshot is everything one authorization question needs, read together.
@@ -65,13 +67,20 @@ type AuthorizationSnapshot struct {
 	Groups     map[string]Group
 	Client     *Client // nil if no client was asked about or it does not exist
 	Assignment *Assignment
+	// Grant and Admin are the target's bureau grant and client administration at the client.
+	Grant *ClientGrant
+	Admin *ClientAdmin
+	// Programs is the tenant's own program catalogue when asked for; nil: DefaultPrograms.
+	Programs []Program
 }
 
 // AuthorizationStore reads an authorization snapshot.
 type AuthorizationStore interface {
 	// AuthorizationSnapshot reads the caller, the target user, their groups and, when clientID
-	// is set, the client and the target's assignment on it, in one round trip.
-	AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string) (AuthorizationSnapshot, error)
+	// is set, the client and the target's assignment, grant and administration there, in one
+	// round trip.
+	// withPrograms reads the tenant's program catalogue too.
+	AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string, withPrograms bool) (AuthorizationSnapshot, error)
 }
 
 func (req AuthorizeRequest) validate() error {
@@ -88,6 +97,10 @@ func (req AuthorizeRequest) validate() error {
 		return Invalid("area", "must be calendars when calendarId is given")
 	case req.ClientID != "" && !req.Area.Scoped():
 		return Invalid("area", "must be clients, journals, invoices or calendars when clientId is given")
+	case req.Program != "" && req.ClientID == "":
+		return Invalid("program", "a program is asked about at one client: give clientId too")
+	case req.Program != "" && req.Area != AreaClients:
+		return Invalid("area", "must be clients when program is given")
 	}
 	if req.ClientID != "" {
 		if err := validID("clientId", req.ClientID); err != nil {
@@ -109,7 +122,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if err := req.validate(); err != nil {
 		return Decision{}, err
 	}
-	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID)
+	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID, req.Program != "")
 	if err != nil {
 		return Decision{}, err
 	}
@@ -126,21 +139,24 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Target == nil {
 		return Decision{}, NotFound("user")
 	}
+	if req.Program != "" {
+		catalogue := snap.Programs
+		if catalogue == nil {
+			catalogue = DefaultPrograms
+		}
+		if !slices.ContainsFunc(catalogue, func(p Program) bool { return p.ID == req.Program }) {
+			return Decision{}, Invalid("program", "not in the bureau package (see GET /v1/programs)")
+		}
+	}
 	target := Rights{User: *snap.Target, Effective: Compute(*snap.Target, groupsOf(*snap.Target, snap.Groups))}
 	if req.ClientID != "" && snap.Client == nil {
 		return Decision{}, NotFound("client")
 	}
-	if target.User.Status != StatusActive {
-		return Decision{Allowed: false, Level: LevelNone, Reason: fmt.Sprintf("the user is %s", target.User.Status)}, nil
+	var facts *ClientFacts
+	if snap.Client != nil {
+		facts = &ClientFacts{Client: *snap.Client, Assignment: snap.Assignment, Grant: snap.Grant, Admin: snap.Admin}
 	}
-	switch {
-	case req.ClientID != "":
-		return clientDecision(target.Effective, req, *snap.Client, snap.Assignment), nil
-	case req.CalendarID != "":
-		return target.Effective.AuthorizeCalendar(req.Action, req.CalendarID), nil
-	default:
-		return target.Effective.AuthorizeArea(req.Action, req.Area), nil
-	}
+	return DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program), nil
 }
 
 // groupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

@@ -172,8 +172,25 @@ type Caller struct {
 // TenantID is the caller's tenant.
 func (c *Caller) TenantID() string { return c.User.TenantID }
 
-// Can reports whether the caller has at least level on an area.
-func (c *Caller) Can(a Area, l Level) bool { return c.Effective.Areas[a].Level.AtLeast(l) }
+// principal is the caller as the policy sees them.
+func (c *Caller) principal() Principal { return Principal{User: c.User, Effective: c.Effective} }
+
+// decide asks the policy core about the caller.
+func (c *Caller) decide(r Request) Decision { return Decide(c.principal(), r) }
+
+// require asks the policy core and turns a refusal into its error. A refusal about a user the
+// caller may not read answers 404, exactly like a user that does not exist, so that no refusal
+// tells anyone who works in the tenant.
+func (c *Caller) require(r Request) error {
+	d := c.decide(r)
+	if d.Allowed {
+		return nil
+	}
+	if r.Target != nil && r.Op != OpReadJob && !c.canReadUser(r.Target.ID) {
+		return NotFound("user")
+	}
+	return d.Err()
+}
 
 // Authenticate loads the principal of a verified token. A user who is missing, of another
 // tenant, or not active is refused, so deactivation takes effect on the very next request.

@@ -61,8 +61,8 @@ func (s *Service) updateTenant(ctx context.Context, c *Caller, ifMatch *int, act
 
 // UpdateSettings changes settings; it needs edit on settings.
 func (s *Service) UpdateSettings(ctx context.Context, c *Caller, p SettingsPatch, ifMatch *int) (Tenant, error) {
-	if !c.User.IsOwner && !c.Can(AreaSettings, LevelEdit) {
-		return Tenant{}, Forbidden("changing settings needs edit on settings")
+	if err := c.require(Request{Op: OpEditSettings}); err != nil {
+		return Tenant{}, err
 	}
 	if p.NewClientAccess != nil && !p.NewClientAccess.Valid() {
 		return Tenant{}, Invalid("newClientAccess", "must be none, view or edit")
@@ -94,8 +94,8 @@ func (s *Service) UpdateSettings(ctx context.Context, c *Caller, p SettingsPatch
 
 // ActivateEmployees activates the Employees app and creates the chosen predefined groups.
 func (s *Service) ActivateEmployees(ctx context.Context, c *Caller, templates []string) (Tenant, []Group, error) {
-	if !c.User.IsOwner && !c.Can(AreaApps, LevelEdit) {
-		return Tenant{}, nil, Forbidden("activating apps needs edit on apps")
+	if err := c.require(Request{Op: OpActivateApps}); err != nil {
+		return Tenant{}, nil, err
 	}
 	if len(templates) > len(Templates) {
 		return Tenant{}, nil, Invalid("templates", "has more entries than there are templates")
@@ -130,8 +130,8 @@ func (s *Service) ActivateEmployees(ctx context.Context, c *Caller, templates []
 
 // TransferOwnership makes another active user the account owner; only the owner can.
 func (s *Service) TransferOwnership(ctx context.Context, c *Caller, toID string) (Tenant, error) {
-	if !c.User.IsOwner {
-		return Tenant{}, Forbidden("only the account owner can transfer ownership")
+	if err := c.require(Request{Op: OpTransferOwnership}); err != nil {
+		return Tenant{}, err
 	}
 	if toID == "" {
 		return Tenant{}, Invalid("userId", "is required")
@@ -185,8 +185,8 @@ type Seats struct {
 // BillingSeats counts active users by profession; deactivated, removed and anonymised users are
 // never billed, receptionists and bookkeepers log in for free.
 func (s *Service) BillingSeats(ctx context.Context, c *Caller) (Seats, error) {
-	if !c.User.IsOwner && !c.Can(AreaSettings, LevelView) {
-		return Seats{}, Forbidden("reading billing needs view on settings")
+	if err := c.require(Request{Op: OpReadSettings}); err != nil {
+		return Seats{}, err
 	}
 	out := Seats{ByProfession: map[Profession]int{}}
 	for _, p := range Professions {
@@ -215,8 +215,8 @@ func (s *Service) BillingSeats(ctx context.Context, c *Caller) (Seats, error) {
 
 // ListAudit pages the audit log, newest first; only the account owner reads it.
 func (s *Service) ListAudit(ctx context.Context, c *Caller, p Page) ([]AuditEntry, string, error) {
-	if !c.User.IsOwner {
-		return nil, "", Forbidden("only the account owner can read the audit log")
+	if err := c.require(Request{Op: OpReadAudit}); err != nil {
+		return nil, "", err
 	}
 	p, err := p.Normalize()
 	if err != nil {

@@ -45,36 +45,10 @@ func (s *Service) publish(ctx context.Context, e Event) error {
 	return nil
 }
 
-// requireAdminOrAbove: removing and restoring users needs admin, main_admin or the owner.
-func (c *Caller) requireAdminOrAbove(what string) error {
-	if c.User.IsOwner || c.User.HasRole(RoleAdmin) || c.User.HasRole(RoleMainAdmin) {
-		return nil
-	}
-	return Forbidden("%s needs the admin or main_admin role", what)
-}
-
-// requireMainAdmin: anonymising needs main_admin or the owner.
-func (c *Caller) requireMainAdmin(what string) error {
-	if c.User.IsOwner || c.User.HasRole(RoleMainAdmin) {
-		return nil
-	}
-	return Forbidden("%s needs the main_admin role or the account owner", what)
-}
-
-// requireBankTarget: nobody acts on themselves or the owner, and only a main administrator or
-// the owner acts on an administrator (the same rule as for administrators' roles).
-func (c *Caller) requireBankTarget(u User) error {
-	if u.IsOwner {
-		return Conflict("the account owner cannot be removed or anonymised; transfer ownership first")
-	}
-	if u.ID == c.User.ID {
-		return Conflict("you cannot remove, restore or anonymise yourself")
-	}
-	if (u.HasRole(RoleAdmin) || u.HasRole(RoleMainAdmin)) && !c.User.IsOwner && !c.User.HasRole(RoleMainAdmin) {
-		return Forbidden("only a main administrator or the account owner acts on an administrator")
-	}
-	return nil
-}
+// requireBank asks the policy whether the caller may do op (OpRemoveUser for removing and
+// restoring, OpAnonymise) to u: nobody acts on themselves or the owner, and only holders of
+// manage_admins act on an administrator.
+func (c *Caller) requireBank(op Op, u User) error { return c.require(Request{Op: op, Target: &u}) }
 
 // updateUserAndLinks is updateUser for changes that rewrite the user's links in the same
 // transaction. mutate returns the link changes to write (none: only the user changes); when it
@@ -156,12 +130,9 @@ func (s *Service) updateUserAndLinks(ctx context.Context, c *Caller, tenantID, i
 // anonymised. Their client administration and consultant programs end with it. Removing a
 // removed user again changes nothing. The login is disabled first (see loginChange).
 func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
-	if err := c.requireAdminOrAbove("removing a user"); err != nil {
-		return User{}, err
-	}
 	login := s.loginChange(s.Identity.Disable, s.alignLogin)
 	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.remove", func(u *User, links []Link) ([]LinkChange, error) {
-		if err := c.requireBankTarget(*u); err != nil {
+		if err := c.requireBank(OpRemoveUser, *u); err != nil {
 			return nil, err
 		}
 		switch u.Status {
@@ -192,12 +163,9 @@ func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch 
 // administrator adds the ones that still apply. The login is enabled first, so that a failure
 // there leaves the user in the bank and a retry can restore them (see loginChange).
 func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
-	if err := c.requireAdminOrAbove("restoring a user"); err != nil {
-		return User{}, err
-	}
 	login := s.loginChange(s.Identity.Enable, s.alignLogin)
 	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.restore", func(u *User, _ []Link) ([]LinkChange, error) {
-		if err := c.requireBankTarget(*u); err != nil {
+		if err := c.requireBank(OpRemoveUser, *u); err != nil {
 			return nil, err
 		}
 		switch u.Status {
@@ -224,9 +192,6 @@ func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch
 // again writes nothing and finishes whatever the first attempt still owes (the login deletion,
 // the event); when nothing is owed it does nothing.
 func (s *Service) AnonymiseUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
-	if err := c.requireMainAdmin("anonymising a user"); err != nil {
-		return User{}, err
-	}
 	return s.anonymise(ctx, c, c.TenantID(), id, ifMatch, nil)
 }
 
@@ -245,7 +210,7 @@ func (s *Service) anonymise(ctx context.Context, c *Caller, tenantID, id string,
 			return nil, errNotDue
 		}
 		if c != nil {
-			if err := c.requireBankTarget(*u); err != nil {
+			if err := c.requireBank(OpAnonymise, *u); err != nil {
 				return nil, err
 			}
 		}
@@ -365,8 +330,8 @@ func EndsClientRoles(prev, next User) bool {
 
 // ListUserBank pages a tenant's removed users.
 func (s *Service) ListUserBank(ctx context.Context, c *Caller, p Page) ([]User, string, error) {
-	if !c.User.IsOwner && !c.Can(AreaUsers, LevelView) && !c.User.hasAdministrativeRole() {
-		return nil, "", Forbidden("reading the user bank needs view on users or an administrative role")
+	if err := c.require(Request{Op: OpReadUserBank}); err != nil {
+		return nil, "", err
 	}
 	p, err := p.Normalize()
 	if err != nil {

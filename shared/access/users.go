@@ -126,68 +126,21 @@ func personalChanges(a, b User) []string {
 	return out
 }
 
-// canManageUsers: the owner, or users with edit on user management.
-func (c *Caller) canManageUsers() bool { return c.User.IsOwner || c.Can(AreaUsers, LevelEdit) }
+// canManageUsers: the owner, or users with edit on user management (groups or roles).
+func (c *Caller) canManageUsers() bool { return c.decide(Request{Op: OpManageUsers}).Allowed }
 
-func (c *Caller) requireManageUsers() error {
-	if !c.canManageUsers() {
-		return Forbidden("managing users and groups needs edit on users")
-	}
-	return nil
-}
+func (c *Caller) requireManageUsers() error { return c.require(Request{Op: OpManageUsers}) }
 
-// requireChangeRightsOf enforces that nobody changes their own rights or the owner's.
+// requireChangeRightsOf: nobody changes their own rights or the owner's (policy OpChangeRights).
 func (c *Caller) requireChangeRightsOf(target User) error {
-	if err := c.requireManageUsers(); err != nil {
-		return err
-	}
-	if target.ID == c.User.ID {
-		return Forbidden("nobody can change their own rights")
-	}
-	if target.IsOwner {
-		return Forbidden("nobody can change the account owner's rights")
-	}
-	return c.requireAdminPeer(target)
-}
-
-// requireAdminPeer keeps administrators out of reach of those below them: acting on a user with
-// an administrator role needs a main administrator or the owner.
-func (c *Caller) requireAdminPeer(target User) error {
-	if target.ID == c.User.ID || c.User.IsOwner || c.User.HasRole(RoleMainAdmin) {
-		return nil
-	}
-	if target.HasRole(RoleAdmin) || target.HasRole(RoleMainAdmin) {
-		return Forbidden("only a main administrator or the account owner manages administrators")
-	}
-	return nil
+	return c.require(Request{Op: OpChangeRights, Target: &target})
 }
 
 // requireWithinOwnRights stops a user manager from handing out more than they have themselves —
 // through a group's permissions or a user's groups — which would let them escalate by way of a
 // second account. The owner has every right and is never limited.
 func (c *Caller) requireWithinOwnRights(field string, perms Permissions) error {
-	if c.User.IsOwner {
-		return nil
-	}
-	for _, a := range Areas {
-		p := perms.Get(a)
-		if p.Level == LevelNone {
-			continue
-		}
-		mine := c.Effective.Areas[a]
-		have := mine.Level
-		if a.Scoped() && p.Scope == ScopeAll {
-			have = mine.AllLevel
-		}
-		if !have.AtLeast(p.Level) {
-			scope := ""
-			if p.Scope != "" {
-				scope = " (" + string(p.Scope) + ")"
-			}
-			return &Error{Code: CodeForbidden, Field: field, Message: fmt.Sprintf("you cannot grant %s %s%s: it is more than you have yourself", a, p.Level, scope)}
-		}
-	}
-	return nil
+	return WithinOwnRights(c.principal(), field, perms).Err()
 }
 
 // requireGroupsWithinOwnRights applies requireWithinOwnRights to every group given to a user.
@@ -200,26 +153,19 @@ func (c *Caller) requireGroupsWithinOwnRights(field string, groups map[string]Gr
 	return nil
 }
 
-// requireChangeUser enforces who may change a user's profile or status.
+// requireChangeUser: who may change a user's profile or status (policy OpChangeUser).
 func (c *Caller) requireChangeUser(target User) error {
-	if target.IsOwner && !c.User.IsOwner {
-		return Forbidden("only the account owner can change the account owner")
-	}
-	if err := c.requireManageUsers(); err != nil {
-		return err
-	}
-	return c.requireAdminPeer(target)
+	return c.require(Request{Op: OpChangeUser, Target: &target})
 }
 
-// requireRoles checks that the caller may grant or take away these roles: administrators'
-// roles are managed only by a main administrator or the owner.
+// requireRoles checks every role given or taken with the policy (OpGrantRole).
 func (c *Caller) requireRoles(before, after []Role) error {
 	for _, r := range Roles {
-		if slices.Contains(before, r) == slices.Contains(after, r) || !r.Administrative() {
+		if slices.Contains(before, r) == slices.Contains(after, r) {
 			continue
 		}
-		if !c.User.IsOwner && !c.User.HasRole(RoleMainAdmin) {
-			return Forbidden("only a main administrator or the account owner manages administrator roles")
+		if err := c.require(Request{Op: OpGrantRole, Role: r}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -228,7 +174,7 @@ func (c *Caller) requireRoles(before, after []Role) error {
 // canReadUser: oneself, everyone with view on users, and the owner. Users one may not read do
 // not exist for one: they answer 404 like another tenant's, which tells nothing about them.
 func (c *Caller) canReadUser(id string) bool {
-	return id == c.User.ID || c.User.IsOwner || c.Can(AreaUsers, LevelView)
+	return c.decide(Request{Op: OpReadUser, Target: &User{ID: id}}).Allowed
 }
 
 func text(field, s string, max int, required bool) (string, error) {
@@ -431,8 +377,8 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 	}
 	if in.LegacyPermissions != nil {
 		// Legacy rights arrive with a migration, on the owner's authority only.
-		if !c.User.IsOwner {
-			return User{}, &Error{Code: CodeForbidden, Field: "legacyPermissions", Message: "only the account owner migrates users with individual rights"}
+		if err := c.require(Request{Op: OpMigrateLegacy}); err != nil {
+			return User{}, err
 		}
 		perms, err := in.LegacyPermissions.Normalize("legacyPermissions")
 		if err != nil {
@@ -454,8 +400,8 @@ func (s *Service) GetUser(ctx context.Context, c *Caller, id string) (User, erro
 
 // ListUsers pages through users.
 func (s *Service) ListUsers(ctx context.Context, c *Caller, f UserFilter, p Page) ([]User, string, error) {
-	if !c.User.IsOwner && !c.Can(AreaUsers, LevelView) {
-		return nil, "", Forbidden("listing users needs view on users")
+	if err := c.require(Request{Op: OpListUsers}); err != nil {
+		return nil, "", err
 	}
 	p, err := p.Normalize()
 	if err != nil {
@@ -687,7 +633,7 @@ func (s *Service) SetCalendarAccess(ctx context.Context, c *Caller, id string, a
 			if prev, ok := u.CalendarAccess[cal]; ok && prev.AtLeast(clean[cal]) {
 				continue
 			}
-			if !c.User.IsOwner && !c.Effective.AuthorizeCalendar(clean[cal], cal).Allowed {
+			if !c.decide(Request{Op: OpAccess, Level: clean[cal], Area: AreaCalendars, CalendarID: cal}).Allowed {
 				return &Error{Code: CodeForbidden, Field: cal, Message: fmt.Sprintf("you cannot grant %s on this calendar: it is more than you have yourself", clean[cal])}
 			}
 		}
@@ -811,14 +757,8 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 		if err := checkIfMatch(ifMatch, u.Version, "user"); err != nil {
 			return err
 		}
-		if err := c.requireChangeUser(u); err != nil {
+		if err := c.require(Request{Op: OpDeleteUser, Target: &u}); err != nil {
 			return err
-		}
-		if !c.User.IsOwner && !c.Can(AreaUsers, LevelDelete) {
-			return Forbidden("deleting users needs delete on users")
-		}
-		if u.ID == c.User.ID || u.IsOwner {
-			return Conflict("the account owner and yourself cannot be deleted")
 		}
 		if err := s.requireNoLinks(ctx, u); err != nil {
 			return err

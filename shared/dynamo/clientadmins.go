@@ -119,14 +119,18 @@ func (s *Store) GetPrograms(ctx context.Context, tenantID string) ([]access.Prog
 	if err := s.getItem(ctx, key(tenantPK(tenantID), skCatalogue), "program catalogue", &it); err != nil {
 		return nil, err
 	}
+	return it.domain(), nil
+}
+
+func (it catalogueItem) domain() []access.Program {
 	out := make([]access.Program, 0, len(it.Programs))
 	for _, p := range it.Programs {
 		out = append(out, access.Program{ID: p.ID, Name: p.Name})
 	}
-	return out, nil
+	return out
 }
 
-type consultantProgramsItem struct {
+type clientGrantItem struct {
 	PK        string   `dynamodbav:"PK"`
 	SK        string   `dynamodbav:"SK"`
 	GSI1PK    string   `dynamodbav:"GSI1PK"`
@@ -135,22 +139,35 @@ type consultantProgramsItem struct {
 	TenantID  string   `dynamodbav:"tenantId"`
 	ClientID  string   `dynamodbav:"clientId"`
 	UserID    string   `dynamodbav:"userId"`
-	Programs  []string `dynamodbav:"programs,stringset"`
+	Level     string   `dynamodbav:"level,omitempty"`
+	Programs  []string `dynamodbav:"programs,stringset,omitempty"`
+	GrantedBy string   `dynamodbav:"grantedBy,omitempty"`
+	Source    string   `dynamodbav:"source,omitempty"`
+	GrantedAt string   `dynamodbav:"grantedAt,omitempty"`
 	Version   int      `dynamodbav:"version"`
 	UpdatedAt string   `dynamodbav:"updatedAt"`
 }
 
 func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
 
-func consultantProgramsToItem(p access.ConsultantPrograms) consultantProgramsItem {
-	return consultantProgramsItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID),
+func clientGrantToItem(p access.ClientGrant) clientGrantItem {
+	return clientGrantItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID),
 		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: pfxPrograms + p.ClientID, Type: "consultant_programs",
-		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Programs: p.Programs, Version: p.Version,
+		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Level: string(p.Level), Programs: p.Programs,
+		GrantedBy: p.GrantedBy, Source: p.Source, GrantedAt: ts(p.GrantedAt), Version: p.Version,
 		UpdatedAt: ts(p.UpdatedAt)}
 }
 
-func (it consultantProgramsItem) domain() access.ConsultantPrograms {
+func (it clientGrantItem) domain() access.ClientGrant {
 	slices.Sort(it.Programs) // a string set comes back in any order
-	return access.ConsultantPrograms{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID,
-		Programs: it.Programs, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+	g := access.ClientGrant{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, Level: access.Level(it.Level),
+		Programs: it.Programs, GrantedBy: it.GrantedBy, Source: it.Source, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+	if g.Level == "" {
+		g.Level = access.GrantLevel // grants written before grants carried a level
+	}
+	g.GrantedAt = g.UpdatedAt
+	if it.GrantedAt != "" {
+		g.GrantedAt = parseTS(it.GrantedAt)
+	}
+	return g
 }

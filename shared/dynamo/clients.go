@@ -200,6 +200,54 @@ func (s *Store) ClientWithAssignment(ctx context.Context, tenantID, clientID, us
 	return *cl, asg, nil
 }
 
+// ClientFacts reads a client with one user's assignment, bureau grant and client administration
+// there, in one BatchGetItem.
+func (s *Store) ClientFacts(ctx context.Context, tenantID, clientID, userID string) (access.ClientFacts, error) {
+	pk := tenantPK(tenantID)
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{clientKey(tenantID, clientID), assignmentKey(tenantID, clientID, userID),
+		key(pk, programsSK(clientID, userID)), key(pk, clientAdminSK(clientID, userID))})
+	if err != nil {
+		return access.ClientFacts{}, fmt.Errorf("get client facts: %w", err)
+	}
+	var f access.ClientFacts
+	found := false
+	for _, av := range items {
+		var err error
+		switch sk := skOf(av); {
+		case sk == pfxClient+clientID:
+			var it clientItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				f.Client, found = it.domain(), true
+			}
+		case strings.HasPrefix(sk, pfxAccess):
+			var it assignmentItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				a := it.domain()
+				f.Assignment = &a
+			}
+		case strings.HasPrefix(sk, pfxPrograms):
+			var it clientGrantItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				g := it.domain()
+				f.Grant = &g
+			}
+		case strings.HasPrefix(sk, pfxClientAdmin):
+			var it clientAdminItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				a := it.domain()
+				f.Admin = &a
+			}
+		}
+		if err != nil {
+			return access.ClientFacts{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
+		}
+	}
+	if !found {
+		return access.ClientFacts{}, access.NotFound("client")
+	}
+	return f, nil
+}
+
 func typeIs(t string) *expression.ConditionBuilder {
 	c := expression.Name("type").Equal(expression.Value(t))
 	return &c

@@ -20,7 +20,7 @@ func (s *Store) PutClientRolesForTest(ctx context.Context, u access.User, n int)
 		c := fmt.Sprintf("c_%03d", i)
 		for _, it := range []any{
 			clientAdminToItem(access.ClientAdmin{TenantID: u.TenantID, ClientID: c, UserID: u.ID, System: true, Version: 1}),
-			consultantProgramsToItem(access.ConsultantPrograms{TenantID: u.TenantID, ClientID: c, UserID: u.ID, Programs: []string{"payroll"}, Version: 1}),
+			clientGrantToItem(access.ClientGrant{TenantID: u.TenantID, ClientID: c, UserID: u.ID, Programs: []string{"payroll"}, Version: 1}),
 		} {
 			av, err := attributevalue.MarshalMap(it)
 			if err != nil {

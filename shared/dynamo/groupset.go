@@ -137,13 +137,17 @@ func (set *groupSetItem) groups(tenantID string, ids []string) map[string]access
 
 // AuthorizationSnapshot reads the caller, the user asked about, the group set and, when a client
 // is named, the client and the user's assignment on it: one BatchGetItem of up to five keys.
-func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string) (access.AuthorizationSnapshot, error) {
+func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string, withPrograms bool) (access.AuthorizationSnapshot, error) {
 	keys := []map[string]types.AttributeValue{key(tenantPK(tenantID), pfxUser+callerID), groupSetKey(tenantID)}
 	if targetID != callerID {
 		keys = append(keys, key(tenantPK(tenantID), pfxUser+targetID))
 	}
 	if clientID != "" {
-		keys = append(keys, clientKey(tenantID, clientID), assignmentKey(tenantID, clientID, targetID))
+		keys = append(keys, clientKey(tenantID, clientID), assignmentKey(tenantID, clientID, targetID),
+			key(tenantPK(tenantID), programsSK(clientID, targetID)), key(tenantPK(tenantID), clientAdminSK(clientID, targetID)))
+	}
+	if withPrograms {
+		keys = append(keys, key(tenantPK(tenantID), skCatalogue))
 	}
 	items, err := s.consistentBatchGet(ctx, keys)
 	if err != nil {
@@ -173,6 +177,23 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
 				c := it.domain()
 				snap.Client = &c
+			}
+		case strings.HasPrefix(sk, pfxPrograms):
+			var it clientGrantItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				g := it.domain()
+				snap.Grant = &g
+			}
+		case strings.HasPrefix(sk, pfxClientAdmin):
+			var it clientAdminItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				a := it.domain()
+				snap.Admin = &a
+			}
+		case sk == skCatalogue:
+			var it catalogueItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				snap.Programs = it.domain()
 			}
 		case strings.HasPrefix(sk, pfxAccess):
 			var it assignmentItem

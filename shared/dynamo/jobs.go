@@ -209,7 +209,7 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 		return access.PairState{}, fmt.Errorf("read job chunk: %w", err)
 	}
 	st := access.PairState{Clients: map[string]bool{}, Admins: map[string]access.ClientAdmin{}, Assigned: map[string]access.Assignment{},
-		Programs: map[string]access.ConsultantPrograms{}, Done: map[int]bool{}}
+		Grants: map[string]access.ClientGrant{}, Done: map[int]bool{}}
 	for _, av := range items {
 		sk := skOf(av)
 		switch {
@@ -233,11 +233,11 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 			}
 			st.Assigned[it.ClientID] = it.domain()
 		case strings.HasPrefix(sk, pfxPrograms):
-			var it consultantProgramsItem
+			var it clientGrantItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return access.PairState{}, fmt.Errorf("unmarshal programs: %w", err)
 			}
-			st.Programs[it.ClientID] = it.domain()
+			st.Grants[it.ClientID] = it.domain()
 		case strings.HasPrefix(sk, pfxClientAdmin):
 			var it clientAdminItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -357,7 +357,7 @@ func (s *Store) ApplyJobPart(ctx context.Context, p access.JobPart) error {
 		}
 		var err error
 		if c.Next != nil {
-			err = t.put(s.table, consultantProgramsToItem(*c.Next), cond, access.ErrVersionConflict)
+			err = t.put(s.table, clientGrantToItem(*c.Next), cond, access.ErrVersionConflict)
 		} else if c.Prev != nil {
 			err = t.delete(s.table, key(tenantPK(c.Prev.TenantID), programsSK(c.Prev.ClientID, c.Prev.UserID)), cond, access.ErrVersionConflict)
 		}

@@ -1,0 +1,538 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// This file is the policy core: one pure decision function, Decide, that every route, every job
+// item, the capability matrix and POST /v1/authorize ask. It does no I/O: the caller loads the
+// principal (one read per request) and the facts a question needs, and Decide answers with the
+// reasons. What a right needs is data (the ops table below); the "nobody may" rules are named
+// guards in the same table.
+
+// Principal is who asks, as the request's one read loaded them.
+type Principal struct {
+	User      User
+	Effective Effective
+}
+
+// Op is an operation the policy decides.
+type Op string
+
+// Operations. OpAccess is the question of POST /v1/authorize: an action (Request.Level) on an
+// area, optionally on one client (and one of its programs) or one calendar.
+const (
+	OpAccess             Op = "access"
+	OpReadUser           Op = "user.read"
+	OpListUsers          Op = "users.list"
+	OpManageUsers        Op = "users.manage" // create users and groups
+	OpChangeUser         Op = "user.change"  // another user's profile or status
+	OpDeleteUser         Op = "user.delete"
+	OpChangeRights       Op = "user.rights" // groups, roles, calendar access, profession, own calendars
+	OpGrantRole          Op = "user.role"   // give or take Request.Role
+	OpEditGroup          Op = "group.edit"
+	OpRemoveUser         Op = "user.remove" // to the user bank and back
+	OpAnonymise          Op = "user.anonymise"
+	OpReadUserBank       Op = "userbank.read"
+	OpManageLinks        Op = "links.manage"
+	OpReadLinks          Op = "links.read"
+	OpReadSettings       Op = "settings.read"
+	OpEditSettings       Op = "settings.edit"
+	OpActivateApps       Op = "apps.activate"
+	OpTransferOwnership  Op = "ownership.transfer"
+	OpReadAudit          Op = "audit.read"
+	OpListClients        Op = "clients.list"
+	OpCreateClient       Op = "client.create"
+	OpManageAssignments  Op = "client.assignments"
+	OpAssignAt           Op = "client.assign_level" // hand out Request.Level on clients
+	OpReadClientAccess   Op = "client.access.read"
+	OpManageClientAdmins Op = "client.admins"
+	OpReadClientAdmins   Op = "client.admins.read"
+	OpSubmitJobs         Op = "jobs.submit"
+	OpReadJob            Op = "job.read" // Request.Target is the requester
+	OpGrantProgram       Op = "client.program"
+	OpRevokeClient       Op = "client.revoke"
+	OpAppointment        Op = "appointment"
+	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
+)
+
+// Request is one question to the policy. Only the fields an Op reads matter.
+type Request struct {
+	Op         Op
+	Level      Level // OpAccess: the action; OpAssignAt: the level handed out
+	Area       Area
+	Target     *User  // the user acted on
+	Group      *Group // the group acted on
+	Role       Role   // OpGrantRole
+	Client     *ClientFacts
+	CalendarID string
+	Program    string
+	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
+	// "manual", "online_booking" or "signup".
+	Source string
+}
+
+// ClientFacts is what the policy needs to know about one client: the client, the user's
+// assignment, their bureau grant, and the principal's administration there (job items and the
+// client-administration routes).
+type ClientFacts struct {
+	Client     Client
+	Assignment *Assignment
+	Grant      *ClientGrant
+	Admin      *ClientAdmin
+}
+
+// Outcome codes a decision may carry besides forbidden: a job item reports them as outcomes.
+const (
+	codeNotAConsultant Code = "not_a_consultant"
+	codeInactive       Code = "inactive"
+)
+
+// Decision is the policy's answer: allowed or not, the level that counted, and why, in words
+// (Reason) and as data (Sources: every source that counted).
+type Decision struct {
+	Allowed bool
+	Level   Level
+	Reason  string
+	Sources []Source
+	// Code and Field say how a refusal surfaces: CodeForbidden unless a guard says otherwise
+	// (CodeConflict for a state that forbids it, CodeNotFound where existence must not leak).
+	Code  Code
+	Field string
+}
+
+// Err is the error a refused decision surfaces as; nil when allowed.
+func (d Decision) Err() error {
+	if d.Allowed {
+		return nil
+	}
+	if d.Code == CodeNotFound {
+		return &Error{Code: CodeNotFound, Message: d.Reason}
+	}
+	code := d.Code
+	if code == "" || code == codeNotAConsultant || code == codeInactive {
+		code = CodeForbidden
+	}
+	return &Error{Code: code, Field: d.Field, Message: d.Reason}
+}
+
+// need is one way to satisfy a rule: a level on an area (with scope all when all is set), or a
+// capability.
+type need struct {
+	area  Area
+	level Level
+	all   bool
+	cap   Privilege
+}
+
+func (n need) String() string {
+	if n.cap != "" {
+		return "the " + string(n.cap) + " capability"
+	}
+	s := fmt.Sprintf("%s on %s", n.level, n.area)
+	if n.all {
+		s += " with scope all"
+	}
+	return s
+}
+
+// guard is a "nobody may" rule: when applies says so, the request is refused whatever rights the
+// principal has.
+type guard struct {
+	name    string
+	code    Code
+	message string
+	applies func(p Principal, r Request) bool
+}
+
+// rule is what one operation needs: any one of needs (the owner has every need), unless self
+// allows acting on oneself; the guards are checked first.
+type rule struct {
+	what   string
+	needs  []need
+	self   bool
+	guards []guard
+	// custom decides operations whose right is not an area or capability (client
+	// administration, program grants, appointments); it runs after the guards.
+	custom func(p Principal, r Request) Decision
+	// hidden answers a refusal with not found: users one may not read do not exist for one.
+	hidden string
+}
+
+func isSelf(p Principal, r Request) bool   { return r.Target != nil && r.Target.ID == p.User.ID }
+func isAdmin(u *User) bool                  { return u != nil && (u.HasRole(RoleAdmin) || u.HasRole(RoleMainAdmin)) }
+func targetOwner(_ Principal, r Request) bool { return r.Target != nil && r.Target.IsOwner }
+
+// The guards: every "nobody may" rule of the product, by name.
+var (
+	gNotOwnRights = guard{"not_own_rights", CodeForbidden, "nobody can change their own rights", isSelf}
+	gNotOwnersRights = guard{"not_owners_rights", CodeForbidden, "nobody can change the account owner's rights", targetOwner}
+	gOnlyOwnerOnOwner = guard{"only_owner_on_owner", CodeForbidden, "only the account owner can change the account owner",
+		func(p Principal, r Request) bool { return targetOwner(p, r) && !p.User.IsOwner }}
+	gAdminPeer = guard{"admin_peer", CodeForbidden, "only a main administrator or the account owner manages administrators",
+		func(p Principal, r Request) bool {
+			return !isSelf(p, r) && isAdmin(r.Target) && !p.Effective.Has(PrivManageAdmins)
+		}}
+	gNotMember = guard{"not_member", CodeForbidden, "nobody can change their own rights: you are a member of this group",
+		func(p Principal, r Request) bool { return r.Group != nil && !p.User.IsOwner && p.User.InGroup(r.Group.ID) }}
+	gBankNotOwner = guard{"bank_not_owner", CodeConflict, "the account owner cannot be removed or anonymised; transfer ownership first", targetOwner}
+	gBankNotSelf  = guard{"bank_not_self", CodeConflict, "you cannot remove, restore or anonymise yourself", isSelf}
+	gNotOwnAssignments = guard{"not_own_assignments", CodeForbidden, "nobody can change their own client assignments", isSelf}
+	gNotOwnClientAdmin = guard{"not_own_client_admin", CodeForbidden, "nobody can change their own client administration", isSelf}
+	gOwnerIsClientAdmin = guard{"owner_is_client_admin", CodeConflict, "the account owner is system administrator of every client, which keeps every client with at least one system administrator", targetOwner}
+	gNotSelfAppointment = guard{"not_self_appointment", CodeForbidden, "nobody can assign clients to themselves, appointments included",
+		func(p Principal, r Request) bool { return isSelf(p, r) && !p.User.IsOwner }}
+	gNotSelfGrant = guard{"not_self_grant", CodeForbidden, "nobody grants themselves client access or programs", isSelf}
+	gRequesterActive = guard{"requester_active", CodeForbidden, "the requester is no longer an active user",
+		func(p Principal, _ Request) bool { return p.User.ID == "" || p.User.Status != StatusActive }}
+	gNotDeleteSelfOrOwner = guard{"not_delete_self_or_owner", CodeConflict, "the account owner and yourself cannot be deleted",
+		func(p Principal, r Request) bool { return isSelf(p, r) || targetOwner(p, r) }}
+)
+
+func area(a Area, l Level) need    { return need{area: a, level: l} }
+func areaAll(a Area, l Level) need { return need{area: a, level: l, all: true} }
+func privilege(c Privilege) need { return need{cap: c} }
+
+// ops is the policy table: what each operation needs and which "nobody may" rules guard it.
+var ops map[Op]rule
+
+func init() {
+	ops = map[Op]rule{
+		OpReadUser:     {what: "reading other users", needs: []need{area(AreaUsers, LevelView)}, self: true, hidden: "user"},
+		OpListUsers:    {what: "listing users", needs: []need{area(AreaUsers, LevelView)}},
+		OpManageUsers:  {what: "managing users and groups", needs: []need{area(AreaUsers, LevelEdit)}},
+		OpChangeUser:   {what: "changing other users", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer}},
+		OpDeleteUser:   {what: "deleting users", needs: []need{area(AreaUsers, LevelDelete)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer, gNotDeleteSelfOrOwner}},
+		OpChangeRights: {what: "changing users' rights", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotOwnRights, gNotOwnersRights, gAdminPeer}},
+		OpGrantRole:    {what: "giving or taking roles", custom: decideRole},
+		OpEditGroup:    {what: "managing groups", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotMember}},
+		OpRemoveUser:   {what: "removing and restoring users", needs: []need{privilege(PrivUserBank)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
+		OpAnonymise:    {what: "anonymising users", needs: []need{privilege(PrivAnonymise)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
+		OpReadUserBank: {what: "reading the user bank", needs: []need{area(AreaUsers, LevelView), privilege(PrivUserBank)}},
+		OpManageLinks:  {what: "managing assistant links", needs: []need{privilege(PrivLinks), area(AreaUsers, LevelEdit)}},
+		OpReadLinks:    {what: "reading other users' links", needs: []need{area(AreaUsers, LevelView), privilege(PrivLinks)}, self: true, hidden: "user"},
+		OpReadSettings: {what: "reading settings", needs: []need{area(AreaSettings, LevelView)}},
+		OpEditSettings: {what: "changing settings", needs: []need{area(AreaSettings, LevelEdit)}},
+		OpActivateApps: {what: "activating apps", needs: []need{area(AreaApps, LevelEdit)}},
+		OpTransferOwnership: {what: "transferring ownership", needs: []need{privilege(PrivOwnership)}},
+		OpReadAudit:         {what: "reading the audit log", needs: []need{privilege(PrivAudit)}},
+		OpListClients:       {what: "listing every client", needs: []need{areaAll(AreaClients, LevelView)}},
+		OpCreateClient:      {what: "creating clients", custom: decideCreateClient},
+		OpManageAssignments: {what: "assigning clients", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}, guards: []guard{gNotOwnAssignments}},
+		OpAssignAt:          {what: "assigning clients at this level", custom: decideAssignAt},
+		OpReadClientAccess:  {what: "reading who can open a client", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView)}},
+		OpManageClientAdmins: {what: "appointing client administrators", guards: []guard{gOwnerIsClientAdmin, gNotOwnClientAdmin},
+			custom: decideClientAdmins},
+		OpReadClientAdmins: {what: "reading a client's administrators", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView),
+			privilege(PrivClientAdmins)}},
+		OpSubmitJobs:   {what: "running access jobs", needs: []need{area(AreaUsers, LevelEdit), area(AreaClients, LevelEdit), privilege(PrivClientAdmins)}},
+		OpReadJob:      {what: "reading another user's job", self: true, hidden: "access job"},
+		OpGrantProgram: {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideGrantProgram},
+		OpRevokeClient: {what: "removing client access", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideRevokeClient},
+		OpAppointment:  {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
+		OpAccess:       {what: "access", custom: decideAccess},
+		OpMigrateLegacy: {what: "migrating users with individual rights"},
+	}
+}
+
+// Decide answers one request. It is pure: same principal and request, same answer.
+func Decide(p Principal, r Request) Decision {
+	ru, ok := ops[r.Op]
+	if !ok {
+		return Decision{Level: LevelNone, Code: CodeForbidden, Reason: "unknown operation " + string(r.Op)}
+	}
+	if ru.self && isSelf(p, r) {
+		return Decision{Allowed: true, Level: LevelNone, Reason: "their own"}
+	}
+	// Visibility first: a hidden resource answers not found before any other rule speaks, so
+	// refusals tell nothing about what exists.
+	if ru.hidden != "" && !p.User.IsOwner && !satisfied(p, ru.needs) {
+		return Decision{Level: LevelNone, Code: CodeNotFound, Reason: ru.hidden + " not found"}
+	}
+	for _, g := range ru.guards {
+		if g.applies(p, r) {
+			return Decision{Level: LevelNone, Code: g.code, Reason: g.message}
+		}
+	}
+	if ru.custom != nil {
+		return ru.custom(p, r)
+	}
+	if p.User.IsOwner {
+		return Decision{Allowed: true, Level: LevelDelete, Reason: "the account owner", Sources: []Source{{Type: SourceOwner, Name: "account owner"}}}
+	}
+	for _, n := range ru.needs {
+		if srcs, ok := meets(p.Effective, n); ok {
+			return Decision{Allowed: true, Level: n.level, Reason: describeSources(srcs) + " gives " + n.String(), Sources: srcs}
+		}
+	}
+	return Decision{Level: LevelNone, Code: CodeForbidden, Reason: ru.what + " needs " + alternatives(ru.needs)}
+}
+
+func satisfied(p Principal, needs []need) bool {
+	for _, n := range needs {
+		if _, ok := meets(p.Effective, n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// meets reports whether the rights satisfy a need and which sources do.
+func meets(e Effective, n need) ([]Source, bool) {
+	if n.cap != "" {
+		s := e.Privs[n.cap]
+		return s, len(s) > 0
+	}
+	r := e.Areas[n.area]
+	have := r.Level
+	if n.all {
+		have = r.AllLevel
+	}
+	if have == "" || !have.AtLeast(n.level) {
+		return nil, false
+	}
+	var srcs []Source
+	for _, s := range r.Sources {
+		if s.Level.AtLeast(n.level) && (!n.all || s.Scope == ScopeAll || s.Type == SourceOwner) {
+			srcs = append(srcs, s)
+		}
+	}
+	return srcs, true
+}
+
+func alternatives(needs []need) string {
+	parts := make([]string, len(needs))
+	for i, n := range needs {
+		parts[i] = n.String()
+	}
+	if len(parts) == 0 {
+		return "the account owner"
+	}
+	return strings.Join(parts, ", or ")
+}
+
+func describeSources(srcs []Source) string {
+	names := make([]string, 0, len(srcs))
+	for _, s := range srcs {
+		names = append(names, sourceName(s))
+	}
+	if len(names) == 0 {
+		return "a right"
+	}
+	return strings.Join(names, " and ")
+}
+
+func refuse(field, format string, args ...any) Decision {
+	return Decision{Level: LevelNone, Code: CodeForbidden, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func allow(l Level, format string, args ...any) Decision {
+	return Decision{Allowed: true, Level: l, Reason: fmt.Sprintf(format, args...)}
+}
+
+// decideRole: administrators' roles are managed by holders of PrivManageAdmins only; any other
+// role can be handed out only by someone who has everything it gives (nobody escalates by way of
+// a second account, roles included).
+func decideRole(p Principal, r Request) Decision {
+	if p.User.IsOwner {
+		return allow(LevelNone, "the account owner")
+	}
+	if r.Role.Administrative() {
+		if p.Effective.Has(PrivManageAdmins) {
+			return allow(LevelNone, "%s manages administrators", describeSources(p.Effective.Privs[PrivManageAdmins]))
+		}
+		return refuse("roles", "only a main administrator or the account owner manages administrator roles")
+	}
+	g := RoleRights[r.Role]
+	if d := withinOwnRights(p, "roles", g.Permissions); !d.Allowed {
+		return d
+	}
+	for _, c := range g.Privileges {
+		if !p.Effective.Has(c) {
+			return refuse("roles", "you cannot give the %s role: it carries the %s capability, which you do not have yourself", r.Role, c)
+		}
+	}
+	return allow(LevelNone, "the role gives nothing beyond your own rights")
+}
+
+// withinOwnRights stops a user manager from handing out more than they have themselves.
+func withinOwnRights(p Principal, field string, perms Permissions) Decision {
+	if p.User.IsOwner {
+		return allow(LevelNone, "the account owner")
+	}
+	for _, a := range Areas {
+		want := perms.Get(a)
+		if want.Level == LevelNone {
+			continue
+		}
+		mine := p.Effective.Areas[a]
+		have := mine.Level
+		if a.Scoped() && want.Scope == ScopeAll {
+			have = mine.AllLevel
+		}
+		if !have.AtLeast(want.Level) {
+			scope := ""
+			if want.Scope != "" {
+				scope = " (" + string(want.Scope) + ")"
+			}
+			return refuse(field, "you cannot grant %s %s%s: it is more than you have yourself", a, want.Level, scope)
+		}
+	}
+	return allow(LevelNone, "within your own rights")
+}
+
+// WithinOwnRights decides whether the principal may hand out perms (a group's permissions, a
+// user's groups, a role).
+func WithinOwnRights(p Principal, field string, perms Permissions) Decision {
+	return withinOwnRights(p, field, perms)
+}
+
+func decideCreateClient(p Principal, r Request) Decision {
+	if p.User.IsOwner {
+		return allow(LevelDelete, "the account owner")
+	}
+	if srcs, ok := meets(p.Effective, area(AreaClients, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on clients", Sources: srcs}
+	}
+	if r.Source == string(ClientManual) {
+		return refuse("", "creating clients needs edit on clients")
+	}
+	if srcs, ok := meets(p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on online_booking", Sources: srcs}
+	}
+	return refuse("", "creating signed-up or booked clients needs edit on clients or on online_booking")
+}
+
+// decideAssignAt: nobody hands out more than they have: assigning at a level needs that level on
+// every client (scope all); user management alone does not open clients.
+func decideAssignAt(p Principal, r Request) Decision {
+	if p.User.IsOwner {
+		return allow(r.Level, "the account owner")
+	}
+	if srcs, ok := meets(p.Effective, areaAll(AreaClients, r.Level)); ok {
+		return Decision{Allowed: true, Level: r.Level, Reason: describeSources(srcs) + " gives clients " + string(r.Level) + " on every client", Sources: srcs}
+	}
+	return refuse("level", "you cannot assign clients %s: it is more than you have yourself (clients %s, scope all)", r.Level, r.Level)
+}
+
+// adminOf is the principal's administration of the client of r: everything for the owner.
+func adminOf(p Principal, r Request) ClientAdmin {
+	if p.User.IsOwner {
+		return ClientAdmin{System: true, Implicit: true}
+	}
+	if r.Client != nil && r.Client.Admin != nil {
+		return *r.Client.Admin
+	}
+	return ClientAdmin{}
+}
+
+// decideClientAdmins: the owner, a system administrator of the client, or a holder of
+// PrivClientAdmins (the admin roles) appoints its administrators.
+func decideClientAdmins(p Principal, r Request) Decision {
+	if a := adminOf(p, r); a.System {
+		if a.Implicit {
+			return allow(LevelNone, "the account owner")
+		}
+		return allow(LevelNone, "system administrator of the client")
+	}
+	if p.Effective.Has(PrivClientAdmins) {
+		return allow(LevelNone, "%s appoints client administrators", describeSources(p.Effective.Privs[PrivClientAdmins]))
+	}
+	return refuse("", "only the account owner, the client's system administrators and administrators appoint its administrators")
+}
+
+// decideGrantProgram decides one program of a grant or remove-programs job item (and the same
+// change made any other way): the target must be an active consultant for a grant, and the
+// principal system administrator of the client or program administrator of the program.
+func decideGrantProgram(p Principal, r Request) Decision {
+	a := adminOf(p, r)
+	var d Decision
+	switch {
+	case a.Implicit:
+		d = allow(GrantLevel, "the account owner")
+	case a.System:
+		d = allow(GrantLevel, "system administrator of the client")
+	case slices.Contains(a.Programs, r.Program):
+		d = allow(GrantLevel, "program administrator of %s at the client", r.Program)
+	default:
+		return refuse("", "you are neither system administrator of the client nor program administrator of this program there")
+	}
+	// Only once permitted does the decision tell anything about the target.
+	if r.Target != nil && r.Level != LevelNone {
+		switch {
+		case r.Target.Status != StatusActive:
+			return Decision{Level: LevelNone, Code: codeInactive, Reason: "the consultant is not active"}
+		case !r.Target.HasRole(RoleConsultant):
+			return Decision{Level: LevelNone, Code: codeNotAConsultant, Reason: "the user does not have the consultant role"}
+		}
+	}
+	return d
+}
+
+// decideRevokeClient: removing a consultant's client access needs system administrator of the
+// client, or program administrator of every program the consultant has there.
+func decideRevokeClient(p Principal, r Request) Decision {
+	a := adminOf(p, r)
+	if a.System {
+		return allow(LevelEdit, "system administrator of the client")
+	}
+	var has []string
+	if r.Client != nil && r.Client.Grant != nil {
+		has = r.Client.Grant.Programs
+	}
+	if len(a.Programs) > 0 && !slices.ContainsFunc(has, func(p string) bool { return !a.CanAssign(p) }) {
+		return allow(LevelEdit, "program administrator of every program the consultant has at the client")
+	}
+	return refuse("", "removing client access needs system administrator of the client, or program administrator of every program the consultant has there")
+}
+
+// decideAppointment: manual appointments need edit on calendars (and, without scope all, on the
+// calendar named); online bookings are made by the booking system (edit on online_booking).
+func decideAppointment(p Principal, r Request) Decision {
+	if p.User.IsOwner {
+		return allow(LevelEdit, "the account owner")
+	}
+	if r.Source == string(AppointmentOnlineBooking) {
+		if srcs, ok := meets(p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
+			return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on online_booking", Sources: srcs}
+		}
+		return refuse("", "online bookings are made by the booking system: edit on online_booking")
+	}
+	if _, ok := meets(p.Effective, area(AreaCalendars, LevelEdit)); !ok {
+		return refuse("", "making appointments needs edit on calendars")
+	}
+	if srcs, ok := meets(p.Effective, areaAll(AreaCalendars, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on every calendar", Sources: srcs}
+	}
+	if r.CalendarID == "" {
+		return refuse("calendarId", "making appointments in this employee's calendar needs edit on it: name a calendarId you may edit")
+	}
+	if d := p.Effective.AuthorizeCalendar(LevelEdit, r.CalendarID); !d.Allowed {
+		return refuse("calendarId", "making appointments in this employee's calendar needs edit on it: name a calendarId you may edit")
+	}
+	return allow(LevelEdit, "edit on the calendar")
+}
+
+// decideAccess answers POST /v1/authorize and every read of one client: the principal is the user
+// asked about.
+func decideAccess(p Principal, r Request) Decision {
+	if p.User.Status != StatusActive {
+		return Decision{Level: LevelNone, Reason: fmt.Sprintf("the user is %s", p.User.Status)}
+	}
+	switch {
+	case r.Client != nil:
+		return clientDecision(p.Effective, r, r.Client)
+	case r.CalendarID != "":
+		return p.Effective.AuthorizeCalendar(r.Level, r.CalendarID)
+	default:
+		return p.Effective.AuthorizeArea(r.Level, r.Area)
+	}
+}
+
+// DecideAccess is Decide for OpAccess: may the user do action on an area (or one client, one of
+// its programs, one calendar)?
+func DecideAccess(u User, e Effective, action Level, a Area, facts *ClientFacts, calendarID, program string) Decision {
+	return Decide(Principal{User: u, Effective: e}, Request{Op: OpAccess, Level: action, Area: a, Client: facts, CalendarID: calendarID, Program: program})
+}
