@@ -43,6 +43,8 @@ type ClientAdminStore interface {
 	// DeleteClientAdmin removes a if its version is still a.Version; ErrVersionConflict otherwise.
 	// keep is as for PutClientAdmin.
 	DeleteClientAdmin(ctx context.Context, a ClientAdmin, keep *ClientAdmin, meta Meta) error
+	// ListClientAdmins pages the explicit administrators of one client, by user id.
+	ListClientAdmins(ctx context.Context, tenantID, clientID string, p Page) ([]ClientAdmin, string, error)
 }
 
 // ErrLastSystemAdmin refuses a change that would leave a client without a system administrator
@@ -198,4 +200,35 @@ func (s *Service) RemoveClientAdmin(ctx context.Context, c *Caller, clientID, us
 		entry := s.audit(c, "client.admin.delete", "client", clientID, clientAdminAudit(&prev), nil)
 		return s.Store.DeleteClientAdmin(ctx, prev, keep, Meta{Audit: []AuditEntry{entry}})
 	})
+}
+
+// ClientAdmins pages the administrators of a client: the account owner first (implicit system
+// administrator of every client, on the first page only), then the explicit ones by user id.
+func (s *Service) ClientAdmins(ctx context.Context, c *Caller, clientID string, p Page) ([]ClientAdmin, string, error) {
+	if err := c.require(Request{Op: OpReadClientAdmins}); err != nil {
+		return nil, "", err
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if validID("clientId", clientID) != nil {
+		return nil, "", NotFound("client")
+	}
+	if _, err := s.Store.GetClient(ctx, c.TenantID(), clientID); err != nil {
+		return nil, "", err
+	}
+	var out []ClientAdmin
+	if p.Cursor == "" {
+		t, err := s.Store.GetTenant(ctx, c.TenantID())
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, ClientAdmin{TenantID: t.ID, ClientID: clientID, UserID: t.OwnerID, System: true, Implicit: true})
+	}
+	admins, next, err := s.Store.ListClientAdmins(ctx, c.TenantID(), clientID, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return append(out, admins...), next, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -119,6 +120,12 @@ type ClientStore interface {
 	// ClientFacts reads a client with one user's assignment, bureau grant and client
 	// administration there, in one round trip; ErrNotFound when the client is missing.
 	ClientFacts(ctx context.Context, tenantID, clientID, userID string) (ClientFacts, error)
+	// ClientGrants pages the bureau grants of one client, by user id.
+	ClientGrants(ctx context.Context, tenantID, clientID string, p Page) ([]ClientGrant, string, error)
+	// GrantsOn reads some users' bureau grants on one client; missing ones are left out.
+	GrantsOn(ctx context.Context, tenantID, clientID string, userIDs []string) (map[string]ClientGrant, error)
+	// UserGrantsAfter is UserAssignmentsAfter for a user's bureau grants.
+	UserGrantsAfter(ctx context.Context, tenantID, userID, after string, limit int) (out []ClientGrant, more bool, err error)
 	// ListClients pages through a tenant's clients.
 	ListClients(ctx context.Context, tenantID string, p Page) ([]Client, string, error)
 	// PutAssignment writes next if the stored assignment is still prev (nil: none stored);
@@ -607,6 +614,7 @@ const (
 	ReasonScopeAll   AccessReasonType = "scope_all"
 	ReasonAssignment AccessReasonType = "assignment"
 	ReasonPolicy     AccessReasonType = "policy"
+	ReasonGrant      AccessReasonType = "grant" // a bureau client grant (seed 004)
 )
 
 // AccessReason is one reason a user can (or could) open a client.
@@ -618,24 +626,27 @@ type AccessReason struct {
 	Detail  string
 }
 
-// UserAccess is one user's access to a client, with the reasons.
+// UserAccess is one user's access to a client, with the reasons and the bureau grant (its
+// programs and where it came from), if any.
 type UserAccess struct {
 	UserID  string
 	Status  Status
 	Level   Level
 	Reasons []AccessReason
+	Grant   *ClientGrant
 }
 
-// ClientAccess is one client a user can open, with the reasons.
+// ClientAccess is one client a user can open, with the reasons and the bureau grant, if any.
 type ClientAccess struct {
 	Client  Client
 	Level   Level
 	Reasons []AccessReason
+	Grant   *ClientGrant
 }
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u User, eff Effective, cl Client, asg *Assignment) (Level, []AccessReason) {
+func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGrant) (Level, []AccessReason) {
 	r := eff.Areas[AreaClients]
 	var reasons []AccessReason
 	if u.IsOwner {
@@ -655,6 +666,9 @@ func accessOf(u User, eff Effective, cl Client, asg *Assignment) (Level, []Acces
 		reasons = append(reasons, AccessReason{Type: ReasonPolicy, Level: MinLevel(r.Level, cl.PolicyLevel),
 			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
 	}
+	if grant != nil {
+		reasons = append(reasons, AccessReason{Type: ReasonGrant, Level: grant.Level, Detail: grantWords(grant)})
+	}
 	if u.Status != StatusActive {
 		for i := range reasons {
 			reasons[i].Level = LevelNone
@@ -662,7 +676,17 @@ func accessOf(u User, eff Effective, cl Client, asg *Assignment) (Level, []Acces
 		}
 		return LevelNone, reasons
 	}
-	return ClientLevel(eff, AreaClients, assignedLevel(cl, asg)), reasons
+	return factsLevel(eff, AreaClients, &ClientFacts{Client: cl, Assignment: asg, Grant: grant}), reasons
+}
+
+// userAccess explains one user's access to a client, with their grant from grants if any.
+func userAccess(u User, eff Effective, cl Client, asg *Assignment, grants map[string]ClientGrant) UserAccess {
+	var grant *ClientGrant
+	if g, ok := grants[u.ID]; ok {
+		grant = &g
+	}
+	lvl, reasons := accessOf(u, eff, cl, asg, grant)
+	return UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: grant}
 }
 
 func sourceName(s Source) string {
@@ -698,11 +722,12 @@ func (c *Caller) requireReadClientAccess() error { return c.require(Request{Op: 
 // the filter falls back to every active user (still correct, only less selective).
 const maxCandidateGroups = 40
 
-// ClientAccessList pages the users who can open a client and why. It pages two sources one after
-// the other, so its cost follows the answer, not the tenant: first the client's assignments (by
-// user id), then the active users who need no assignment (the owner, members of scope-all
-// groups, or every active employee when the client has a policy level), skipping those already
-// listed with an assignment. Assigned users who are deactivated are listed with level none.
+// ClientAccessList pages the users who can open a client and why. It pages three sources one
+// after the other: first the client's assignments (by user id, with their bureau grants), then
+// the client's bureau grants of users without an assignment, then the active users who need
+// neither (the owner, members of scope-all groups, or every active employee when the client has a
+// policy level), skipping those already listed. Assigned or granted users who are deactivated are
+// listed with level none.
 func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID string, p Page) ([]UserAccess, string, error) {
 	if err := c.requireReadClientAccess(); err != nil {
 		return nil, "", err
@@ -740,16 +765,54 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 		if err != nil {
 			return nil, "", err
 		}
+		grants, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
+		if err != nil {
+			return nil, "", err
+		}
 		for _, a := range asgs {
 			u, ok := users[a.UserID]
 			if !ok {
 				continue // left behind by a deleted user: it gives nothing
 			}
-			lvl, reasons := accessOf(u, Compute(u, groups), cl, &a)
-			out = append(out, UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons})
+			out = append(out, userAccess(u, Compute(u, groups), cl, &a, grants))
 		}
 		if next != "" {
 			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
+		}
+		cur = accessCursor{Client: clientID, Phase: phaseGranted}
+		if len(out) >= p.Limit {
+			return out, encodeAccessCursor(cur), nil
+		}
+	}
+	// Bureau grants of users without an assignment (those were listed with it).
+	if cur.Phase == phaseGranted {
+		gs, next, err := s.Store.ClientGrants(ctx, c.TenantID(), clientID, Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, 0, len(gs))
+		grants := make(map[string]ClientGrant, len(gs))
+		for _, g := range gs {
+			ids = append(ids, g.UserID)
+			grants[g.UserID] = g
+		}
+		assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
+		if err != nil {
+			return nil, "", err
+		}
+		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, g := range gs {
+			u, ok := users[g.UserID]
+			if _, listed := assigned[g.UserID]; !ok || listed {
+				continue
+			}
+			out = append(out, userAccess(u, Compute(u, groups), cl, nil, grants))
+		}
+		if next != "" {
+			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseGranted, Inner: next}), nil
 		}
 		cur = accessCursor{Client: clientID, Phase: phaseUnassigned}
 		if len(out) >= p.Limit {
@@ -776,15 +839,21 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 	if err != nil {
 		return nil, "", err
 	}
+	granted, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
+	if err != nil {
+		return nil, "", err
+	}
 	for _, u := range users {
-		if _, ok := assigned[u.ID]; ok {
-			continue // listed with their assignment
+		_, hasAsg := assigned[u.ID]
+		_, hasGrant := granted[u.ID]
+		if hasAsg || hasGrant {
+			continue // listed with their assignment or grant
 		}
-		lvl, reasons := accessOf(u, Compute(u, groups), cl, nil)
-		if !lvl.AtLeast(LevelView) {
+		ua := userAccess(u, Compute(u, groups), cl, nil, nil)
+		if !ua.Level.AtLeast(LevelView) {
 			continue
 		}
-		out = append(out, UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons})
+		out = append(out, ua)
 	}
 	if next == "" {
 		return out, "", nil
@@ -802,8 +871,9 @@ type UserClientsResult struct {
 	AllClientsLevel Level
 }
 
-// UserClients pages the clients a user can open through assignments and the new-client policy,
-// merged by client id from the user's assignments and the tenant's policy clients.
+// UserClients pages the clients a user can open through assignments, bureau grants and the
+// new-client policy, merged by client id from the user's assignments, the user's grants and the
+// tenant's policy clients.
 func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p Page) (UserClientsResult, error) {
 	if !c.canReadUser(userID) {
 		return UserClientsResult{}, NotFound("user")
@@ -832,6 +902,10 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 	if err != nil {
 		return UserClientsResult{}, err
 	}
+	grants, moreG, err := s.Store.UserGrantsAfter(ctx, c.TenantID(), userID, after, p.Limit)
+	if err != nil {
+		return UserClientsResult{}, err
+	}
 	var policy []Client
 	moreP := false
 	// The policy counts like an assignment for active users whose groups give clients at all.
@@ -840,43 +914,54 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 			return UserClientsResult{}, err
 		}
 	}
-	// Merge the two id-ordered streams; a page ends at the limit or where either stream was cut
-	// short, so that no id beyond what both streams covered is passed over.
+	// Merge the three id-ordered streams; a page ends at the limit or where any stream was cut
+	// short, so that no id beyond what every stream covered is passed over.
 	type entry struct {
 		asg    *Assignment
+		grant  *ClientGrant
 		client *Client
 	}
 	merged := map[string]*entry{}
-	var ids []string
-	bound := "" // the highest id both streams are complete up to, when one was cut
-	if moreA && len(asgs) > 0 {
-		bound = asgs[len(asgs)-1].ClientID
+	get := func(id string) *entry {
+		e, ok := merged[id]
+		if !ok {
+			e = &entry{}
+			merged[id] = e
+		}
+		return e
 	}
-	if moreP && len(policy) > 0 && (bound == "" || policy[len(policy)-1].ID < bound) {
-		bound = policy[len(policy)-1].ID
+	bound := "" // the highest id every stream is complete up to, when one was cut
+	cut := func(more bool, last string) {
+		if more && (bound == "" || last < bound) {
+			bound = last
+		}
 	}
 	for i := range asgs {
-		a := &asgs[i]
-		merged[a.ClientID] = &entry{asg: a}
-		ids = append(ids, a.ClientID)
+		get(asgs[i].ClientID).asg = &asgs[i]
+	}
+	for i := range grants {
+		get(grants[i].ClientID).grant = &grants[i]
 	}
 	for i := range policy {
-		cl := &policy[i]
-		if e, ok := merged[cl.ID]; ok {
-			e.client = cl
-			continue
-		}
-		merged[cl.ID] = &entry{client: cl}
-		ids = append(ids, cl.ID)
+		get(policy[i].ID).client = &policy[i]
 	}
-	slices.Sort(ids)
+	if len(asgs) > 0 {
+		cut(moreA, asgs[len(asgs)-1].ClientID)
+	}
+	if len(grants) > 0 {
+		cut(moreG, grants[len(grants)-1].ClientID)
+	}
+	if len(policy) > 0 {
+		cut(moreP, policy[len(policy)-1].ID)
+	}
+	ids := slices.Sorted(maps.Keys(merged))
 	if bound != "" {
 		ids = slices.DeleteFunc(ids, func(id string) bool { return id > bound })
 	}
 	if len(ids) > p.Limit {
 		ids = ids[:p.Limit]
 	}
-	more := moreA || moreP || len(merged) > len(ids)
+	more := moreA || moreG || moreP || len(merged) > len(ids)
 	var need []string
 	for _, id := range ids {
 		if merged[id].client == nil {
@@ -897,8 +982,8 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 			}
 			cl = &got
 		}
-		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg)
-		res.Items = append(res.Items, ClientAccess{Client: *cl, Level: lvl, Reasons: reasons})
+		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		res.Items = append(res.Items, ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
 	}
 	if more && len(ids) > 0 {
 		res.Next = encodeUserClientsCursor(userID, ids[len(ids)-1])
@@ -930,6 +1015,7 @@ func (s *Service) assignedClientIDs(ctx context.Context, tenantID, userID string
 
 const (
 	phaseAssigned   = "a"
+	phaseGranted    = "g"
 	phaseUnassigned = "u"
 )
 
@@ -951,7 +1037,7 @@ func decodeAccessCursor(s, clientID string) (accessCursor, error) {
 	var c accessCursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(s) > 4096 || json.Unmarshal(b, &c) != nil || c.Client != clientID ||
-		(c.Phase != phaseAssigned && c.Phase != phaseUnassigned) || (c.Phase == phaseAssigned && c.Inner == "") {
+		(c.Phase != phaseAssigned && c.Phase != phaseGranted && c.Phase != phaseUnassigned) || (c.Phase == phaseAssigned && c.Inner == "") {
 		return accessCursor{}, Invalid("cursor", "is not a cursor of this list")
 	}
 	return c, nil

@@ -186,7 +186,7 @@ func (c *Caller) require(r Request) error {
 	if d.Allowed {
 		return nil
 	}
-	if r.Target != nil && r.Op != OpReadJob && !c.canReadUser(r.Target.ID) {
+	if d.Code == CodeForbidden && r.Target != nil && r.Op != OpReadJob && !c.canReadUser(r.Target.ID) {
 		return NotFound("user")
 	}
 	return d.Err()

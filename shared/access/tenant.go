@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -128,10 +129,36 @@ func (s *Service) ActivateEmployees(ctx context.Context, c *Caller, templates []
 	})
 }
 
-// TransferOwnership makes another active user the account owner; only the owner can.
-func (s *Service) TransferOwnership(ctx context.Context, c *Caller, toID string) (Tenant, error) {
+// OwnerTransfer names the new owner and, optionally, what the former owner keeps: by default
+// the main_admin role (and their groups as they are), so that they keep administering the
+// account they ran; Roles and GroupIDs, when given, replace their roles and groups instead.
+type OwnerTransfer struct {
+	UserID   string
+	Roles    *[]Role
+	GroupIDs *[]string
+}
+
+// TransferOwnership makes another active user the account owner; only the owner can. The former
+// owner keeps administrative rights (OwnerTransfer).
+func (s *Service) TransferOwnership(ctx context.Context, c *Caller, in OwnerTransfer) (Tenant, error) {
 	if err := c.require(Request{Op: OpTransferOwnership}); err != nil {
 		return Tenant{}, err
+	}
+	toID := in.UserID
+	keepRoles := []Role{RoleMainAdmin}
+	if in.Roles != nil {
+		var err error
+		if keepRoles, err = validRoles(*in.Roles); err != nil {
+			return Tenant{}, err
+		}
+	}
+	var keepGroups []string
+	if in.GroupIDs != nil {
+		groups, err := s.existingGroups(ctx, c.TenantID(), "groupIds", *in.GroupIDs)
+		if err != nil {
+			return Tenant{}, err
+		}
+		keepGroups = slices.Sorted(maps.Keys(groups))
 	}
 	if toID == "" {
 		return Tenant{}, Invalid("userId", "is required")
@@ -163,9 +190,14 @@ func (s *Service) TransferOwnership(ctx context.Context, c *Caller, toID string)
 		nextT.OwnerID, nextT.Version, nextT.UpdatedAt = to.ID, prevT.Version+1, s.Now()
 		nextFrom, nextTo := from, to
 		nextFrom.IsOwner, nextFrom.Version, nextFrom.UpdatedAt = false, from.Version+1, s.Now()
+		nextFrom.Roles = keepRoles
+		if in.GroupIDs != nil {
+			nextFrom.GroupIDs, nextFrom.Legacy = keepGroups, nil
+		}
 		nextTo.IsOwner, nextTo.Version, nextTo.UpdatedAt = true, to.Version+1, s.Now()
 		meta := Meta{Audit: []AuditEntry{s.audit(c, "tenant.ownership.transfer", "tenant", prevT.ID,
-			map[string]any{"ownerId": from.ID}, map[string]any{"ownerId": to.ID})}}
+			map[string]any{"ownerId": from.ID},
+			map[string]any{"ownerId": to.ID, "formerOwnerRoles": nonNil(nextFrom.Roles), "formerOwnerGroupIds": nonNil(nextFrom.GroupIDs)})}}
 		if err := s.Store.TransferOwnership(ctx, prevT, nextT, [2]User{from, nextFrom}, [2]User{to, nextTo}, meta); err != nil {
 			return err
 		}

@@ -2,9 +2,12 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -170,4 +173,59 @@ func (it clientGrantItem) domain() access.ClientGrant {
 		g.GrantedAt = parseTS(it.GrantedAt)
 	}
 	return g
+}
+
+// ClientGrants pages the bureau grants of one client, by user id (the client's own partition).
+func (s *Store) ClientGrants(ctx context.Context, tenantID, clientID string, p access.Page) ([]access.ClientGrant, string, error) {
+	items, cursor, err := s.page(ctx, query{partition: map[string]string{AttrPK: tenantPK(tenantID)}, skPrefix: pfxPrograms + clientID + "#"}, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("list grants of client: %w", err)
+	}
+	out, err := unmarshalAll(items, clientGrantItem.domain)
+	return out, cursor, err
+}
+
+// GrantsOn reads some users' bureau grants on one client in BatchGetItem calls.
+func (s *Store) GrantsOn(ctx context.Context, tenantID, clientID string, userIDs []string) (map[string]access.ClientGrant, error) {
+	out := map[string]access.ClientGrant{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(userIDs))
+	for _, u := range userIDs {
+		keys = append(keys, key(tenantPK(tenantID), programsSK(clientID, u)))
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("get grants: %w", err)
+	}
+	for _, av := range items {
+		var it clientGrantItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal grant: %w", err)
+		}
+		out[it.UserID] = it.domain()
+	}
+	return out, nil
+}
+
+// UserGrantsAfter reads a user's bureau grants from GSI1 (the user's access partition), by
+// client id after `after`.
+func (s *Store) UserGrantsAfter(ctx context.Context, tenantID, userID, after string, limit int) ([]access.ClientGrant, bool, error) {
+	items, more, err := s.gsi1After(ctx, userAccessPK(tenantID, userID), pfxPrograms, after, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("grants of user: %w", err)
+	}
+	out, err := unmarshalAll(items, clientGrantItem.domain)
+	return out, more, err
+}
+
+// ListClientAdmins pages the explicit administrators of one client, by user id.
+func (s *Store) ListClientAdmins(ctx context.Context, tenantID, clientID string, p access.Page) ([]access.ClientAdmin, string, error) {
+	items, cursor, err := s.page(ctx, query{partition: map[string]string{AttrPK: tenantPK(tenantID)}, skPrefix: pfxClientAdmin + clientID + "#"}, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("list administrators of client: %w", err)
+	}
+	out, err := unmarshalAll(items, clientAdminItem.domain)
+	return out, cursor, err
 }

@@ -75,10 +75,27 @@ type clientAccessJSON struct {
 	Status  access.Status      `json:"status"`
 	Level   access.Level       `json:"level"`
 	Reasons []accessReasonJSON `json:"reasons"`
+	Grant   *grantJSON         `json:"grant,omitempty"`
+}
+
+// grantJSON is a bureau client grant: its level, its programs and where it came from.
+type grantJSON struct {
+	Level     access.Level `json:"level"`
+	Programs  []string     `json:"programs"`
+	Source    string       `json:"source,omitempty"` // the job (or request) that made the latest change
+	GrantedBy string       `json:"grantedBy,omitempty"`
+	GrantedAt time.Time    `json:"grantedAt"`
+}
+
+func toGrantJSON(g *access.ClientGrant) *grantJSON {
+	if g == nil {
+		return nil
+	}
+	return &grantJSON{Level: g.Level, Programs: nonNil(g.Programs), Source: g.Source, GrantedBy: g.GrantedBy, GrantedAt: g.GrantedAt}
 }
 
 func toClientAccessJSON(u access.UserAccess) clientAccessJSON {
-	return clientAccessJSON{UserID: u.UserID, Status: u.Status, Level: u.Level, Reasons: toReasonsJSON(u.Reasons)}
+	return clientAccessJSON{UserID: u.UserID, Status: u.Status, Level: u.Level, Reasons: toReasonsJSON(u.Reasons), Grant: toGrantJSON(u.Grant)}
 }
 
 type userClientJSON struct {
@@ -87,6 +104,7 @@ type userClientJSON struct {
 	Status   access.ClientStatus `json:"status"`
 	Level    access.Level        `json:"level"`
 	Reasons  []accessReasonJSON  `json:"reasons"`
+	Grant    *grantJSON          `json:"grant,omitempty"`
 }
 
 type userClientPageJSON struct {
@@ -189,7 +207,7 @@ func (a *API) listUserClients(ctx context.Context, r *request) (response, error)
 		AllClients: res.AllClients, AllClientsLevel: res.AllClientsLevel}
 	for _, it := range res.Items {
 		out.Items = append(out.Items, userClientJSON{ClientID: it.Client.ID, Name: it.Client.Name, Status: it.Client.Status,
-			Level: it.Level, Reasons: toReasonsJSON(it.Reasons)})
+			Level: it.Level, Reasons: toReasonsJSON(it.Reasons), Grant: toGrantJSON(it.Grant)})
 	}
 	return ok(out), nil
 }

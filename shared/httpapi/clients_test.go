@@ -422,8 +422,9 @@ func TestAppointmentsAndOnlineBooking(t *testing.T) {
 		t.Errorf("booked employee: %v", d)
 	}
 	// The booking system cannot make manual appointments, nor the desk online bookings.
-	booking.Must(t, "POST", "/v1/appointments", map[string]any{"clientId": c, "employeeId": emp2, "source": "manual"}, 403)
-	desk.Must(t, "POST", "/v1/appointments", map[string]any{"clientId": c, "employeeId": emp1, "calendarId": cal1, "source": "online_booking"}, 403)
+	// (The booking system cannot read users: a refusal about one answers 404, as for no user.)
+	booking.Must(t, "POST", "/v1/appointments", map[string]any{"clientId": c, "employeeId": emp2, "source": "manual"}, 404)
+	desk.Must(t, "POST", "/v1/appointments", map[string]any{"clientId": c, "employeeId": emp1, "calendarId": cal1, "source": "online_booking"}, 404)
 
 	// A manual appointment raises a view assignment to edit and never lowers one.
 	owner.Must(t, "PUT", "/v1/clients/"+c+"/access/"+emp2, map[string]any{"level": "view"}, 200)
@@ -459,7 +460,7 @@ func TestAssignmentRulesAuditAndUserDeletion(t *testing.T) {
 	// assigns none either.
 	env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{gHR}})).Must(t, "PUT", "/v1/clients/"+c+"/access/"+therapist, map[string]any{"level": "view"}, 403)
 	admin.Must(t, "PUT", "/v1/clients/"+c+"/access/"+admin.UserID, map[string]any{"level": "edit"}, 403)
-	env.As(ten.ID, therapist).Must(t, "PUT", "/v1/clients/"+c+"/access/"+other, map[string]any{"level": "edit"}, 403)
+	env.As(ten.ID, therapist).Must(t, "PUT", "/v1/clients/"+c+"/access/"+other, map[string]any{"level": "edit"}, 404)
 	env.As(ten.ID, therapist).Must(t, "PUT", "/v1/clients/"+c+"/access/"+therapist, map[string]any{"level": "edit"}, 403)
 
 	a := admin.Must(t, "PUT", "/v1/clients/"+c+"/access/"+therapist, map[string]any{"level": "view"}, 200).Map(t)

@@ -25,6 +25,7 @@ func (a *API) programRoutes(m map[string]routeFunc) {
 }
 
 func (a *API) clientAdminRoutes(m map[string]routeFunc) {
+	m["GET /v1/clients/{clientId}/admins"] = a.listClientAdmins
 	m["PUT /v1/clients/{clientId}/admins/{userId}"] = a.putClientAdmin
 	m["DELETE /v1/clients/{clientId}/admins/{userId}"] = a.deleteClientAdmin
 }
@@ -218,6 +219,35 @@ type clientAdminJSON struct {
 	System   bool     `json:"system"`
 	Programs []string `json:"programs"`
 	Version  int      `json:"version"`
+}
+
+type clientAdminEntryJSON struct {
+	UserID    string    `json:"userId"`
+	System    bool      `json:"system"`
+	Programs  []string  `json:"programs"`
+	Source    string    `json:"source"` // "owner" (implicit) or "appointed"
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+}
+
+func (a *API) listClientAdmins(ctx context.Context, r *request) (response, error) {
+	if err := r.knownQuery("limit", "cursor"); err != nil {
+		return response{}, err
+	}
+	p, err := r.page()
+	if err != nil {
+		return response{}, err
+	}
+	admins, next, err := a.Svc.ClientAdmins(ctx, r.caller, r.path("clientId"), p)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(listOf(admins, next, func(ad access.ClientAdmin) clientAdminEntryJSON {
+		src := "appointed"
+		if ad.Implicit {
+			src = "owner"
+		}
+		return clientAdminEntryJSON{UserID: ad.UserID, System: ad.System, Programs: nonNil(ad.Programs), Source: src, UpdatedAt: ad.UpdatedAt}
+	})), nil
 }
 
 func (a *API) putClientAdmin(ctx context.Context, r *request) (response, error) {

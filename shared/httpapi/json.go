@@ -138,6 +138,8 @@ type rightsJSON struct {
 	GroupIDs       []string                      `json:"groupIds"`
 	Permissions    map[access.Area]areaRightJSON `json:"permissions"`
 	CalendarAccess map[string]calendarRightJSON  `json:"calendarAccess"`
+	// Privileges are the administrative rights beyond areas (roles and ownership carry them).
+	Privileges map[access.Privilege][]sourceJSON `json:"privileges"`
 }
 
 func toRightsJSON(r access.Rights) rightsJSON {
@@ -157,6 +159,12 @@ func toRightsJSON(r access.Rights) rightsJSON {
 	}
 	for id, c := range r.Effective.Calendars {
 		j.CalendarAccess[id] = calendarRightJSON{Level: c.Level, Source: toSourceJSON(c.Source)}
+	}
+	j.Privileges = map[access.Privilege][]sourceJSON{}
+	for p, srcs := range r.Effective.Privs {
+		for _, s := range srcs {
+			j.Privileges[p] = append(j.Privileges[p], toSourceJSON(s))
+		}
 	}
 	return j
 }

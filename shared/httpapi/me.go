@@ -31,6 +31,7 @@ type authorizeBody struct {
 	Area       access.Area  `json:"area"`
 	ClientID   string       `json:"clientId,omitempty"`
 	CalendarID string       `json:"calendarId,omitempty"`
+	Program    string       `json:"program,omitempty"`
 }
 
 type decisionJSON struct {
@@ -45,7 +46,7 @@ func (a *API) authorize(ctx context.Context, r *request) (response, error) {
 		return response{}, err
 	}
 	d, err := a.Svc.AuthorizeAs(ctx, r.tenantID, r.userID, r.ev.RequestContext.RequestID, access.AuthorizeRequest{UserID: b.UserID, Action: b.Action, Area: b.Area,
-		ClientID: b.ClientID, CalendarID: b.CalendarID})
+		ClientID: b.ClientID, CalendarID: b.CalendarID, Program: b.Program})
 	if err != nil {
 		return response{}, err
 	}

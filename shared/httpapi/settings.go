@@ -70,11 +70,14 @@ func (a *API) activateEmployees(ctx context.Context, r *request) (response, erro
 func (a *API) putOwner(ctx context.Context, r *request) (response, error) {
 	var b struct {
 		UserID string `json:"userId"`
+		// What the former owner keeps; absent: the main_admin role and their groups.
+		FormerOwnerRoles    *[]access.Role `json:"formerOwnerRoles"`
+		FormerOwnerGroupIDs *[]string      `json:"formerOwnerGroupIds"`
 	}
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	t, err := a.Svc.TransferOwnership(ctx, r.caller, b.UserID)
+	t, err := a.Svc.TransferOwnership(ctx, r.caller, access.OwnerTransfer{UserID: b.UserID, Roles: b.FormerOwnerRoles, GroupIDs: b.FormerOwnerGroupIDs})
 	if err != nil {
 		return response{}, err
 	}

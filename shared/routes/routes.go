@@ -80,6 +80,7 @@ var All = []Route{
 	{"DELETE", "/v1/clients/{clientId}/access/{userId}", FnClients},
 	{"GET", "/v1/users/{userId}/clients", FnClients},
 	{"POST", "/v1/appointments", FnClients},
+	{"GET", "/v1/clients/{clientId}/admins", FnClients},
 	{"PUT", "/v1/clients/{clientId}/admins/{userId}", FnClients},
 	{"DELETE", "/v1/clients/{clientId}/admins/{userId}", FnClients},
 
