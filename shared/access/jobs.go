@@ -286,13 +286,13 @@ func (p JobPart) Rows() int {
 
 // PairState is what a job reads to decide one chunk.
 type PairState struct {
-	Requester  *User                         // nil when the requester no longer exists
-	Consultant *User                         // nil when missing
-	Clients    map[string]bool               // client id → exists
-	Admins     map[string]ClientAdmin        // client id → the requester's administration
-	Assigned   map[string]Assignment         // client id → the consultant's assignment
+	Requester  *User                  // nil when the requester no longer exists
+	Consultant *User                  // nil when missing
+	Clients    map[string]bool        // client id → exists
+	Admins     map[string]ClientAdmin // client id → the requester's administration
+	Assigned   map[string]Assignment  // client id → the consultant's assignment
 	Grants     map[string]ClientGrant // client id → the consultant's grant
-	Done       map[int]bool                  // part → already applied
+	Done       map[int]bool           // part → already applied
 }
 
 // errNeverStored: a fan-out's job was not stored within JobStoreGrace, so it never will be.

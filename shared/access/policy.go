@@ -161,14 +161,14 @@ type rule struct {
 	hidden string
 }
 
-func isSelf(p Principal, r Request) bool   { return r.Target != nil && r.Target.ID == p.User.ID }
-func isAdmin(u *User) bool                  { return u != nil && (u.HasRole(RoleAdmin) || u.HasRole(RoleMainAdmin)) }
+func isSelf(p Principal, r Request) bool      { return r.Target != nil && r.Target.ID == p.User.ID }
+func isAdmin(u *User) bool                    { return u != nil && (u.HasRole(RoleAdmin) || u.HasRole(RoleMainAdmin)) }
 func targetOwner(_ Principal, r Request) bool { return r.Target != nil && r.Target.IsOwner }
 
 // The guards: every "nobody may" rule of the product, by name.
 var (
-	gNotOwnRights = guard{"not_own_rights", CodeForbidden, "nobody can change their own rights", isSelf}
-	gNotOwnersRights = guard{"not_owners_rights", CodeForbidden, "nobody can change the account owner's rights", targetOwner}
+	gNotOwnRights     = guard{"not_own_rights", CodeForbidden, "nobody can change their own rights", isSelf}
+	gNotOwnersRights  = guard{"not_owners_rights", CodeForbidden, "nobody can change the account owner's rights", targetOwner}
 	gOnlyOwnerOnOwner = guard{"only_owner_on_owner", CodeForbidden, "only the account owner can change the account owner",
 		func(p Principal, r Request) bool { return targetOwner(p, r) && !p.User.IsOwner }}
 	gAdminPeer = guard{"admin_peer", CodeForbidden, "only a main administrator or the account owner manages administrators",
@@ -176,15 +176,17 @@ var (
 			return !isSelf(p, r) && isAdmin(r.Target) && !p.Effective.Has(PrivManageAdmins)
 		}}
 	gNotMember = guard{"not_member", CodeForbidden, "nobody can change their own rights: you are a member of this group",
-		func(p Principal, r Request) bool { return r.Group != nil && !p.User.IsOwner && p.User.InGroup(r.Group.ID) }}
-	gBankNotOwner = guard{"bank_not_owner", CodeConflict, "the account owner cannot be removed or anonymised; transfer ownership first", targetOwner}
-	gBankNotSelf  = guard{"bank_not_self", CodeConflict, "you cannot remove, restore or anonymise yourself", isSelf}
-	gNotOwnAssignments = guard{"not_own_assignments", CodeForbidden, "nobody can change their own client assignments", isSelf}
-	gNotOwnClientAdmin = guard{"not_own_client_admin", CodeForbidden, "nobody can change their own client administration", isSelf}
+		func(p Principal, r Request) bool {
+			return r.Group != nil && !p.User.IsOwner && p.User.InGroup(r.Group.ID)
+		}}
+	gBankNotOwner       = guard{"bank_not_owner", CodeConflict, "the account owner cannot be removed or anonymised; transfer ownership first", targetOwner}
+	gBankNotSelf        = guard{"bank_not_self", CodeConflict, "you cannot remove, restore or anonymise yourself", isSelf}
+	gNotOwnAssignments  = guard{"not_own_assignments", CodeForbidden, "nobody can change their own client assignments", isSelf}
+	gNotOwnClientAdmin  = guard{"not_own_client_admin", CodeForbidden, "nobody can change their own client administration", isSelf}
 	gOwnerIsClientAdmin = guard{"owner_is_client_admin", CodeConflict, "the account owner is system administrator of every client, which keeps every client with at least one system administrator", targetOwner}
 	gNotSelfAppointment = guard{"not_self_appointment", CodeForbidden, "nobody can assign clients to themselves, appointments included",
 		func(p Principal, r Request) bool { return isSelf(p, r) && !p.User.IsOwner }}
-	gNotSelfGrant = guard{"not_self_grant", CodeForbidden, "nobody grants themselves client access or programs", isSelf}
+	gNotSelfGrant    = guard{"not_self_grant", CodeForbidden, "nobody grants themselves client access or programs", isSelf}
 	gRequesterActive = guard{"requester_active", CodeForbidden, "the requester is no longer an active user",
 		func(p Principal, _ Request) bool { return p.User.ID == "" || p.User.Status != StatusActive }}
 	gNotDeleteSelfOrOwner = guard{"not_delete_self_or_owner", CodeConflict, "the account owner and yourself cannot be deleted",
@@ -193,29 +195,29 @@ var (
 
 func area(a Area, l Level) need    { return need{area: a, level: l} }
 func areaAll(a Area, l Level) need { return need{area: a, level: l, all: true} }
-func privilege(c Privilege) need { return need{cap: c} }
+func privilege(c Privilege) need   { return need{cap: c} }
 
 // ops is the policy table: what each operation needs and which "nobody may" rules guard it.
 var ops map[Op]rule
 
 func init() {
 	ops = map[Op]rule{
-		OpReadUser:     {what: "reading other users", needs: []need{area(AreaUsers, LevelView)}, self: true, hidden: "user"},
-		OpListUsers:    {what: "listing users", needs: []need{area(AreaUsers, LevelView)}},
-		OpManageUsers:  {what: "managing users and groups", needs: []need{area(AreaUsers, LevelEdit)}},
-		OpChangeUser:   {what: "changing other users", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer}},
-		OpDeleteUser:   {what: "deleting users", needs: []need{area(AreaUsers, LevelDelete)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer, gNotDeleteSelfOrOwner}},
-		OpChangeRights: {what: "changing users' rights", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotOwnRights, gNotOwnersRights, gAdminPeer}},
-		OpGrantRole:    {what: "giving or taking roles", custom: decideRole},
-		OpEditGroup:    {what: "managing groups", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotMember}},
-		OpRemoveUser:   {what: "removing and restoring users", needs: []need{privilege(PrivUserBank)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
-		OpAnonymise:    {what: "anonymising users", needs: []need{privilege(PrivAnonymise)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
-		OpReadUserBank: {what: "reading the user bank", needs: []need{area(AreaUsers, LevelView), privilege(PrivUserBank)}},
-		OpManageLinks:  {what: "managing assistant links", needs: []need{privilege(PrivLinks), area(AreaUsers, LevelEdit)}},
-		OpReadLinks:    {what: "reading other users' links", needs: []need{area(AreaUsers, LevelView), privilege(PrivLinks)}, self: true, hidden: "user"},
-		OpReadSettings: {what: "reading settings", needs: []need{area(AreaSettings, LevelView)}},
-		OpEditSettings: {what: "changing settings", needs: []need{area(AreaSettings, LevelEdit)}},
-		OpActivateApps: {what: "activating apps", needs: []need{area(AreaApps, LevelEdit)}},
+		OpReadUser:          {what: "reading other users", needs: []need{area(AreaUsers, LevelView)}, self: true, hidden: "user"},
+		OpListUsers:         {what: "listing users", needs: []need{area(AreaUsers, LevelView)}},
+		OpManageUsers:       {what: "managing users and groups", needs: []need{area(AreaUsers, LevelEdit)}},
+		OpChangeUser:        {what: "changing other users", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer}},
+		OpDeleteUser:        {what: "deleting users", needs: []need{area(AreaUsers, LevelDelete)}, guards: []guard{gOnlyOwnerOnOwner, gAdminPeer, gNotDeleteSelfOrOwner}},
+		OpChangeRights:      {what: "changing users' rights", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotOwnRights, gNotOwnersRights, gAdminPeer}},
+		OpGrantRole:         {what: "giving or taking roles", custom: decideRole},
+		OpEditGroup:         {what: "managing groups", needs: []need{area(AreaUsers, LevelEdit)}, guards: []guard{gNotMember}},
+		OpRemoveUser:        {what: "removing and restoring users", needs: []need{privilege(PrivUserBank)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
+		OpAnonymise:         {what: "anonymising users", needs: []need{privilege(PrivAnonymise)}, guards: []guard{gBankNotOwner, gBankNotSelf, gAdminPeer}},
+		OpReadUserBank:      {what: "reading the user bank", needs: []need{area(AreaUsers, LevelView), privilege(PrivUserBank)}},
+		OpManageLinks:       {what: "managing assistant links", needs: []need{privilege(PrivLinks), area(AreaUsers, LevelEdit)}},
+		OpReadLinks:         {what: "reading other users' links", needs: []need{area(AreaUsers, LevelView), privilege(PrivLinks)}, self: true, hidden: "user"},
+		OpReadSettings:      {what: "reading settings", needs: []need{area(AreaSettings, LevelView)}},
+		OpEditSettings:      {what: "changing settings", needs: []need{area(AreaSettings, LevelEdit)}},
+		OpActivateApps:      {what: "activating apps", needs: []need{area(AreaApps, LevelEdit)}},
 		OpTransferOwnership: {what: "transferring ownership", needs: []need{privilege(PrivOwnership)}},
 		OpReadAudit:         {what: "reading the audit log", needs: []need{privilege(PrivAudit)}},
 		OpListClients:       {what: "listing every client", needs: []need{areaAll(AreaClients, LevelView)}},
@@ -227,12 +229,12 @@ func init() {
 			custom: decideClientAdmins},
 		OpReadClientAdmins: {what: "reading a client's administrators", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView),
 			privilege(PrivClientAdmins)}},
-		OpSubmitJobs:   {what: "running access jobs", needs: []need{area(AreaUsers, LevelEdit), area(AreaClients, LevelEdit), privilege(PrivClientAdmins)}},
-		OpReadJob:      {what: "reading another user's job", self: true, hidden: "access job"},
-		OpGrantProgram: {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideGrantProgram},
-		OpRevokeClient: {what: "removing client access", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideRevokeClient},
-		OpAppointment:  {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
-		OpAccess:       {what: "access", custom: decideAccess},
+		OpSubmitJobs:    {what: "running access jobs", needs: []need{area(AreaUsers, LevelEdit), area(AreaClients, LevelEdit), privilege(PrivClientAdmins)}},
+		OpReadJob:       {what: "reading another user's job", self: true, hidden: "access job"},
+		OpGrantProgram:  {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideGrantProgram},
+		OpRevokeClient:  {what: "removing client access", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideRevokeClient},
+		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
+		OpAccess:        {what: "access", custom: decideAccess},
 		OpMigrateLegacy: {what: "migrating users with individual rights"},
 	}
 }

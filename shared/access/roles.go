@@ -31,9 +31,9 @@ var Privileges = []Privilege{PrivLinks, PrivUserBank, PrivAnonymise, PrivManageA
 
 // RoleGrant is what a system role gives on its own, merged (maximum) with the user's groups.
 type RoleGrant struct {
-	Description  string
-	Permissions  Permissions
-	Privileges []Privilege
+	Description string
+	Permissions Permissions
+	Privileges  []Privilege
 }
 
 // RoleRights is the fixed table of what each system role carries (seed 003: "administrative
@@ -47,18 +47,18 @@ var RoleRights = map[Role]RoleGrant{
 			PrivAnonymise, PrivManageAdmins},
 	},
 	RoleAdmin: {
-		Description:  "users and permission groups, assistant links, the user bank (remove, restore) and client administration",
-		Permissions:  Permissions{AreaUsers: flat(LevelDelete)},
-		Privileges: []Privilege{PrivLinks, PrivUserBank, PrivClientAdmins, PrivOwnLinks},
+		Description: "users and permission groups, assistant links, the user bank (remove, restore) and client administration",
+		Permissions: Permissions{AreaUsers: flat(LevelDelete)},
+		Privileges:  []Privilege{PrivLinks, PrivUserBank, PrivClientAdmins, PrivOwnLinks},
 	},
 	RoleTeamLead: {
-		Description:  "assistant links and the staff of their assistants (sees users, manages links)",
-		Permissions:  Permissions{AreaUsers: flat(LevelView)},
-		Privileges: []Privilege{PrivLinks, PrivOwnLinks},
+		Description: "assistant links and the staff of their assistants (sees users, manages links)",
+		Permissions: Permissions{AreaUsers: flat(LevelView)},
+		Privileges:  []Privilege{PrivLinks, PrivOwnLinks},
 	},
 	RoleAssistant: {
-		Description:  "their own links and capabilities",
-		Privileges: []Privilege{PrivOwnLinks},
+		Description: "their own links and capabilities",
+		Privileges:  []Privilege{PrivOwnLinks},
 	},
 	RoleConsultant: {
 		Description: "nothing by itself; bureau client grants open clients and programs",
