@@ -39,6 +39,8 @@ type grant struct {
 	batchWrite bool
 	// sendJobs allows sqs:SendMessage on the jobs queue.
 	sendJobs bool
+	// parkPoison allows sqs:SendMessage on the archive queue of poison job messages.
+	parkPoison bool
 	// publish allows events:PutEvents on the domain event bus.
 	publish bool
 	// cognito lists the user-pool admin actions the function calls.
@@ -70,8 +72,9 @@ var grants = map[string]grant{
 	routes.FnJobs: {table: tableReadWrite, sendJobs: true},
 
 	// The worker expands fan-outs into chunk messages on the jobs queue, and writes outcomes and
-	// the requester's notification; it publishes no events.
-	routes.FnJobWorker: {table: tableReadWrite, sendJobs: true},
+	// the requester's notification; it publishes no events. It parks poison messages in the
+	// archive queue.
+	routes.FnJobWorker: {table: tableReadWrite, sendJobs: true, parkPoison: true},
 	// The anonymiser sweeps the user bank and deletes the Cognito identities of anonymised users
 	// (Identity.Delete only: a deleted login has no sessions left to sign out).
 	// Anonymising deletes the user's client roles like the users function (BatchWriteItem).

@@ -80,6 +80,9 @@ type TilgangStack struct {
 	Table     awsdynamodb.Table
 	JobsQueue awssqs.Queue
 	DLQ       awssqs.Queue
+	// Archive holds poison job messages the worker parked: nothing consumes it, an alarm
+	// watches it.
+	Archive awssqs.Queue
 	Bus       awsevents.EventBus
 	UserPool  awscognito.UserPool
 	Client    awscognito.UserPoolClient
@@ -142,6 +145,15 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 		},
 	})
 
+	// Poison messages (unreadable, of an unknown kind or job) are parked here by the worker,
+	// once, instead of failing on every receive; nothing consumes it and an alarm fires on the
+	// first one, so a person looks within its 14 days.
+	s.Archive = awssqs.NewQueue(stack, jsii.String("JobsArchive"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+	})
+
 	// Domain events (user deactivated, anonymised, job completed, ...).
 	s.Bus = awsevents.NewEventBus(stack, jsii.String("EventBus"), nil)
 
@@ -151,6 +163,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 		"TABLE_NAME":                  s.Table.TableName(),
 		"JOBS_QUEUE_URL":              s.JobsQueue.QueueUrl(),
 		"JOBS_DLQ_ARN":                s.DLQ.QueueArn(),
+		"JOBS_ARCHIVE_QUEUE_URL":      s.Archive.QueueUrl(),
 		"EVENT_BUS_NAME":              s.Bus.EventBusName(),
 		"USER_POOL_ID":                s.UserPool.UserPoolId(),
 		"NOTIFICATION_RETENTION_DAYS": jsii.String(retentionDays),
@@ -352,6 +365,9 @@ func (s *TilgangStack) newFunction(name, assetDir string, env map[string]*string
 	if g.sendJobs {
 		fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, s.JobsQueue.QueueArn()))
 	}
+	if g.parkPoison {
+		fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, s.Archive.QueueArn()))
+	}
 	if g.publish {
 		fn.AddToRolePolicy(statement([]string{"events:PutEvents"}, s.Bus.EventBusArn()))
 	}
@@ -450,8 +466,8 @@ func newHTTPAPI(stack awscdk.Stack, webOrigin string, pool awscognito.UserPool, 
 	return api
 }
 
-// newAlarms alarms on a dead-lettered message the worker cannot record and on any function
-// error, and sends them to an SNS topic (subscribed by e-mail when alarmEmail is set). A message
+// newAlarms alarms on a dead-lettered message the worker cannot record, on a parked poison
+// message and on any function error, and sends them to an SNS topic (subscribed by e-mail when alarmEmail is set). A message
 // in the dead-letter queue is normal for a moment (the worker records it as failed at once), so
 // the alarm is on the age of the oldest one, not on the queue being non-empty.
 func (s *TilgangStack) newAlarms(email string) {
@@ -473,6 +489,20 @@ func (s *TilgangStack) newAlarms(email string) {
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	dlq.AddAlarmAction(action)
+
+	// Nothing consumes the archive: any message in it is a poison message someone must look at.
+	parked := s.Archive.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+		Statistic: jsii.String("Maximum"),
+	}).CreateAlarm(s.Stack, jsii.String("JobsPoisonParked"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription: jsii.String("The job worker parked a poison message (unreadable, or of an unknown kind or job) in the archive queue; " +
+			"its id and reason are in the worker's log, its body in the queue for 14 days"),
+		Threshold:          jsii.Number(0),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	parked.AddAlarmAction(action)
 
 	for _, name := range allFunctions() {
 		alarm := s.Functions[name].MetricErrors(&awscloudwatch.MetricOptions{

@@ -505,6 +505,22 @@ func TestAlarms(t *testing.T) {
 			}
 		}
 	}
+	archiveID := s.id(s.stack.Archive.Node().DefaultChild().(awscdk.CfnElement))
+	parkedAlarm := false
+	for _, a := range alarms {
+		p := a.Properties
+		dims, _ := p["Dimensions"].([]any)
+		for _, d := range dims {
+			d, _ := d.(map[string]any)
+			if p["MetricName"] == "ApproximateNumberOfMessagesVisible" && p["Threshold"] == float64(0) &&
+				p["ComparisonOperator"] == "GreaterThanThreshold" && d["Name"] == "QueueName" && reflect.DeepEqual(d["Value"], getAtt(archiveID, "QueueName")) {
+				parkedAlarm = true
+			}
+		}
+	}
+	if !parkedAlarm {
+		t.Error("no alarm on a poison message parked in the archive queue")
+	}
 	if !dlqAlarm {
 		t.Errorf("no alarm on a message older than %d s in the jobs dead-letter queue", dlqAgeAlarmSeconds)
 	}
@@ -718,9 +734,18 @@ func TestWorkerQueuePermissions(t *testing.T) {
 			t.Errorf("worker %s on %v, want both the jobs queue and the dead-letter queue", a, got)
 		}
 	}
-	for _, fn := range []string{routes.FnJobWorker, routes.FnJobs} {
-		if got := resources[s.roleID(fn)]["sqs:SendMessage"]; !slices.Equal(got, []string{string(queueArn)}) {
-			t.Errorf("%s sqs:SendMessage on %v, want the jobs queue only", fn, got)
+	archiveArn, _ := json.Marshal(getAtt(s.id(s.stack.Archive.Node().DefaultChild().(awscdk.CfnElement)), "Arn"))
+	if got := resources[s.roleID(routes.FnJobs)]["sqs:SendMessage"]; !slices.Equal(got, []string{string(queueArn)}) {
+		t.Errorf("jobs sqs:SendMessage on %v, want the jobs queue only", got)
+	}
+	if got := resources[s.roleID(routes.FnJobWorker)]["sqs:SendMessage"]; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values([]string{string(queueArn), string(archiveArn)}))) {
+		t.Errorf("worker sqs:SendMessage on %v, want the jobs queue and the archive of poison messages only", got)
+	}
+	for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+		for role, byAction := range resources {
+			if slices.Contains(byAction[a], string(archiveArn)) {
+				t.Errorf("role %s may %s on the archive queue; nothing consumes it", role, a)
+			}
 		}
 	}
 	if got := worker["events:PutEvents"]; len(got) > 0 {

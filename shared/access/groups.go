@@ -149,6 +149,10 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, id string, p Group
 			}
 			next.Permissions[a] = perm
 		}
+		if unchanged(prev, next) {
+			out = prev // nothing to write: the version stays, no audit entry
+			return nil
+		}
 		if err := c.requireWithinOwnRights("permissions", next.Permissions); err != nil {
 			return err
 		}

@@ -1,9 +1,7 @@
 package access
 
 import (
-	"net/mail"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -113,7 +111,7 @@ type User struct {
 	ID         string
 	TenantID   string
 	Name       string
-	Email      string // normalised: trimmed and lower-case
+	Email      string // as the user typed it (see NormalizeEmail); EmailKey is its identity
 	Phone      string
 	PictureURL string
 	Profession Profession
@@ -232,18 +230,6 @@ func (p Page) Normalize() (Page, error) {
 	return p, nil
 }
 
-// NormalizeEmail trims and lower-cases an email and checks that it is a bare address.
-func NormalizeEmail(field, s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
-		return "", Invalid(field, "is required")
-	}
-	if len(s) > 254 {
-		return "", Invalid(field, "must be at most 254 characters")
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "", Invalid(field, "is not a valid email address")
-	}
-	return s, nil
-}
+// NormalizeEmail checks that an email is a bare address by the rule in email.go and returns the
+// form to keep and show (trimmed, NFC, as typed); EmailKey gives its identity.
+func NormalizeEmail(field, s string) (string, error) { return normalizeEmail(field, s) }

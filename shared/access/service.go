@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ type Store interface {
 	AuthorizationStore
 	TenantStore
 	UserStore
+	CalendarStore
 	GroupStore
 	AuditStore
 	ClientStore
@@ -230,12 +233,30 @@ func (s *Service) audit(c *Caller, action, targetType, targetID string, before, 
 	return e
 }
 
-// maxRetries bounds the read-modify-write loop of updates sent without If-Match.
-const maxRetries = 5
+// maxRetries bounds the read-modify-write loop of updates sent without If-Match. With the
+// backoff below, 24 retries wait at most about 5 s in all: enough for dozens of concurrent
+// writers of one item to all land (each round lets one of them through), short of any API
+// timeout.
+const maxRetries = 24
+
+// Backoff of the read-modify-write loop: exponential from retryBase, capped at retryCap, with
+// full jitter so that writers that collided spread out instead of colliding again.
+const (
+	retryBase = 4 * time.Millisecond
+	retryCap  = 250 * time.Millisecond
+)
+
+// retryPause waits before retry n (from 1).
+func retryPause(n int) {
+	d := min(retryBase<<min(n, 16), retryCap)
+	time.Sleep(d/4 + rand.N(d))
+}
 
 // retry runs an optimistic read-modify-write. With an If-Match the first conflict is final
-// (the client must re-read); without one the change is re-applied to the fresh state, so two
-// concurrent edits both land instead of one being lost.
+// (the client must re-read); without one the request asked for last-write-wins, so the change
+// is re-applied to the fresh state after a jittered pause, and two concurrent edits both land
+// instead of one being lost or handed back to the client as a 409. Only when contention outlasts
+// the whole budget does the caller get a 409.
 func retry(ifMatch *int, kind string, fn func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := fn()
@@ -248,8 +269,14 @@ func retry(ifMatch *int, kind string, fn func() error) error {
 		if attempt == maxRetries {
 			return Conflict("%s is being changed by others; retry", kind)
 		}
+		retryPause(attempt + 1)
 	}
 }
+
+// unchanged reports whether a read-modify-write changed nothing, so that it writes nothing: an
+// empty PATCH, or one that sets what is already there, keeps the version (everyone else's ETag
+// stays good) and leaves no audit entry.
+func unchanged[T any](prev, next T) bool { return reflect.DeepEqual(prev, next) }
 
 // ErrVersionConflict is what stores return when a conditional write lost against a concurrent one.
 var ErrVersionConflict = &Error{Code: CodeConflict, Message: "version conflict"}

@@ -46,6 +46,10 @@ func (s *Service) updateTenant(ctx context.Context, c *Caller, ifMatch *int, act
 		if groups, err = mutate(&next); err != nil {
 			return err
 		}
+		if len(groups) == 0 && unchanged(prev, next) {
+			out = prev // nothing to write: the version stays, no audit entry
+			return nil
+		}
 		next.Version, next.UpdatedAt = prev.Version+1, s.Now()
 		meta := Meta{Audit: []AuditEntry{s.audit(c, action, "tenant", prev.ID, tenantAudit(prev), tenantAudit(next))}}
 		for _, g := range groups {
@@ -74,6 +78,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c *Caller, p SettingsPatch
 	if p.BookableCalendarIDs != nil {
 		ids, err := validIDs("bookableCalendarIds", *p.BookableCalendarIDs, 500)
 		if err != nil {
+			return Tenant{}, err
+		}
+		if err := s.requireCalendars(ctx, c.TenantID(), ids, indexedField("bookableCalendarIds")); err != nil {
 			return Tenant{}, err
 		}
 		p.BookableCalendarIDs = &ids

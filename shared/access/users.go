@@ -445,6 +445,10 @@ func (s *Service) updateUser(ctx context.Context, c *Caller, id string, ifMatch 
 		if err := mutate(&next); err != nil {
 			return err
 		}
+		if unchanged(prev, next) {
+			out = prev // nothing to write: the version stays, no audit entry
+			return nil
+		}
 		next.Version, next.UpdatedAt = prev.Version+1, s.Now()
 		before, aft := userAudit(prev), userAudit(next)
 		if changed := personalChanges(prev, next); len(changed) > 0 {
@@ -493,6 +497,9 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 	if p.CalendarIDs != nil {
 		ids, err := validIDs("calendarIds", *p.CalendarIDs, 20)
 		if err != nil {
+			return User{}, err
+		}
+		if err := s.requireCalendars(ctx, c.TenantID(), ids, indexedField("calendarIds")); err != nil {
 			return User{}, err
 		}
 		p.CalendarIDs = &ids
@@ -622,6 +629,9 @@ func (s *Service) SetCalendarAccess(ctx context.Context, c *Caller, id string, a
 		if lvl != LevelNone {
 			clean[cal] = lvl
 		}
+	}
+	if err := s.requireCalendars(ctx, c.TenantID(), slices.Sorted(maps.Keys(access)), func(_ int, cal string) string { return cal }); err != nil {
+		return User{}, err
 	}
 	return s.updateUser(ctx, c, id, ifMatch, "user.calendar_access.set", func(u *User) error {
 		if err := c.requireChangeRightsOf(*u); err != nil {

@@ -21,18 +21,25 @@ func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
 	if cfg.JobsQueueURL == "" {
 		return // job submission and expansion then fail with a logged error
 	}
-	client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+	svc.Queue = &jobqueue.SQS{Client: sqsClient(awsCfg, cfg), QueueURL: cfg.JobsQueueURL}
+}
+
+func sqsClient(awsCfg aws.Config, cfg config.Config) *sqs.Client {
+	return sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
 		if cfg.SQSEndpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.SQSEndpoint)
 		}
 	})
-	svc.Queue = &jobqueue.SQS{Client: client, QueueURL: cfg.JobsQueueURL}
 }
 
 // JobWorker returns the access-job worker's handler (function jobworker): SQS event sources with
 // ReportBatchItemFailures on the jobs queue, whose maxReceiveCount is jobworker.MaxReceives, and
 // on its dead-letter queue (config JobsDLQARN), which the handler tells apart by event source.
+// Poison messages go to the archive queue (config JobsArchiveQueueURL), which nothing consumes.
 func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	w := &jobworker.Worker{Processor: a.Service, MaxReceives: jobworker.MaxReceives, DeadLetterARN: a.Config.JobsDLQARN, Log: a.Log}
+	if a.Config.JobsArchiveQueueURL != "" {
+		w.Archive = &jobqueue.Archive{Client: sqsClient(a.AWS, a.Config), QueueURL: a.Config.JobsArchiveQueueURL}
+	}
 	return w.Handle
 }

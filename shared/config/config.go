@@ -15,6 +15,9 @@ type Config struct {
 	// dead-letter queue, which the job worker consumes too.
 	JobsQueueURL string
 	JobsDLQARN   string
+	// JobsArchiveQueueURL is where the job worker parks poison messages (unreadable, unknown);
+	// nothing consumes it and an alarm watches it.
+	JobsArchiveQueueURL string
 	// EventsTarget names where domain events go: an EventBridge bus name in AWS, or a queue URL locally.
 	EventBusName   string
 	EventsQueueURL string
@@ -30,15 +33,16 @@ type Config struct {
 // FromEnv reads the configuration from the environment and fails on what is missing.
 func FromEnv() (Config, error) {
 	c := Config{
-		Region:         getenv("AWS_REGION", "eu-north-1"),
-		TableName:      os.Getenv("TABLE_NAME"),
-		JobsQueueURL:   os.Getenv("JOBS_QUEUE_URL"),
-		JobsDLQARN:     os.Getenv("JOBS_DLQ_ARN"),
-		EventBusName:   os.Getenv("EVENT_BUS_NAME"),
-		EventsQueueURL: os.Getenv("EVENTS_QUEUE_URL"),
-		UserPoolID:     os.Getenv("USER_POOL_ID"),
-		DynamoEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
-		SQSEndpoint:    os.Getenv("SQS_ENDPOINT"),
+		Region:              getenv("AWS_REGION", "eu-north-1"),
+		TableName:           os.Getenv("TABLE_NAME"),
+		JobsQueueURL:        os.Getenv("JOBS_QUEUE_URL"),
+		JobsDLQARN:          os.Getenv("JOBS_DLQ_ARN"),
+		JobsArchiveQueueURL: os.Getenv("JOBS_ARCHIVE_QUEUE_URL"),
+		EventBusName:        os.Getenv("EVENT_BUS_NAME"),
+		EventsQueueURL:      os.Getenv("EVENTS_QUEUE_URL"),
+		UserPoolID:          os.Getenv("USER_POOL_ID"),
+		DynamoEndpoint:      os.Getenv("DYNAMODB_ENDPOINT"),
+		SQSEndpoint:         os.Getenv("SQS_ENDPOINT"),
 	}
 	days, err := strconv.Atoi(getenv("NOTIFICATION_RETENTION_DAYS", "30"))
 	if err != nil || days < 1 {

@@ -120,6 +120,7 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 		TableName:                 o.TableName,
 		JobsQueueURL:              queues.JobsURL,
 		JobsDLQARN:                queues.JobsDLQARN,
+		JobsArchiveQueueURL:       queues.JobsArchiveURL,
 		EventsQueueURL:            queues.EventsURL,
 		DynamoEndpoint:            d.Stack.DynamoEndpoint,
 		SQSEndpoint:               d.Stack.SQSEndpoint,
@@ -131,7 +132,8 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 		"AWS_REGION": d.Config.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
 		"TABLE_NAME": d.Config.TableName, "JOBS_QUEUE_URL": d.Config.JobsQueueURL, "JOBS_DLQ_ARN": d.Config.JobsDLQARN,
-		"EVENTS_QUEUE_URL": d.Config.EventsQueueURL, "EVENT_BUS_NAME": "", "USER_POOL_ID": "",
+		"JOBS_ARCHIVE_QUEUE_URL": d.Config.JobsArchiveQueueURL,
+		"EVENTS_QUEUE_URL":       d.Config.EventsQueueURL, "EVENT_BUS_NAME": "", "USER_POOL_ID": "",
 		"DYNAMODB_ENDPOINT": d.Config.DynamoEndpoint, "SQS_ENDPOINT": d.Config.SQSEndpoint,
 	} {
 		if v == "" {

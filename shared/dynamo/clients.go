@@ -461,7 +461,8 @@ func (s *Store) addUserAssignmentDeletes(ctx context.Context, t *txn, u access.U
 	return keys, nil
 }
 
-// deleteKeys deletes items with BatchWriteItem, 25 at a time, retrying unprocessed ones.
+// deleteKeys deletes items with BatchWriteItem, 25 at a time, retrying unprocessed ones after
+// the SDK's backoff (batchPause).
 // Deleting is idempotent, so a retry of the whole never harms.
 func (s *Store) deleteKeys(ctx context.Context, keys []map[string]types.AttributeValue) error {
 	for start := 0; start < len(keys); start += 25 {
@@ -478,8 +479,8 @@ func (s *Store) deleteKeys(ctx context.Context, keys []map[string]types.Attribut
 
 func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	for attempt := 0; len(reqs) > 0; attempt++ {
-		if attempt > 10 {
-			return fmt.Errorf("batch write: unprocessed items after %d attempts", attempt)
+		if err := s.batchPause(ctx, attempt); err != nil {
+			return fmt.Errorf("batch write: %d items unprocessed: %w", len(reqs), err)
 		}
 		res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
 		if err != nil {

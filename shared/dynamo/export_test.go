@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -50,3 +51,6 @@ func (s *Store) FillGroupSetForTest(ctx context.Context, tenantID string, n int)
 	_, err = s.Client().PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
 	return err
 }
+
+// ObserveBatchPausesForTest has f told every backoff before a retry of unprocessed batch items.
+func (s *Store) ObserveBatchPausesForTest(f func(time.Duration)) { s.pauses = f }

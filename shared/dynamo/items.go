@@ -218,7 +218,7 @@ type emailItem struct {
 }
 
 func emailKey(email string) map[string]string {
-	return map[string]string{AttrPK: pfxEmail + lower(email), AttrSK: skEmail}
+	return map[string]string{AttrPK: pfxEmail + access.EmailKey(email), AttrSK: skEmail}
 }
 
 func emailToItem(u access.User) emailItem {

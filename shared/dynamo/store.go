@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,6 +23,8 @@ import (
 type Store struct {
 	db    *dynamodb.Client
 	table string
+	// pauses, when set, is told every backoff before a retry of unprocessed batch items (tests).
+	pauses func(time.Duration)
 }
 
 var _ access.Store = (*Store)(nil)
@@ -232,8 +236,8 @@ func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.Attrib
 	for start := 0; start < len(keys); start += 100 {
 		pending := keys[start:min(start+100, len(keys))]
 		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 10 {
-				return nil, fmt.Errorf("batch get: unprocessed keys after %d attempts", attempt)
+			if err := s.batchPause(ctx, attempt); err != nil {
+				return nil, fmt.Errorf("batch get: %d keys unprocessed: %w", len(pending), err)
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 				s.table: {Keys: pending, ConsistentRead: aws.Bool(consistent)},
@@ -246,6 +250,44 @@ func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.Attrib
 		}
 	}
 	return out, nil
+}
+
+// Unprocessed batch items are what DynamoDB hands back when a partition is throttled; AWS
+// advises retrying them after an exponential backoff, not at once. batchAttempts bounds the
+// calls for one batch; the pauses between them come from the SDK's own jittered backoff
+// (aws/retry, the one its retryer uses), capped at maxBatchBackoff.
+const (
+	batchAttempts   = 8
+	maxBatchBackoff = 2 * time.Second
+)
+
+var batchBackoff = retry.NewExponentialJitterBackoff(maxBatchBackoff)
+
+// batchPause waits before call attempt (from 0) of one batch: not before the first, the SDK's
+// backoff before each retry of unprocessed items. It fails once the attempts are spent or ctx
+// ends.
+func (s *Store) batchPause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	if attempt >= batchAttempts {
+		return fmt.Errorf("still unprocessed after %d attempts", attempt)
+	}
+	d, err := batchBackoff.BackoffDelay(attempt-1, nil)
+	if err != nil {
+		return err
+	}
+	if s.pauses != nil {
+		s.pauses(d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // cursor is the opaque page token: the last item's key attributes.

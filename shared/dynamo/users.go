@@ -98,7 +98,7 @@ func (s *Store) putUserUpdate(t *txn, prev, next access.User) error {
 	if err := s.releaseCalendars(t, next, removed); err != nil {
 		return err
 	}
-	if lower(prev.Email) == lower(next.Email) {
+	if access.EmailKey(prev.Email) == access.EmailKey(next.Email) {
 		return nil
 	}
 	owned := expression.Name("userId").Equal(expression.Value(prev.ID))

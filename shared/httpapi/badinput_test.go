@@ -88,7 +88,7 @@ func TestBadInputOnEveryWrite(t *testing.T) {
 	}
 	ten.Owner.Must(t, "PATCH", "/v1/settings", map[string]any{"newClientAccess": "everything"}, 400)
 	ten.Owner.Must(t, "PATCH", "/v1/settings", map[string]any{"anonymiseAfterDays": -1}, 400)
-	ten.Owner.Must(t, "PATCH", "/v1/groups/"+gid, map[string]any{"name": "x"}, 400, "If-Match", "yesterday")
+	ten.Owner.Must(t, "PATCH", "/v1/groups/"+gid, map[string]any{"name": "x"}, 412, "If-Match", "yesterday")
 	ten.Owner.Must(t, "POST", "/v1/authorize", map[string]any{"userId": uid, "action": "fly", "area": "clients"}, 400)
 	// Every foundation route of the table is covered by this test or the route-specific ones.
 	for _, r := range routes.All {

@@ -41,7 +41,8 @@ func bodyBytes(body string, isBase64 bool, limit int) ([]byte, error) {
 }
 
 // DecodeJSON decodes one JSON object into dst strictly: unknown fields, wrong types, trailing
-// data and bodies over MaxBodyBytes are refused with an error naming the field.
+// data, text that is not valid UTF-8 (or holds a lone surrogate) and bodies over MaxBodyBytes
+// are refused with an error naming the field.
 func DecodeJSON(b []byte, dst any) error { return decodeJSON(b, dst, MaxBodyBytes) }
 
 // decodeJSON is DecodeJSON with a limit (0: MaxBodyBytes).
@@ -54,6 +55,9 @@ func decodeJSON(b []byte, dst any, limit int) error {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return access.Invalid("body", "a JSON object is required")
+	}
+	if err := checkText(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

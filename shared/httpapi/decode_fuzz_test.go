@@ -10,7 +10,8 @@ import (
 // a domain error the API maps to a 4xx problem.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{`{}`, `{"name":"a","email":"b@c.de","profession":"other"}`, `{"groupIds":["a",1]}`,
-		`{"permissions":{"clients":{"level":"edit","scope":"own"}}}`, `[`, `{"name":"\u0000"}`, `null`, `{"a":{"b":[{}]}}`} {
+		`{"permissions":{"clients":{"level":"edit","scope":"own"}}}`, `[`, `{"name":"\u0000"}`, `null`, `{"a":{"b":[{}]}}`,
+		"{\"name\":\"\xff\"}", `{"name":"\ud800"}`, `{"groupIds":["\udc00"]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

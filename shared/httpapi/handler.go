@@ -174,18 +174,40 @@ func (r *request) path(name string) string { return r.ev.PathParameters[name] }
 // ETag renders a version as a strong entity tag.
 func ETag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// ifMatch parses If-Match: nil when absent or "*".
+// ifMatch parses If-Match (RFC 9110, section 13.1.1): nil when absent or when it holds "*",
+// which matches any current representation. Otherwise the version its entity tag names; a tag
+// this API never hands out (a weak one, an invented one) can match no current version, so it
+// yields 0, which the use case answers with 412 like a stale version, never 400: a precondition
+// that does not hold is a failed precondition. Of a list of several versions the first counts
+// (the use cases compare one; clients send the one tag they read).
 func (r *request) ifMatch() (*int, error) {
 	v := strings.TrimSpace(header(r.ev, "if-match"))
-	if v == "" || v == "*" {
+	if v == "" {
 		return nil, nil
 	}
-	v = strings.TrimPrefix(v, "W/")
-	n, err := strconv.Atoi(strings.Trim(v, `"`))
-	if err != nil || n < 1 {
-		return nil, access.Invalid("If-Match", "must be an ETag this API returned, like \"3\"")
+	none := 0
+	version := 0
+	for _, tag := range strings.Split(v, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return nil, nil
+		}
+		// If-Match compares strongly: a weak tag never matches.
+		if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			continue
+		}
+		n, err := strconv.Atoi(tag[1 : len(tag)-1])
+		if err != nil || n < 1 || strconv.Itoa(n) != tag[1:len(tag)-1] {
+			continue
+		}
+		if version == 0 {
+			version = n
+		}
 	}
-	return &n, nil
+	if version == 0 {
+		return &none, nil
+	}
+	return &version, nil
 }
 
 func header(ev events.APIGatewayV2HTTPRequest, name string) string {

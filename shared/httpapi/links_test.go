@@ -397,7 +397,6 @@ func TestLinkRoutesBadInput(t *testing.T) {
 		{"PATCH", u + "/links/" + c, map[string]any{"employmentNumber": ""}, 400, "employmentNumber"},
 		{"PATCH", u + "/links/" + c, map[string]any{"colour": "#000000"}, 400, "colour"},
 		{"PATCH", u + "/links/" + c, map[string]any{"color": "#000000"}, 412, ""},
-		{"PATCH", u + "/links/" + c, map[string]any{"color": "#000000"}, 400, "If-Match"},
 		{"PATCH", u + "/links/" + otherClient, map[string]any{"color": "#000000"}, 404, ""},
 		{"DELETE", u + "/links/c_missing", nil, 404, ""},
 		{"DELETE", "/v1/users/" + otherUser + "/links/" + otherClient, nil, 404, ""},
@@ -435,6 +434,8 @@ func TestLinkRoutesBadInput(t *testing.T) {
 			}
 		})
 	}
+	// An entity tag this API never handed out matches nothing: 412, as RFC 9110 says, not 400.
+	owner.Must(t, "PATCH", u+"/links/"+c, map[string]any{"color": "#000000"}, 412, "If-Match", "yesterday")
 	// Nothing of the refused requests was written.
 	if got := owner.Must(t, "GET", u+"/links", nil, 200).Map(t)["items"].([]any); len(got) != 1 {
 		t.Errorf("links = %v, want the first one only", got)

@@ -35,6 +35,7 @@ func TestNobodyChangesTheirOwnRightsOrTheOwners(t *testing.T) {
 	// Their own groups, roles and calendar access.
 	admin.Must(t, "PUT", "/v1/users/"+adminID+"/groups", map[string]any{"groupIds": []string{admins, other}}, 403)
 	admin.Must(t, "PUT", "/v1/users/"+adminID+"/roles", map[string]any{"roles": []string{"team_lead"}}, 403)
+	owner.CreateUser(t, map[string]any{"calendarIds": []string{"cal_x"}}) // calendar ids must exist
 	admin.Must(t, "PUT", "/v1/users/"+adminID+"/calendar-access", map[string]any{"cal_x": "edit"}, 403)
 	// A group they are a member of: saving it would change their own rights.
 	admin.Must(t, "PATCH", "/v1/groups/"+admins, map[string]any{"permissions": map[string]any{"settings": perm("edit", "")}}, 403)
@@ -247,6 +248,7 @@ func TestEffectivePermissionsAndSources(t *testing.T) {
 	o.Must(t, "PATCH", "/v1/groups/"+all, map[string]any{"permissions": map[string]any{"reports": perm("view", "")}}, 200)
 	check("none")
 	// Individual calendar access applies where the groups give calendars with scope own.
+	o.CreateUser(t, map[string]any{"calendarIds": []string{"cal_front"}}) // calendar ids must exist
 	o.Must(t, "PUT", "/v1/users/"+uid+"/calendar-access", map[string]any{"cal_front": "edit"}, 200)
 	d := o.Must(t, "POST", "/v1/authorize", map[string]any{"userId": uid, "action": "edit", "area": "calendars", "calendarId": "cal_front"}, 200).Map(t)
 	if d["allowed"] != true {

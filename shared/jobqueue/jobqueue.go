@@ -46,29 +46,78 @@ type Message struct {
 	Chunk  *access.JobChunk
 }
 
-// Decode reads a message body.
+// ErrPoison marks a message that no retry can make readable: not JSON, of a kind this code does
+// not know, or without what every message of its kind has. The worker parks such a message
+// instead of failing it again and again.
+var ErrPoison = errors.New("poison job message")
+
+// Decode reads a message body; every error it returns wraps ErrPoison and says what is wrong
+// without quoting the body.
 func Decode(body string) (Message, error) {
 	var head struct {
 		Kind string `json:"kind"`
 	}
+	if !json.Valid([]byte(body)) {
+		return Message{}, fmt.Errorf("%w: not JSON", ErrPoison)
+	}
 	if err := json.Unmarshal([]byte(body), &head); err != nil {
-		return Message{}, fmt.Errorf("decode job message: %w", err)
+		return Message{}, fmt.Errorf("%w: not a JSON object", ErrPoison)
 	}
 	switch head.Kind {
 	case kindFanOut:
 		var f fanOutBody
 		if err := json.Unmarshal([]byte(body), &f); err != nil {
-			return Message{}, fmt.Errorf("decode fan-out: %w", err)
+			return Message{}, fmt.Errorf("%w: fan-out fields of the wrong type", ErrPoison)
+		}
+		if !access.PlausibleID(f.TenantID) || !access.PlausibleID(f.JobID) || f.From < 0 || f.To <= f.From {
+			return Message{}, fmt.Errorf("%w: fan-out without tenant, job or range", ErrPoison)
 		}
 		return Message{FanOut: &f.JobFanOut}, nil
 	case "":
 		var ch access.JobChunk
 		if err := json.Unmarshal([]byte(body), &ch); err != nil {
-			return Message{}, fmt.Errorf("decode chunk: %w", err)
+			return Message{}, fmt.Errorf("%w: chunk fields of the wrong type", ErrPoison)
+		}
+		if !access.PlausibleID(ch.TenantID) || !access.PlausibleID(ch.JobID) || !access.PlausibleID(ch.RequesterID) ||
+			!access.PlausibleID(ch.ConsultantID) || !ch.Action.Valid() || len(ch.ClientIDs) == 0 {
+			return Message{}, fmt.Errorf("%w: chunk without tenant, job, requester, consultant, action or clients", ErrPoison)
 		}
 		return Message{Chunk: &ch}, nil
 	}
-	return Message{}, errors.New("decode job message: unknown kind")
+	return Message{}, fmt.Errorf("%w: unknown kind", ErrPoison)
+}
+
+// Archive is the queue poison messages are parked in: nothing consumes it, an alarm watches it,
+// and its retention (14 days) leaves time to look at what arrived.
+type Archive struct {
+	Client   *sqs.Client
+	QueueURL string
+}
+
+// Parked is a poison message on its way to the archive.
+type Parked struct {
+	MessageID string // the id it had on the queue it came from
+	Queue     string // "jobs" or "dead-letter"
+	Reason    string // what is wrong with it, never its content
+	Body      string
+}
+
+// Park sends the message to the archive queue with where it came from and why as attributes.
+func (a *Archive) Park(ctx context.Context, p Parked) error {
+	body := p.Body
+	if body == "" {
+		body = "(empty)" // SQS refuses an empty body
+	}
+	_, err := a.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(a.QueueURL), MessageBody: aws.String(body),
+		MessageAttributes: map[string]types.MessageAttributeValue{
+			"originalMessageId": {DataType: aws.String("String"), StringValue: aws.String(p.MessageID)},
+			"sourceQueue":       {DataType: aws.String("String"), StringValue: aws.String(p.Queue)},
+			"reason":            {DataType: aws.String("String"), StringValue: aws.String(p.Reason)},
+		}})
+	if err != nil {
+		return fmt.Errorf("park message %s: %w", p.MessageID, err)
+	}
+	return nil
 }
 
 // FanOut sends a job's fan-out messages.

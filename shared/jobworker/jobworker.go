@@ -3,7 +3,8 @@
 // From the jobs queue it expands fan-outs into chunk messages and runs chunks, all messages of a
 // batch in parallel, and reports the messages that failed so that only those are retried (the
 // event source mappings have ReportBatchItemFailures). From the dead-letter queue it records what
-// a message covers and is not done yet as failed, so that every job ends.
+// a message covers and is not done yet as failed, so that every job ends. A poison message
+// (unreadable, unknown) is recorded once and parked in an archive queue that nothing consumes.
 package jobworker
 
 import (
@@ -57,7 +58,16 @@ type Worker struct {
 	// time is reported failed (not the whole batch, as a Lambda timeout would) and a chunk on its
 	// last receive can still be recorded as failed [5s, at most a quarter of the time left].
 	Reserve time.Duration
+	// Archive parks poison messages (unreadable, of an unknown kind, or of an unknown job once
+	// dead-lettered): each is logged once by its id and reason and moved there, so that it does
+	// not fail again on every receive. Nil: such messages are logged once and removed.
+	Archive Archive
 	Log     *slog.Logger
+}
+
+// Archive is where poison messages go; *jobqueue.Archive is one.
+type Archive interface {
+	Park(ctx context.Context, p jobqueue.Parked) error
 }
 
 // Handle is the Lambda handler.
@@ -100,14 +110,13 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 			ok = false
 		}
 	}()
+	dead := w.DeadLetterARN != "" && rec.EventSourceARN == w.DeadLetterARN
 	msg, err := jobqueue.Decode(rec.Body)
 	if err != nil {
-		// Nothing to record it against: it ends in, or stays in, the dead-letter queue, whose
-		// age alarm asks someone to look.
-		log.ErrorContext(ctx, "unreadable job message", "error", err.Error())
-		return false
+		// No retry can make it readable and there is nothing to record it against: park it
+		// at once rather than fail it on every receive here and in the dead-letter queue.
+		return w.park(ctx, log, rec, dead, err.Error())
 	}
-	dead := w.DeadLetterARN != "" && rec.EventSourceARN == w.DeadLetterARN
 	switch {
 	case msg.FanOut != nil:
 		f := *msg.FanOut
@@ -126,6 +135,11 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 		}
 	}
 	if dead {
+		if access.ErrorCode(err) == access.CodeNotFound {
+			// Its job is unknown (never stored, or gone): recording it failed can never
+			// succeed, so it is parked, not retried for the dead-letter queue's retention.
+			return w.park(ctx, log, rec, dead, "unknown job: "+err.Error())
+		}
 		if err != nil {
 			log.ErrorContext(ctx, "could not record a dead-lettered job message as failed; it stays in the dead-letter queue", "error", err.Error())
 			return false
@@ -149,6 +163,28 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 		log.ErrorContext(ctx, "could not record the chunk as failed; the dead-letter queue's consumer will", "error", ferr.Error())
 	}
 	return false
+}
+
+// park records a poison message once, by its id and what is wrong with it (never its body,
+// which may hold personal data), and moves it to the archive queue, which nothing consumes and an
+// alarm watches; without an archive it is removed. It reports whether the message may be deleted
+// from its queue: not when parking failed, so that it is not lost.
+func (w *Worker) park(ctx context.Context, log *slog.Logger, rec events.SQSMessage, dead bool, reason string) bool {
+	queue := "jobs"
+	if dead {
+		queue = "dead-letter"
+	}
+	log = log.With("queue", queue, "reason", reason, "receive", rec.Attributes["ApproximateReceiveCount"])
+	if w.Archive == nil {
+		log.ErrorContext(ctx, "poison job message removed (no archive queue configured)")
+		return true
+	}
+	if err := w.Archive.Park(ctx, jobqueue.Parked{MessageID: rec.MessageId, Queue: queue, Reason: reason, Body: rec.Body}); err != nil {
+		log.WarnContext(ctx, "could not park a poison job message; it is tried again", "error", err.Error())
+		return false
+	}
+	log.ErrorContext(ctx, "poison job message parked in the archive queue")
+	return true
 }
 
 func (w *Worker) logger() *slog.Logger {

@@ -77,12 +77,14 @@ type QueueURLs struct {
 	JobsURL    string
 	JobsDLQURL string
 	JobsDLQARN string
+	// JobsArchiveURL is where the job worker parks poison messages; nothing consumes it.
+	JobsArchiveURL string
 	// EventsURL stands in for the EventBridge bus locally.
 	EventsURL string
 }
 
-// EnsureQueues creates (or finds) the queues named prefix+"jobs", prefix+"jobs-dlq" and
-// prefix+"events", and gives queues that exist the attributes declared here (a data directory
+// EnsureQueues creates (or finds) the queues named prefix+"jobs", prefix+"jobs-dlq",
+// prefix+"jobs-archive" and prefix+"events", and gives queues that exist the attributes declared here (a data directory
 // of an older version may hold others). It is safe to call on every start.
 func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (QueueURLs, error) {
 	var q QueueURLs
@@ -108,6 +110,11 @@ func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (Queue
 	if q.JobsURL, err = createQueue(ctx, client, prefix+"jobs", map[string]string{
 		string(stypes.QueueAttributeNameRedrivePolicy):     string(redrive),
 		string(stypes.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(JobsVisibilityTimeout / time.Second)),
+	}); err != nil {
+		return QueueURLs{}, err
+	}
+	if q.JobsArchiveURL, err = createQueue(ctx, client, prefix+"jobs-archive", map[string]string{
+		string(stypes.QueueAttributeNameMessageRetentionPeriod): strconv.Itoa(14 * 24 * 3600),
 	}); err != nil {
 		return QueueURLs{}, err
 	}

@@ -116,7 +116,7 @@ func Queues(t testing.TB) (*sqs.Client, QueueURLs) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, u := range []string{q.JobsURL, q.JobsDLQURL, q.EventsURL} {
+		for _, u := range []string{q.JobsURL, q.JobsDLQURL, q.JobsArchiveURL, q.EventsURL} {
 			_, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)})
 		}
 	})

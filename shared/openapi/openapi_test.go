@@ -264,7 +264,7 @@ func TestValidateRequest(t *testing.T) {
 		{"create user", event("POST /v1/users", "/v1/users", "", `{"name":"Anna","email":"anna@example.com","profession":"assistant","link":{"clientId":"c1","employmentRate":75,"employmentNumber":"A-1","color":"#3366ff"}}`, nil), true},
 		{"create user without email", event("POST /v1/users", "/v1/users", "", `{"name":"Anna","profession":"assistant"}`, nil), false},
 		{"create user bad profession", event("POST /v1/users", "/v1/users", "", `{"name":"Anna","email":"a@b.c","profession":"chef"}`, nil), false},
-		{"patch user empty", event("PATCH /v1/users/{userId}", "/v1/users/u1", "", `{}`, nil), false},
+		{"patch user empty (changes nothing, answers 200)", event("PATCH /v1/users/{userId}", "/v1/users/u1", "", `{}`, nil), true},
 		{"patch user", event("PATCH /v1/users/{userId}", "/v1/users/u1", "", `{"phone":"+4512345678"}`, nil), true},
 		{"limit too big", event("GET /v1/users", "/v1/users", "limit=500", "", nil), false},
 		{"limit ok", event("GET /v1/users", "/v1/users", "limit=100&status=removed", "", nil), true},
@@ -292,9 +292,11 @@ func TestValidateRequest(t *testing.T) {
 func TestIfMatchHeader(t *testing.T) {
 	doc := MustLoad()
 	req := event("PATCH /v1/groups/{groupId}", "/v1/groups/g1", "", `{"name":"x"}`, nil)
-	req.Headers["if-match"] = `W/"4"`
-	if err := doc.ValidateRequest(req); err != nil {
-		t.Errorf("weak If-Match refused: %v", err)
+	for _, v := range []string{`W/"4"`, `"4"`, `*`, `"3", "4"`} {
+		req.Headers["if-match"] = v
+		if err := doc.ValidateRequest(req); err != nil {
+			t.Errorf("If-Match %s refused: %v", v, err)
+		}
 	}
 	req.Headers["if-match"] = `4`
 	if err := doc.ValidateRequest(req); err == nil {
