@@ -352,6 +352,11 @@ func decideRole(p Principal, r Request) Decision {
 		return d
 	}
 	for _, c := range g.Privileges {
+		// own_links only lets the holder read their own links, which a user manager reads
+		// already: it raises nobody, so it does not stop a user manager creating assistants.
+		if c == PrivOwnLinks {
+			continue
+		}
 		if !p.Effective.Has(c) {
 			return refuse("roles", "you cannot give the %s role: it carries the %s capability, which you do not have yourself", r.Role, c)
 		}
@@ -484,7 +489,10 @@ func decideRevokeClient(p Principal, r Request) Decision {
 	if r.Client != nil && r.Client.Grant != nil {
 		has = r.Client.Grant.Programs
 	}
-	if len(a.Programs) > 0 && !slices.ContainsFunc(has, func(p string) bool { return !a.CanAssign(p) }) {
+	// A program administrator removes a consultant's access only where every program the
+	// consultant has there is theirs to remove, and there is at least one: access without
+	// programs (or an assignment) is the system administrator's to take away.
+	if len(a.Programs) > 0 && len(has) > 0 && !slices.ContainsFunc(has, func(p string) bool { return !a.CanAssign(p) }) {
 		return allow(LevelEdit, "program administrator of every program the consultant has at the client")
 	}
 	return refuse("", "removing client access needs system administrator of the client, or program administrator of every program the consultant has there")
