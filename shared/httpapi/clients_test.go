@@ -714,3 +714,43 @@ func BenchmarkAuthorizeClientOwnScope(b *testing.B) {
 	ratio := apitest.BenchRatio(b, bare, viaHandler)
 	apitest.PrintRatio("POST /v1/authorize (client, own scope)", ratio, 3)
 }
+
+// TestAuthorizeOnAProgramIsOneCall: asking about one program at a client adds the user's grant,
+// client administration and the program catalogue to the same BatchGetItem: still one call.
+func TestAuthorizeOnAProgramIsOneCall(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true)
+	c := ten.Owner.Must(t, "POST", "/v1/clients", map[string]any{"name": "Program Client"}, 201).Map(t)["id"].(string)
+	env.Counter.Reset()
+	d := ten.Owner.Must(t, "POST", "/v1/authorize", map[string]any{"userId": ten.Owner.UserID, "action": "edit", "area": "clients", "clientId": c, "program": "payroll"}, 200).Map(t)
+	if d["allowed"] != true {
+		t.Errorf("authorize = %v", d)
+	}
+	if got := env.Counter.Total(); got != 1 {
+		t.Errorf("POST /v1/authorize with a program cost %d DynamoDB calls (%v), want 1", got, env.Counter.ByOperation())
+	}
+}
+
+func BenchmarkAuthorizeClientProgram(b *testing.B) {
+	env := apitest.New(b)
+	ten := env.NewTenant(b, true)
+	c := ten.Owner.Must(b, "POST", "/v1/clients", map[string]any{"name": "Program Client"}, 201).Map(b)["id"].(string)
+	in := &dynamodb.GetItemInput{TableName: aws.String(env.Config.TableName), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "TENANT#" + ten.ID},
+		"SK": &types.AttributeValueMemberS{Value: "USER#" + ten.Owner.UserID},
+	}}
+	bare := func(b *testing.B) {
+		if _, err := env.App.Dynamo.GetItem(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ev := ten.Owner.Event(b, "POST", "/v1/authorize", map[string]any{"userId": ten.Owner.UserID, "action": "edit", "area": "clients", "clientId": c, "program": "payroll"})
+	h := env.App.API("me")
+	viaHandler := func(b *testing.B) {
+		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
+			b.Fatalf("status %d: %v %s", res.StatusCode, err, res.Body)
+		}
+	}
+	ratio := apitest.BenchRatio(b, bare, viaHandler)
+	apitest.PrintRatio("POST /v1/authorize (client and program)", ratio, 3)
+}
