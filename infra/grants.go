@@ -75,14 +75,15 @@ var grants = map[string]grant{
 	// the requester's notification; it publishes no events. It parks poison messages in the
 	// archive queue.
 	routes.FnJobWorker: {table: tableReadWrite, sendJobs: true, parkPoison: true},
-	// The anonymiser sweeps the user bank and deletes the Cognito identities of anonymised users
-	// (Identity.Delete only: a deleted login has no sessions left to sign out).
-	// Anonymising deletes the user's client roles like the users function (BatchWriteItem).
+	// The anonymiser sweeps the user bank and deletes the Cognito identities of anonymised users.
+	// Anonymising deletes the user's client roles like the users function (BatchWriteItem). It
+	// also runs the outbox sweep, which applies the login changes and events a users request
+	// could not (invite, disable, enable, delete, email), so it needs the same pool actions.
 	routes.FnAnonymiser: {
 		table:      tableReadWrite,
 		batchWrite: true,
 		publish:    true,
-		cognito:    []string{cognitoDelete},
+		cognito:    []string{cognitoCreate, cognitoDisable, cognitoEnable, cognitoSignOut, cognitoDelete, cognitoUpdate},
 	},
 }
 

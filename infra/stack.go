@@ -63,6 +63,9 @@ const (
 
 	// AnonymiserSchedule runs the GDPR anonymisation nightly at 02:00 UTC.
 	AnonymiserSchedule = "cron(0 2 * * ? *)"
+	// OutboxSweepSchedule has the anonymiser apply what writes still owe outside the table
+	// (login changes, events) every few minutes, so a failed one waits minutes, not a night.
+	OutboxSweepSchedule = "rate(5 minutes)"
 )
 
 // TilgangStackProps configures the stack.
@@ -80,15 +83,15 @@ type TilgangStack struct {
 	Table     awsdynamodb.Table
 	JobsQueue awssqs.Queue
 	DLQ       awssqs.Queue
-	// Archive holds poison job messages the worker parked: nothing consumes it, an alarm
-	// watches it.
-	Archive awssqs.Queue
 	Bus       awsevents.EventBus
 	UserPool  awscognito.UserPool
 	Client    awscognito.UserPoolClient
 	API       awsapigatewayv2.HttpApi
 	// Functions maps each function name of the route table (and the workers) to its Lambda.
 	Functions map[string]awslambda.Function
+	// Archive holds poison job messages the worker parked: nothing consumes it, an alarm
+	// watches it.
+	Archive awssqs.Queue
 }
 
 // allFunctions lists the API functions in route-table order, then the workers.
@@ -191,6 +194,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	}
 
 	newAnonymiserSchedule(stack, s.Functions[routes.FnAnonymiser])
+	newOutboxSweepSchedule(stack, s.Functions[routes.FnAnonymiser])
 	newAnonymiserContinuation(stack, s.Bus, s.Functions[routes.FnAnonymiser])
 
 	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
@@ -419,6 +423,31 @@ func newAnonymiserSchedule(stack awscdk.Stack, fn awslambda.Function) awsschedul
 			Input:         awsscheduler.ScheduleTargetInput_FromObject(input),
 			RetryAttempts: jsii.Number(2),
 			MaxEventAge:   awscdk.Duration_Hours(jsii.Number(2)),
+		}),
+	})
+}
+
+// newOutboxSweepSchedule invokes the anonymiser every few minutes with an "Outbox Sweep"
+// event, on which it only applies the outbox (access.EventOutboxSweep).
+func newOutboxSweepSchedule(stack awscdk.Stack, fn awslambda.Function) awsscheduler.Schedule {
+	input := map[string]interface{}{
+		"version":     "0",
+		"id":          awsscheduler.ContextAttribute_ExecutionId(),
+		"detail-type": access.EventOutboxSweep,
+		"source":      "aws.scheduler",
+		"account":     awscdk.Aws_ACCOUNT_ID(),
+		"time":        awsscheduler.ContextAttribute_ScheduledTime(),
+		"region":      awscdk.Aws_REGION(),
+		"resources":   []interface{}{awsscheduler.ContextAttribute_ScheduleArn()},
+		"detail":      map[string]interface{}{},
+	}
+	return awsscheduler.NewSchedule(stack, jsii.String("OutboxSweepSchedule"), &awsscheduler.ScheduleProps{
+		Description: jsii.String("Apply login changes and events that writes still owe (the outbox)"),
+		Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(OutboxSweepSchedule), nil),
+		Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+			Input:         awsscheduler.ScheduleTargetInput_FromObject(input),
+			RetryAttempts: jsii.Number(0),
+			MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(5)),
 		}),
 	})
 }

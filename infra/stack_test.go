@@ -404,12 +404,17 @@ func TestWorkerReportsBatchItemFailures(t *testing.T) {
 func TestAnonymiserRunsOnASchedule(t *testing.T) {
 	s := synth(t)
 	schedules := s.ofType("AWS::Scheduler::Schedule")
-	if len(schedules) != 1 {
-		t.Fatalf("got %d schedules, want 1", len(schedules))
+	if len(schedules) != 2 {
+		t.Fatalf("got %d schedules, want 2 (the nightly run and the outbox sweep)", len(schedules))
 	}
+	expressions := map[string]bool{}
 	for id, sch := range schedules {
-		if got := sch.Properties["ScheduleExpression"]; got != AnonymiserSchedule {
-			t.Errorf("%s ScheduleExpression = %v, want %s", id, got, AnonymiserSchedule)
+		expressions[fmt.Sprint(sch.Properties["ScheduleExpression"])] = true
+		if sch.Properties["ScheduleExpression"] == OutboxSweepSchedule {
+			target, _ := sch.Properties["Target"].(map[string]any)
+			if input := fmt.Sprint(target["Input"]); !strings.Contains(input, access.EventOutboxSweep) {
+				t.Errorf("%s input %s is not an outbox sweep", id, input)
+			}
 		}
 		target, _ := sch.Properties["Target"].(map[string]any)
 		if got, want := target["Arn"], getAtt(s.functionID(routes.FnAnonymiser), "Arn"); !reflect.DeepEqual(got, want) {
@@ -418,6 +423,9 @@ func TestAnonymiserRunsOnASchedule(t *testing.T) {
 		if target["RoleArn"] == nil {
 			t.Errorf("%s has no target role", id)
 		}
+	}
+	if !expressions[AnonymiserSchedule] || !expressions[OutboxSweepSchedule] {
+		t.Errorf("schedule expressions %v, want %s and %s", expressions, AnonymiserSchedule, OutboxSweepSchedule)
 	}
 }
 
@@ -666,12 +674,15 @@ func dedupe(xs []string) []string {
 // TestCognitoActionsAreThoseTheAdapterCalls pins, written out rather than derived from the
 // grants table, the user-pool actions each function's role allows: the users function drives
 // the whole lifecycle through shared/cognito (invite, disable and sign out, enable, delete,
-// email change), the anonymiser only deletes logins, and no other function touches the pool.
+// email change); so does the anonymiser, which deletes anonymised users' logins and, as the
+// outbox sweep, applies whatever login change a users request could not; no other function
+// touches the pool.
 func TestCognitoActionsAreThoseTheAdapterCalls(t *testing.T) {
 	want := map[string][]string{
 		routes.FnUsers: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
 			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
-		routes.FnAnonymiser: {"cognito-idp:AdminDeleteUser"},
+		routes.FnAnonymiser: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
+			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
 	}
 	s := synth(t)
 	byRole := map[string][]string{}

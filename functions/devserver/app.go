@@ -25,6 +25,8 @@ func newApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 		EventsWorker: a.EventsWorker(),
 		Scheduled: []devserver.Scheduled{{Name: routes.FnAnonymiser, Every: time.Hour, Run: func(ctx context.Context) error {
 			return a.Anonymiser()(ctx, app.ScheduledEvent(time.Now()))
+		}}, {Name: "outbox", Every: time.Minute, Run: func(ctx context.Context) error {
+			return a.Anonymiser()(ctx, app.OutboxSweepEvent(time.Now()))
 		}}},
 	}, nil
 }

@@ -208,6 +208,9 @@ type Meta struct {
 	// login, publishing an event), in the same transaction, so that a failure after the write
 	// leaves them to be retried instead of forgotten.
 	Pending *PendingEffects
+	// Outbox records effects outside the table the change owes (see outbox.go), applied after
+	// the commit and swept until they succeed.
+	Outbox []OutboxEntry
 }
 
 // Page asks for one page of a list.

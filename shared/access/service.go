@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -29,6 +30,7 @@ type Store interface {
 	ClientAdminStore
 	JobStore
 	NotificationStore
+	OutboxStore
 }
 
 // TenantStore keeps tenants and their settings.
@@ -149,6 +151,8 @@ type Service struct {
 	Queue                 JobQueue
 	NotificationRetention time.Duration
 	FanOutChunks          int
+	// Log records outbox effects that failed after their write (ids only); nil: slog.Default.
+	Log *slog.Logger
 }
 
 // NewService returns a Service with the real clock and ULID ids.

@@ -58,8 +58,9 @@ func (s *Service) updateUserAndLinks(ctx context.Context, c *Caller, tenantID, i
 	mutate func(u *User, links []Link) ([]LinkChange, error)) (User, *PendingEffects, error) {
 	var out User
 	var pending *PendingEffects
+	var owed []OutboxEntry
 	err := retry(ifMatch, "user", func() error {
-		pending = nil
+		pending, owed = nil, nil
 		prev, err := s.Store.GetUser(ctx, tenantID, id)
 		if err != nil {
 			return err
@@ -116,22 +117,33 @@ func (s *Service) updateUserAndLinks(ctx context.Context, c *Caller, tenantID, i
 		if next.Status == StatusAnonymised && prev.Status != StatusAnonymised {
 			meta.Pending = &PendingEffects{TenantID: tenantID, UserID: id, DeleteLogin: true, Publish: true, Since: now}
 		}
+		meta.Outbox = s.loginEffects(prev, next)
 		if err := s.Store.UpdateUserWithLinks(ctx, prev, next, changes, meta); err != nil {
 			return err
 		}
-		out, pending = next, meta.Pending
+		out, pending, owed = next, meta.Pending, meta.Outbox
 		return nil
 	})
+	if err == nil {
+		s.applyOutbox(ctx, owed)
+	}
 	return out, pending, err
+}
+
+// updateUserAndLinksOwing is updateUserAndLinks for a caller's change that owes no anonymisation
+// effects (remove, restore): the login follows through the outbox.
+func (s *Service) updateUserAndLinksOwing(ctx context.Context, c *Caller, id string, ifMatch *int, action string,
+	mutate func(u *User, links []Link) ([]LinkChange, error)) (User, error) {
+	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, action, mutate)
+	return u, err
 }
 
 // RemoveUser puts a user in the user bank: every link is removed in the same transaction, the
 // user cannot log in (their tokens are refused from the next request) and is restorable until
 // anonymised. Their client administration and consultant programs end with it. Removing a
-// removed user again changes nothing. The login is disabled first (see loginChange).
+// removed user again changes nothing. The login is disabled after the write (outbox.go).
 func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
-	login := s.loginChange(s.Identity.Disable, s.alignLogin)
-	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.remove", func(u *User, links []Link) ([]LinkChange, error) {
+	return s.updateUserAndLinksOwing(ctx, c, id, ifMatch, "user.remove", func(u *User, links []Link) ([]LinkChange, error) {
 		if err := c.requireBank(OpRemoveUser, *u); err != nil {
 			return nil, err
 		}
@@ -140,9 +152,6 @@ func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch 
 			return nil, nil
 		case StatusAnonymised:
 			return nil, Conflict("an anonymised user cannot be removed")
-		}
-		if err := login.run(ctx, *u); err != nil {
-			return nil, err
 		}
 		now := s.Now()
 		u.Status, u.RemovedAt = StatusRemoved, &now
@@ -156,15 +165,13 @@ func (s *Service) RemoveUser(ctx context.Context, c *Caller, id string, ifMatch 
 		}
 		return changes, nil
 	})
-	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // RestoreUser takes a user out of the user bank as active. Their links stay removed: an
-// administrator adds the ones that still apply. The login is enabled first, so that a failure
-// there leaves the user in the bank and a retry can restore them (see loginChange).
+// administrator adds the ones that still apply. The login is enabled after the write, through
+// the outbox (outbox.go), which retries it until the provider has it.
 func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
-	login := s.loginChange(s.Identity.Enable, s.alignLogin)
-	u, _, err := s.updateUserAndLinks(ctx, c, c.TenantID(), id, ifMatch, "user.restore", func(u *User, _ []Link) ([]LinkChange, error) {
+	return s.updateUserAndLinksOwing(ctx, c, id, ifMatch, "user.restore", func(u *User, _ []Link) ([]LinkChange, error) {
 		if err := c.requireBank(OpRemoveUser, *u); err != nil {
 			return nil, err
 		}
@@ -175,13 +182,9 @@ func (s *Service) RestoreUser(ctx context.Context, c *Caller, id string, ifMatch
 		default:
 			return nil, Conflict("only a removed user can be restored; this one is %s", u.Status)
 		}
-		if err := login.run(ctx, *u); err != nil {
-			return nil, err
-		}
 		u.Status, u.RemovedAt = StatusActive, nil
 		return nil, nil
 	})
-	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // AnonymiseUser forgets a person for good ("right to be forgotten"): name and employment

@@ -42,11 +42,14 @@ func (s *Service) CreateTenant(ctx context.Context, in NewTenant) (Tenant, User,
 	t.OwnerID = owner.ID
 	a := s.audit(nil, "tenant.create", "tenant", t.ID, nil, map[string]any{"ownerId": owner.ID})
 	a.TenantID, a.ActorID = t.ID, "system"
-	if err := s.Store.CreateTenant(ctx, t, owner, Meta{Audit: []AuditEntry{a}}); err != nil {
+	// The owner's invitation is owed in the same transaction; if it fails the tenant is rolled
+	// back (see openTenant), here or by the sweep should this process end first.
+	open := s.outboxEntry(t.ID, owner.ID, EffectOpen)
+	if err := s.Store.CreateTenant(ctx, t, owner, Meta{Audit: []AuditEntry{a}, Outbox: []OutboxEntry{open}}); err != nil {
 		return Tenant{}, User{}, err
 	}
-	if err := s.Identity.Invite(ctx, owner); err != nil {
-		return Tenant{}, User{}, fmt.Errorf("invite owner: %w", err)
+	if err := s.applyEntry(ctx, open); err != nil {
+		return Tenant{}, User{}, fmt.Errorf("open tenant: %w", err)
 	}
 	return t, owner, nil
 }
@@ -308,6 +311,8 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "user.create", "user", u.ID, nil, userAudit(u))}}
 	meta.Idempotency = idem.record(c.TenantID(), u.ID, s.Now())
+	// The invitation is owed in the same transaction and sent after it (see outbox.go).
+	meta.Outbox = []OutboxEntry{s.outboxEntry(u.TenantID, u.ID, EffectInvite)}
 	if err := s.createUser(ctx, c, u, link, meta); err != nil {
 		if idem != nil && errors.Is(err, ErrConflict) {
 			// A concurrent retry with the same key may have won.
@@ -317,14 +322,7 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 		}
 		return User{}, err
 	}
-	if err := s.Identity.Invite(ctx, u); err != nil {
-		// Undo the user so that no half-created account is left behind.
-		undo := s.audit(c, "user.create.undone", "user", u.ID, userAudit(u), nil)
-		if derr := s.deleteUser(ctx, u, Meta{Audit: []AuditEntry{undo}, ReleaseIdempotency: meta.Idempotency}); derr != nil {
-			return User{}, errors.Join(fmt.Errorf("invite user %s: %w", u.ID, err), fmt.Errorf("undo: %w", derr))
-		}
-		return User{}, fmt.Errorf("invite user %s: %w", u.ID, err)
-	}
+	s.applyOutbox(ctx, meta.Outbox)
 	return u, nil
 }
 
@@ -429,7 +427,9 @@ func (s *Service) ListUsers(ctx context.Context, c *Caller, f UserFilter, p Page
 func (s *Service) updateUser(ctx context.Context, c *Caller, id string, ifMatch *int, action string,
 	mutate func(u *User) error, after func(prev, next User) error) (User, error) {
 	var out User
+	var effects []OutboxEntry
 	err := retry(ifMatch, "user", func() error {
+		effects = nil
 		prev, err := s.Store.GetUser(ctx, c.TenantID(), id)
 		if err != nil {
 			return err
@@ -455,7 +455,8 @@ func (s *Service) updateUser(ctx context.Context, c *Caller, id string, ifMatch 
 			aft["changedPersonalFields"] = changed
 		}
 		entry := s.audit(c, action, "user", id, before, aft)
-		if err := s.Store.UpdateUser(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
+		effects = s.loginEffects(prev, next)
+		if err := s.Store.UpdateUser(ctx, prev, next, Meta{Audit: []AuditEntry{entry}, Outbox: effects}); err != nil {
 			return err
 		}
 		out = next
@@ -464,6 +465,10 @@ func (s *Service) updateUser(ctx context.Context, c *Caller, id string, ifMatch 
 		}
 		return nil
 	})
+	if err == nil {
+		// After the commit, never inside the retry loop: what the login owes (outbox.go).
+		s.applyOutbox(ctx, effects)
+	}
 	return out, err
 }
 
@@ -504,14 +509,8 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		}
 		p.CalendarIDs = &ids
 	}
-	// A new email goes to the login first: a provider that refuses it leaves the user as it was.
-	login := s.loginChange(s.Identity.UpdateEmail, func(ctx context.Context, stored User) error {
-		if stored.Email == "" {
-			return nil
-		}
-		return s.Identity.UpdateEmail(ctx, stored)
-	})
-	u, err := s.updateUser(ctx, c, id, ifMatch, "user.update", func(u *User) error {
+	// A new email reaches the login after the write, through the outbox (updateUser).
+	return s.updateUser(ctx, c, id, ifMatch, "user.update", func(u *User) error {
 		if u.Status == StatusAnonymised || u.Status == StatusRemoved {
 			return Conflict("a %s user cannot be edited", u.Status)
 		}
@@ -531,7 +530,6 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
-		oldEmail := u.Email
 		if p.Email != nil {
 			u.Email = *p.Email
 		}
@@ -547,12 +545,8 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		if p.CalendarIDs != nil {
 			u.CalendarIDs = *p.CalendarIDs
 		}
-		if p.Email != nil && *p.Email != oldEmail {
-			return login.run(ctx, *u)
-		}
 		return nil
 	}, nil)
-	return u, login.undo(ctx, c.TenantID(), id, err)
 }
 
 // SetGroups replaces a user's groups. Legacy rights end here: the user's groups changed.
@@ -653,8 +647,8 @@ func (s *Service) SetCalendarAccess(ctx context.Context, c *Caller, id string, a
 }
 
 // Deactivate stops a user from signing in: their tokens are refused from the next request, no
-// data is lost and they are not billed. The identity provider is told first, so a failure there
-// leaves the user unchanged; if the write then fails, the login is enabled again.
+// data is lost and they are not billed. The login is disabled after the write, through the
+// outbox, which retries it until the provider has it.
 func (s *Service) Deactivate(ctx context.Context, c *Caller, id string, ifMatch *int) (User, error) {
 	return s.setStatus(ctx, c, id, ifMatch, StatusDeactivated)
 }
@@ -666,12 +660,9 @@ func (s *Service) Activate(ctx context.Context, c *Caller, id string, ifMatch *i
 
 func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *int, to Status) (User, error) {
 	action := map[Status]string{StatusActive: "user.activate", StatusDeactivated: "user.deactivate"}[to]
-	apply := s.Identity.Enable
-	if to == StatusDeactivated {
-		apply = s.Identity.Disable
-	}
-	login := s.loginChange(apply, s.alignLogin)
-	u, err := s.updateUser(ctx, c, id, ifMatch, action, func(u *User) error {
+	// The status takes effect at once (every request loads its principal); the login follows
+	// after the write, through the outbox (updateUser).
+	return s.updateUser(ctx, c, id, ifMatch, action, func(u *User) error {
 		if err := c.requireChangeUser(*u); err != nil {
 			return err
 		}
@@ -687,78 +678,17 @@ func (s *Service) setStatus(ctx context.Context, c *Caller, id string, ifMatch *
 		case u.Status != StatusActive && u.Status != StatusDeactivated:
 			return Conflict("a %s user cannot be %s", u.Status, map[Status]string{StatusActive: "activated", StatusDeactivated: "deactivated"}[to])
 		}
-		if err := login.run(ctx, *u); err != nil {
-			return err
-		}
 		u.Status = to
 		return nil
 	}, nil)
-	return u, login.undo(ctx, c.TenantID(), id, err)
-}
-
-// loginChange is a change of a user's login at the identity provider that belongs to a write
-// of the user. It is made first, and only once however often the read-modify-write retries, so
-// that a failing provider leaves the user unchanged; if the write then does not happen, undo
-// brings the login back in line with the user as stored. Every lifecycle change that touches
-// the login goes through it, so that none leaves the user and the login disagreeing.
-type loginChange struct {
-	s     *Service
-	apply func(context.Context, User) error
-	// align makes the login match a stored user again.
-	align func(context.Context, User) error
-	done  bool
-}
-
-func (s *Service) loginChange(apply, align func(context.Context, User) error) *loginChange {
-	return &loginChange{s: s, apply: apply, align: align}
-}
-
-// run applies the change for u. It runs on every attempt of an optimistic retry, not only the
-// first: a concurrent change may have moved the login in between (the calls are idempotent).
-func (l *loginChange) run(ctx context.Context, u User) error {
-	if err := l.apply(ctx, u); err != nil {
-		return fmt.Errorf("identity provider: %w", err)
-	}
-	l.done = true
-	return nil
-}
-
-// undo returns the operation's error; when the login was changed but the write failed, it
-// first re-reads the user (a concurrent change may be why the write failed) and aligns the
-// login with what is stored.
-func (l *loginChange) undo(ctx context.Context, tenantID, id string, err error) error {
-	if err == nil || !l.done {
-		return err
-	}
-	stored, gerr := l.s.Store.GetUser(ctx, tenantID, id)
-	switch {
-	case errors.Is(gerr, ErrNotFound):
-		return err // nothing left to align with; the deletion took care of the login
-	case gerr != nil:
-		return errors.Join(err, fmt.Errorf("read the user to put the login back: %w", gerr))
-	}
-	if aerr := l.align(ctx, stored); aerr != nil {
-		return errors.Join(err, fmt.Errorf("identity provider: put the login back: %w", aerr))
-	}
-	return err
-}
-
-// alignLogin lets the login sign in exactly when its user is active.
-func (s *Service) alignLogin(ctx context.Context, u User) error {
-	if u.Status == StatusActive {
-		return s.Identity.Enable(ctx, u)
-	}
-	return s.Identity.Disable(ctx, u)
 }
 
 // DeleteUser deletes an employee: the person and their login go, their calendars stay, their
-// client assignments and client roles go too. The login is disabled before the write, which
-// can be undone, and deleted after it: if the write fails the login is put back in line with
-// the user (see loginChange), and if the final deletion fails only a disabled login with no
-// user behind it is left (the error is returned so that it is logged).
+// client assignments and client roles go too. The login's deletion is owed in the write's own
+// transaction and done after it (see outbox.go); until it is, the login cannot be used: every
+// request loads its principal, and there is none.
 func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch *int) error {
-	login := s.loginChange(s.Identity.Disable, s.alignLogin)
-	var deleted User
+	var owed []OutboxEntry
 	err := retry(ifMatch, "user", func() error {
 		u, err := s.Store.GetUser(ctx, c.TenantID(), id)
 		if err != nil {
@@ -791,20 +721,16 @@ func (s *Service) DeleteUser(ctx context.Context, c *Caller, id string, ifMatch 
 		if !roles.Empty() {
 			meta.Audit = append(meta.Audit, s.audit(c, "client.roles.delete_all_of_user", "user", id, roles.audit(), nil))
 		}
-		if err := login.run(ctx, u); err != nil {
-			return err
-		}
+		meta.Outbox = []OutboxEntry{s.outboxEntry(u.TenantID, u.ID, EffectDelete)}
 		if err := s.Store.DeleteUser(ctx, u, meta); err != nil {
 			return err
 		}
-		deleted = u
+		owed = meta.Outbox
 		return nil
 	})
 	if err != nil {
-		return login.undo(ctx, c.TenantID(), id, err)
+		return err
 	}
-	if err := s.Identity.Delete(ctx, deleted); err != nil {
-		return fmt.Errorf("identity provider: delete the login of deleted user %s: %w", id, err)
-	}
+	s.applyOutbox(ctx, owed)
 	return nil
 }

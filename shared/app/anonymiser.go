@@ -54,6 +54,16 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		// Every invocation first applies what earlier writes still owe outside the table
+		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
+		ob, oerr := a.Service.SweepOutbox(ctx, 0)
+		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
+		if ev.DetailType == access.EventOutboxSweep {
+			if oerr != nil {
+				return fmt.Errorf("outbox sweep: %w", oerr)
+			}
+			return nil
+		}
 		var after string
 		if ev.DetailType == access.EventAnonymiserContinue {
 			var d continueDetail
@@ -80,8 +90,18 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		if res.Next == "" {
 			return nil
 		}
-		return a.Service.Events.Publish(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
+		// Through the outbox: if publishing fails the entry stays and the next outbox sweep
+		// (minutes, not the next night) publishes it.
+		return a.Service.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
 	}
+}
+
+// OutboxSweepEvent is the event of the frequent schedule that only sweeps the outbox (infra:
+// OutboxSweepSchedule; locally the dev server's ticker).
+func OutboxSweepEvent(now time.Time) events.EventBridgeEvent {
+	ev := ScheduledEvent(now)
+	ev.DetailType = access.EventOutboxSweep
+	return ev
 }
 
 // ScheduledEvent is the event EventBridge Scheduler's sample sends (the dev server's timer uses it).

@@ -79,6 +79,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	}
 	svc := access.NewService(store, identity)
 	svc.Events = newPublisher(awsCfg, cfg, svc.NewID)
+	svc.Log = log
 	wireJobs(svc, awsCfg, cfg)
 	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, Service: svc, Log: log,
 		api: &httpapi.API{Svc: svc, Log: log}}, nil

@@ -168,7 +168,7 @@ func (t *txn) meta(table string, m access.Meta) error {
 			return err
 		}
 	}
-	return nil
+	return t.outbox(table, m.Outbox)
 }
 
 // commit runs the transaction and turns a cancellation into the failing item's domain error.
