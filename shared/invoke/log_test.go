@@ -22,11 +22,12 @@ import (
 
 const envLogChild = "TILGANG_TEST_LOG_CHILD"
 
-// failingInvite is an identity provider that cannot invite, which turns a create into a 500.
-type failingInvite struct{ access.NoIdentity }
+// failingStore is a table that cannot take the new user, which turns a create into a 500 (an
+// identity provider that cannot invite no longer does: the invitation is owed in the outbox).
+type failingStore struct{ access.Store }
 
-func (failingInvite) Invite(context.Context, access.User) error {
-	return errors.New("identity provider unavailable")
+func (failingStore) CreateUser(context.Context, access.User, access.Meta) error {
+	return errors.New("table unavailable")
 }
 
 // TestFailingRequestIsLoggedWithIDsAndNoPersonalData runs a request that fails on our side in
@@ -101,14 +102,14 @@ func TestFailingRequestIsLoggedWithIDsAndNoPersonalData(t *testing.T) {
 }
 
 // failCreateUser is the child's part: the sample create of events/users-create.json with an
-// identity provider that fails, through the App's default (production) logger.
+// table that fails, through the App's default (production) logger.
 func failCreateUser(t *testing.T) {
 	ctx := context.Background()
 	a := newApp(t, nil)
 	if err := invoke.Seed(ctx, a, repoRoot(t)); err != nil {
 		t.Fatal(err)
 	}
-	a.Service.Identity = failingInvite{}
+	a.Service.Store = failingStore{a.Service.Store}
 	payload, err := os.ReadFile(filepath.Join(invoke.EventsDir(repoRoot(t)), "users-create.json"))
 	if err != nil {
 		t.Fatal(err)
