@@ -56,7 +56,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
-		ob, oerr := a.Service.SweepOutbox(ctx, 0)
+		ob, oerr := a.People.SweepOutbox(ctx, 0)
 		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
 		if ev.DetailType == access.EventOutboxSweep {
 			if oerr != nil {
@@ -79,7 +79,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		if dl, ok := ctx.Deadline(); ok {
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
-		res, err := a.Service.SweepUserBank(ctx, o)
+		res, err := a.People.SweepUserBank(ctx, o)
 		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
 		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
 			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed,
@@ -92,7 +92,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		}
 		// Through the outbox: if publishing fails the entry stays and the next outbox sweep
 		// (minutes, not the next night) publishes it.
-		return a.Service.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
+		return a.People.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
 	}
 }
 

@@ -99,7 +99,7 @@ func snapshot(t *testing.T, env *apitest.Env) string {
 
 // later moves the service's clock forward, as if the sweep ran days after the removals.
 func later(env *apitest.Env, d time.Duration) {
-	env.App.Service.Now = func() time.Time { return time.Now().UTC().Add(d) }
+	env.App.People.Now = func() time.Time { return time.Now().UTC().Add(d) }
 }
 
 func setPeriod(t *testing.T, ten *apitest.Tenant, days int) {
@@ -110,7 +110,7 @@ func setPeriod(t *testing.T, ten *apitest.Tenant, days int) {
 func TestScheduledRunTwice(t *testing.T) {
 	env := newEnv(t, func(*config.Config) {})
 	rec := &recorder{}
-	env.App.Service.Events = rec
+	env.App.People.Events = rec
 	due, never, young := env.NewTenant(t, true), env.NewTenant(t, true), env.NewTenant(t, true)
 	setPeriod(t, due, 30)
 	setPeriod(t, never, 0)
@@ -179,7 +179,7 @@ func TestAnonymiseThousandAcrossInvocations(t *testing.T) {
 	}
 	env := newEnv(t, func(*config.Config) {})
 	rec := &recorder{}
-	env.App.Service.Events = rec
+	env.App.People.Events = rec
 	env.App.AnonymiserBatch = 300
 	ten := env.NewTenant(t, true)
 	setPeriod(t, ten, 30)
@@ -351,7 +351,7 @@ func TestScheduledRunRetriesLoginDeletionAndEvent(t *testing.T) {
 		ids = append(ids, id)
 	}
 	f := &flaky{fail: true, deleted: map[string]int{}}
-	env.App.Service.Identity, env.App.Service.Events = f, f
+	env.App.People.Identity, env.App.People.Events = f, f
 	marker := func(id string) bool {
 		t.Helper()
 		_, err := env.App.Store.GetPendingEffects(context.Background(), ten.ID, id)
