@@ -409,7 +409,7 @@ func TestContinuationSurvivesAFailedPublish(t *testing.T) {
 		ten.Owner.Must(t, "POST", "/v1/users/"+id+"/remove", nil, 200)
 	}
 	f := &flaky{fail: true, deleted: map[string]int{}}
-	env.App.Service.Events = f
+	env.App.People.Events = f
 	later(env, 40*24*time.Hour)
 	run := env.App.Anonymiser()
 	if err := run(context.Background(), scheduleEvent(t)); err != nil {

@@ -276,8 +276,8 @@ func TestSoak(t *testing.T) {
 			eventsDup = &duplicator{client: client, url: cfg.EventsQueueURL}
 			return devserver.App{
 				API:          func(function string) devserver.APIHandler { return a.API(function) },
-				CreateTenant: a.Service.CreateTenant,
-				UserByEmail:  a.Service.UserByEmail,
+				CreateTenant: a.People.CreateTenant,
+				UserByEmail:  a.People.UserByEmail,
 				JobWorker:    jobsDup.wrap(a.JobWorker()),
 				EventsWorker: eventsDup.wrap(a.EventsWorker()),
 			}, nil
