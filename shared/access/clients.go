@@ -137,10 +137,6 @@ type ClientStore interface {
 	PolicyClientsAfter(ctx context.Context, tenantID, after string, limit int) (out []Client, more bool, err error)
 	// UsersByID reads several users of a tenant; missing ones are left out.
 	UsersByID(ctx context.Context, tenantID string, ids []string) (map[string]User, error)
-	// ListAccessCandidates pages the tenant's active users who may see a client without being
-	// assigned: with everyone, every active user; otherwise the owner, members of the groups
-	// named, and users with legacy rights (the caller computes their exact rights).
-	ListAccessCandidates(ctx context.Context, tenantID string, everyone bool, groupIDs []string, p Page) ([]User, string, error)
 }
 
 // ClientLevel is the access rule: a user's level on the records of one client in a record area

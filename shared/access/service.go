@@ -19,6 +19,7 @@ type Store interface {
 	GroupStore
 	AuditStore
 	ClientStore
+	LookupStore
 	LinkStore
 	UserBankStore
 	ProgramStore

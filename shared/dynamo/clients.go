@@ -412,28 +412,6 @@ func (s *Store) UsersByID(ctx context.Context, tenantID string, ids []string) (m
 	return out, nil
 }
 
-// ListAccessCandidates pages the tenant's active users who may see a client unassigned; the
-// filter runs server-side on the tenant's partition only.
-func (s *Store) ListAccessCandidates(ctx context.Context, tenantID string, everyone bool, groupIDs []string, p access.Page) ([]access.User, string, error) {
-	partition := map[string]string{AttrPK: tenantPK(tenantID)}
-	cond := expression.Name("type").Equal(expression.Value("user")).
-		And(expression.Name("status").Equal(expression.Value(string(access.StatusActive))))
-	if !everyone {
-		who := expression.Name("isOwner").Equal(expression.Value(true)).
-			Or(expression.AttributeExists(expression.Name("legacy")))
-		for _, g := range groupIDs {
-			who = who.Or(expression.Name("groupIds").Contains(g))
-		}
-		cond = cond.And(who)
-	}
-	items, cursor, err := s.page(ctx, query{partition: partition, skPrefix: pfxUser, filter: &cond}, p)
-	if err != nil {
-		return nil, "", fmt.Errorf("list access candidates: %w", err)
-	}
-	users, err := unmarshalAll(items, userItem.domain)
-	return users, cursor, err
-}
-
 // addUserAssignmentDeletes adds the deletion of a user's assignments to t as far as the
 // transaction has room and returns the keys left for deleteKeys.
 func (s *Store) addUserAssignmentDeletes(ctx context.Context, t *txn, u access.User) ([]map[string]types.AttributeValue, error) {
@@ -492,8 +470,8 @@ func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error
 }
 
 // SeedUsers writes users straight into the table with BatchWriteItem, 25 at a time: for tests
-// and local data sets that need thousands of employees quickly. It writes no email claims and
-// no audit entries, so it is no substitute for CreateUser.
+// and local data sets that need thousands of employees quickly. It writes their member-index
+// entries but no email claims and no audit entries, so it is no substitute for CreateUser.
 func (s *Store) SeedUsers(ctx context.Context, users []access.User) error {
 	for start := 0; start < len(users); start += 25 {
 		var reqs []types.WriteRequest
@@ -508,5 +486,5 @@ func (s *Store) SeedUsers(ctx context.Context, users []access.User) error {
 			return fmt.Errorf("seed users: %w", err)
 		}
 	}
-	return nil
+	return s.seedMembers(ctx, users)
 }

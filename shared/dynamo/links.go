@@ -286,6 +286,9 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 	if err := t.delete(s.table, key(tenantPK(u.TenantID), pfxUser+u.ID), versionIs(u.Version), access.ErrVersionConflict); err != nil {
 		return err
 	}
+	if err := s.indexMembers(t, &u, nil); err != nil {
+		return err
+	}
 	if u.Email != "" {
 		owned := expression.Name("userId").Equal(expression.Value(u.ID))
 		if err := t.delete(s.table, avKey(emailKey(u.Email)), &owned, access.ErrVersionConflict); err != nil {

@@ -115,6 +115,9 @@ func (s *Store) RollBackTenant(ctx context.Context, tn access.Tenant, owner acce
 	if err := t.delete(s.table, key(tenantPK(tn.ID), pfxUser+owner.ID), versionIs(owner.Version), changed); err != nil {
 		return err
 	}
+	if err := s.indexMembers(t, &owner, nil); err != nil {
+		return err
+	}
 	owned := expression.Name("userId").Equal(expression.Value(owner.ID))
 	if err := t.delete(s.table, avKey(emailKey(owner.Email)), &owned, changed); err != nil {
 		return err

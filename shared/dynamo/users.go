@@ -39,6 +39,9 @@ func (s *Store) putNewUser(t *txn, u access.User) error {
 	if err := t.put(s.table, userToItem(u), notExists(), access.Conflict("user %s exists", u.ID)); err != nil {
 		return err
 	}
+	if err := s.indexMembers(t, nil, &u); err != nil {
+		return err
+	}
 	if err := t.put(s.table, emailToItem(u), notExists(), errEmailTaken); err != nil {
 		return err
 	}
@@ -89,6 +92,9 @@ func (s *Store) CreateUser(ctx context.Context, u access.User, meta access.Meta)
 // putUserUpdate adds the conditional replacement of prev by next, moving the email claim.
 func (s *Store) putUserUpdate(t *txn, prev, next access.User) error {
 	if err := t.put(s.table, userToItem(next), versionIs(prev.Version), access.ErrVersionConflict); err != nil {
+		return err
+	}
+	if err := s.indexMembers(t, &prev, &next); err != nil {
 		return err
 	}
 	added, removed := diff(prev.CalendarIDs, next.CalendarIDs), diff(next.CalendarIDs, prev.CalendarIDs)

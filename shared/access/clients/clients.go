@@ -4,11 +4,8 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 )
 
@@ -358,41 +355,11 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 	return access.FactsLevel(eff, access.AreaClients, &access.ClientFacts{Client: cl, Assignment: asg, Grant: grant}), reasons
 }
 
-// userAccess explains one user's access to a client, with their grant from grants if any.
-func userAccess(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grants map[string]access.ClientGrant) access.UserAccess {
-	var grant *access.ClientGrant
-	if g, ok := grants[u.ID]; ok {
-		grant = &g
-	}
-	lvl, reasons := accessOf(u, eff, cl, asg, grant)
-	return access.UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: grant}
-}
-
-// allGroups loads every group of the tenant (groups are few; rights are derived from them).
-func (s *Service) allGroups(ctx context.Context, tenantID string) (map[string]access.Group, error) {
-	out := map[string]access.Group{}
-	p := access.Page{Limit: access.MaxPageLimit}
-	for {
-		gs, next, err := s.Store.ListGroups(ctx, tenantID, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			out[g.ID] = g
-		}
-		if next == "" {
-			return out, nil
-		}
-		p.Cursor = next
-	}
-}
-
-// ClientAccessList pages the users who can open a client and why. It pages three sources one
-// after the other: first the client's assignments (by user id, with their bureau grants), then
-// the client's bureau grants of users without an assignment, then the active users who need
-// neither (the owner, members of scope-all groups, or every active employee when the client has a
-// policy level), skipping those already listed. Assigned or granted users who are deactivated are
-// listed with level none.
+// ClientAccessList pages the users who can open a client and why, by user id. The store brings
+// each page's candidates (the client's assigned and granted users, deactivated ones too, and the
+// active users who may reach it without either); the policy decides each one. Assigned or
+// granted users are always listed, at level none when refused; the others only when they can
+// open the client.
 func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, clientID string, p access.Page) ([]access.UserAccess, string, error) {
 	if err := c.RequireReadClientAccess(); err != nil {
 		return nil, "", err
@@ -404,131 +371,24 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 	if access.ValidID("clientId", clientID) != nil {
 		return nil, "", access.NotFound("client")
 	}
-	cur, err := decodeAccessCursor(p.Cursor, clientID)
+	page, err := s.Store.ClientAccessPage(ctx, c.TenantID(), clientID, p.Cursor, p.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	cl, err := s.Store.GetClient(ctx, c.TenantID(), clientID)
-	if err != nil {
-		return nil, "", err
-	}
-	groups, err := s.allGroups(ctx, c.TenantID())
-	if err != nil {
-		return nil, "", err
-	}
-	var out []access.UserAccess
-	if cur.Phase == phaseAssigned {
-		asgs, next, err := s.Store.ClientAssignments(ctx, c.TenantID(), clientID, access.Page{Limit: p.Limit, Cursor: cur.Inner})
-		if err != nil {
-			return nil, "", err
-		}
-		ids := make([]string, 0, len(asgs))
-		for _, a := range asgs {
-			ids = append(ids, a.UserID)
-		}
-		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
-		if err != nil {
-			return nil, "", err
-		}
-		grants, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, a := range asgs {
-			u, ok := users[a.UserID]
-			if !ok {
-				continue // left behind by a deleted user: it gives nothing
-			}
-			out = append(out, userAccess(u, access.Compute(u, groups), cl, &a, grants))
-		}
-		if next != "" {
-			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
-		}
-		cur = accessCursor{Client: clientID, Phase: phaseGranted}
-		if len(out) >= p.Limit {
-			return out, encodeAccessCursor(cur), nil
-		}
-	}
-	// Bureau grants of users without an assignment (those were listed with it).
-	if cur.Phase == phaseGranted {
-		gs, next, err := s.Store.ClientGrants(ctx, c.TenantID(), clientID, access.Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
-		if err != nil {
-			return nil, "", err
-		}
-		ids := make([]string, 0, len(gs))
-		grants := make(map[string]access.ClientGrant, len(gs))
-		for _, g := range gs {
-			ids = append(ids, g.UserID)
-			grants[g.UserID] = g
-		}
-		assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
-		if err != nil {
-			return nil, "", err
-		}
-		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, g := range gs {
-			u, ok := users[g.UserID]
-			if _, listed := assigned[g.UserID]; !ok || listed {
-				continue
-			}
-			out = append(out, userAccess(u, access.Compute(u, groups), cl, nil, grants))
-		}
-		if next != "" {
-			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseGranted, Inner: next}), nil
-		}
-		cur = accessCursor{Client: clientID, Phase: phaseUnassigned}
-		if len(out) >= p.Limit {
-			return out, encodeAccessCursor(cur), nil
-		}
-	}
-	var allGroupIDs []string
-	for _, g := range groups {
-		if perm := g.Permissions.Get(access.AreaClients); perm.Scope == access.ScopeAll && perm.Level != access.LevelNone {
-			allGroupIDs = append(allGroupIDs, g.ID)
-		}
-	}
-	slices.Sort(allGroupIDs)
-	everyone := cl.PolicyLevel != "" && cl.PolicyLevel != access.LevelNone || len(allGroupIDs) > maxCandidateGroups
-	users, next, err := s.Store.ListAccessCandidates(ctx, c.TenantID(), everyone, allGroupIDs, access.Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
-	if err != nil {
-		return nil, "", err
-	}
-	ids := make([]string, 0, len(users))
-	for _, u := range users {
-		ids = append(ids, u.ID)
-	}
-	assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	granted, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	for _, u := range users {
-		_, hasAsg := assigned[u.ID]
-		_, hasGrant := granted[u.ID]
-		if hasAsg || hasGrant {
-			continue // listed with their assignment or grant
-		}
-		ua := userAccess(u, access.Compute(u, groups), cl, nil, nil)
-		if !ua.Level.AtLeast(access.LevelView) {
+	out := make([]access.UserAccess, 0, len(page.Candidates))
+	for _, cand := range page.Candidates {
+		u := cand.User
+		lvl, reasons := accessOf(u, access.Compute(u, page.Groups), page.Client, cand.Assignment, cand.Grant)
+		if cand.Assignment == nil && cand.Grant == nil && !lvl.AtLeast(access.LevelView) {
 			continue
 		}
-		out = append(out, ua)
+		out = append(out, access.UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: cand.Grant})
 	}
-	if next == "" {
-		return out, "", nil
-	}
-	return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseUnassigned, Inner: next}), nil
+	return out, page.Next, nil
 }
 
 // UserClients pages the clients a user can open through assignments, bureau grants and the
-// new-client policy, merged by client id from the user's assignments, the user's grants and the
-// tenant's policy clients.
+// new-client policy, by client id.
 func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID string, p access.Page) (access.UserClientsResult, error) {
 	if !c.CanReadUser(userID) {
 		return access.UserClientsResult{}, access.NotFound("user")
@@ -540,10 +400,6 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 	if access.ValidID("userId", userID) != nil {
 		return access.UserClientsResult{}, access.NotFound("user")
 	}
-	after, err := decodeUserClientsCursor(p.Cursor, userID)
-	if err != nil {
-		return access.UserClientsResult{}, err
-	}
 	r, err := access.RightsOf(ctx, s.Store, c, userID)
 	if err != nil {
 		return access.UserClientsResult{}, err
@@ -553,133 +409,16 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 	if all := r.Effective.Areas[access.AreaClients].AllLevel; active && all.AtLeast(access.LevelView) {
 		res.AllClients, res.AllClientsLevel = true, all
 	}
-	asgs, moreA, err := s.Store.UserAssignmentsAfter(ctx, c.TenantID(), userID, after, p.Limit)
-	if err != nil {
-		return access.UserClientsResult{}, err
-	}
-	grants, moreG, err := s.Store.UserGrantsAfter(ctx, c.TenantID(), userID, after, p.Limit)
-	if err != nil {
-		return access.UserClientsResult{}, err
-	}
-	var policy []access.Client
-	moreP := false
 	// The policy counts like an assignment for active users whose groups give clients at all.
-	if active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone {
-		if policy, moreP, err = s.Store.PolicyClientsAfter(ctx, c.TenantID(), after, p.Limit); err != nil {
-			return access.UserClientsResult{}, err
-		}
-	}
-	// Merge the three id-ordered streams; a page ends at the limit or where any stream was cut
-	// short, so that no id beyond what every stream covered is passed over.
-	type entry struct {
-		asg    *access.Assignment
-		grant  *access.ClientGrant
-		client *access.Client
-	}
-	merged := map[string]*entry{}
-	get := func(id string) *entry {
-		e, ok := merged[id]
-		if !ok {
-			e = &entry{}
-			merged[id] = e
-		}
-		return e
-	}
-	bound := "" // the highest id every stream is complete up to, when one was cut
-	cut := func(more bool, last string) {
-		if more && (bound == "" || last < bound) {
-			bound = last
-		}
-	}
-	for i := range asgs {
-		get(asgs[i].ClientID).asg = &asgs[i]
-	}
-	for i := range grants {
-		get(grants[i].ClientID).grant = &grants[i]
-	}
-	for i := range policy {
-		get(policy[i].ID).client = &policy[i]
-	}
-	if len(asgs) > 0 {
-		cut(moreA, asgs[len(asgs)-1].ClientID)
-	}
-	if len(grants) > 0 {
-		cut(moreG, grants[len(grants)-1].ClientID)
-	}
-	if len(policy) > 0 {
-		cut(moreP, policy[len(policy)-1].ID)
-	}
-	ids := slices.Sorted(maps.Keys(merged))
-	if bound != "" {
-		ids = slices.DeleteFunc(ids, func(id string) bool { return id > bound })
-	}
-	if len(ids) > p.Limit {
-		ids = ids[:p.Limit]
-	}
-	more := moreA || moreG || moreP || len(merged) > len(ids)
-	var need []string
-	for _, id := range ids {
-		if merged[id].client == nil {
-			need = append(need, id)
-		}
-	}
-	clients, err := s.Store.GetClients(ctx, c.TenantID(), need)
+	policy := active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone
+	page, err := s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy)
 	if err != nil {
 		return access.UserClientsResult{}, err
 	}
-	for _, id := range ids {
-		e := merged[id]
-		cl := e.client
-		if cl == nil {
-			got, ok := clients[id]
-			if !ok {
-				continue
-			}
-			cl = &got
-		}
-		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
-		res.Items = append(res.Items, access.ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
-	}
-	if more && len(ids) > 0 {
-		res.Next = encodeUserClientsCursor(userID, ids[len(ids)-1])
+	res.Next = page.Next
+	for _, cand := range page.Candidates {
+		lvl, reasons := accessOf(r.User, r.Effective, cand.Client, cand.Assignment, cand.Grant)
+		res.Items = append(res.Items, access.ClientAccess{Client: cand.Client, Level: lvl, Reasons: reasons, Grant: cand.Grant})
 	}
 	return res, nil
-}
-
-// Cursors of the reverse look-ups: opaque to clients, bound to the client or user they page, so
-// a cursor of one list is refused by another.
-
-func encodeAccessCursor(c accessCursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeAccessCursor(s, clientID string) (accessCursor, error) {
-	if s == "" {
-		return accessCursor{Client: clientID, Phase: phaseAssigned}, nil
-	}
-	var c accessCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 4096 || json.Unmarshal(b, &c) != nil || c.Client != clientID ||
-		(c.Phase != phaseAssigned && c.Phase != phaseGranted && c.Phase != phaseUnassigned) || (c.Phase == phaseAssigned && c.Inner == "") {
-		return accessCursor{}, access.Invalid("cursor", "is not a cursor of this list")
-	}
-	return c, nil
-}
-
-func encodeUserClientsCursor(userID, after string) string {
-	b, _ := json.Marshal(userClientsCursor{User: userID, After: after})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeUserClientsCursor(s, userID string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	var c userClientsCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 1024 || json.Unmarshal(b, &c) != nil || c.User != userID || access.ValidID("cursor", c.After) != nil {
-		return "", access.Invalid("cursor", "is not a cursor of this list")
-	}
-	return c.After, nil
 }

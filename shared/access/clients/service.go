@@ -13,6 +13,7 @@ import (
 // Store is what the client use cases read and write.
 type Store interface {
 	access.ClientStore
+	access.LookupStore
 	access.ClientAdminStore
 	access.ProgramStore
 	access.IdempotencyReader
