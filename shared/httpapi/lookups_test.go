@@ -1,0 +1,227 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/apitest"
+)
+
+// lookupTenant is the issue's measuring tenant: 20 groups (2 give clients with scope all),
+// users employees of which about a fifth reach client C (the owner, 30 members of the scope-all
+// groups and 10 assigned therapists), a therapist with 30 assigned clients, and extra employees
+// in own-scope groups who reach neither.
+type lookupTenant struct {
+	ten       *apitest.Tenant
+	client    string
+	therapist *apitest.Actor
+	ownGroups []string
+	reachC    int
+}
+
+func newLookupTenant(t testing.TB, env *apitest.Env, users int) *lookupTenant {
+	t.Helper()
+	ctx := context.Background()
+	lt := &lookupTenant{ten: env.NewTenant(t, true)}
+	owner := lt.ten.Owner
+	var allGroups []string
+	for i := range 2 {
+		allGroups = append(allGroups, owner.CreateGroup(t, fmt.Sprintf("Reception %d", i), clientPerms("view", "all", nil)))
+	}
+	for i := range 18 {
+		lt.ownGroups = append(lt.ownGroups, owner.CreateGroup(t, fmt.Sprintf("Therapists %d", i), clientPerms("edit", "own", nil)))
+	}
+	now := time.Now().UTC()
+	var seeded []access.User
+	for i := range users - 1 {
+		g := lt.ownGroups[i%len(lt.ownGroups)]
+		if i < 30 {
+			g = allGroups[i%2]
+		}
+		seeded = append(seeded, access.User{ID: access.NewULID("u"), TenantID: lt.ten.ID, Name: fmt.Sprintf("Employee %d", i),
+			Email: apitest.UniqueEmail("lookup"), Profession: access.ProfessionPractitioner, GroupIDs: []string{g},
+			Status: access.StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now})
+	}
+	if err := env.App.Store.SeedUsers(ctx, seeded); err != nil {
+		t.Fatal(err)
+	}
+	lt.client = createClient(t, owner, "manual")
+	store := env.App.Store
+	for _, u := range seeded[30:40] {
+		a := access.Assignment{TenantID: lt.ten.ID, ClientID: lt.client, UserID: u.ID, Level: access.LevelEdit,
+			Source: access.AssignedByAppointment, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if err := store.PutAssignment(ctx, nil, a, access.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lt.reachC = 1 + 30 + 10
+	ther := seeded[40]
+	lt.therapist = env.As(lt.ten.ID, ther.ID)
+	for i := range 30 {
+		cl := access.Client{ID: access.NewULID("c"), TenantID: lt.ten.ID, Name: fmt.Sprintf("Client %d", i), Status: access.ClientActive,
+			Source: access.ClientManual, Version: 1, CreatedAt: now, UpdatedAt: now}
+		a := access.Assignment{TenantID: lt.ten.ID, ClientID: cl.ID, UserID: ther.ID, Level: access.LevelEdit,
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if err := store.CreateClient(ctx, cl, []access.Assignment{a}, access.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return lt
+}
+
+// addEmployees seeds n more employees in own-scope groups: they reach neither C nor the
+// therapist's clients.
+func (lt *lookupTenant) addEmployees(t testing.TB, env *apitest.Env, n int) {
+	t.Helper()
+	now := time.Now().UTC()
+	var users []access.User
+	for i := range n {
+		users = append(users, access.User{ID: access.NewULID("u"), TenantID: lt.ten.ID, Name: fmt.Sprintf("Extra %d", i),
+			Email: apitest.UniqueEmail("extra"), Profession: access.ProfessionPractitioner, GroupIDs: []string{lt.ownGroups[i%len(lt.ownGroups)]},
+			Status: access.StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now})
+	}
+	if err := env.App.Store.SeedUsers(context.Background(), users); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// allPages runs a list request through the handler page by page and returns the items.
+func allPages(t testing.TB, env *apitest.Env, a *apitest.Actor, function, path string) int {
+	t.Helper()
+	h := env.App.API(function)
+	n, cursor := 0, ""
+	for range 100 {
+		p := path
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		res, err := h(context.Background(), a.Event(t, "GET", p, nil))
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v %s", p, res.StatusCode, err, res.Body)
+		}
+		n += strings.Count(res.Body, `"reasons"`)
+		i := strings.Index(res.Body, `"nextCursor":"`)
+		if i < 0 {
+			return n
+		}
+		cursor = res.Body[i+len(`"nextCursor":"`):]
+		cursor = cursor[:strings.IndexByte(cursor, '"')]
+	}
+	t.Fatal("paging does not end")
+	return 0
+}
+
+// TestReverseLookupsCostFollowsTheAnswer counts the DynamoDB calls of both reverse look-ups on
+// a tenant of 200 employees and again after it grew to 2,000 (who reach neither): the same
+// calls, the same answer.
+func TestReverseLookupsCostFollowsTheAnswer(t *testing.T) {
+	env := apitest.New(t)
+	lt := newLookupTenant(t, env, 200)
+	owner := lt.ten.Owner
+	count := func() (who, whoCalls, mine, mineCalls int) {
+		env.Counter.Reset()
+		who = allPages(t, env, owner, "clients", "/v1/clients/"+lt.client+"/access?limit=100")
+		whoCalls = env.Counter.Total()
+		env.Counter.Reset()
+		mine = allPages(t, env, lt.therapist, "clients", "/v1/users/"+lt.therapist.UserID+"/clients?limit=100")
+		mineCalls = env.Counter.Total()
+		return
+	}
+	who, whoCalls, mine, mineCalls := count()
+	if who != lt.reachC || mine != 30 {
+		t.Errorf("200 employees: %d users reach the client (want %d), the therapist opens %d clients (want 30)", who, lt.reachC, mine)
+	}
+	// The principal (1), then the client, group set and tenant with the client's assignments and
+	// grants (3 at once), then the two scope-all groups' and the legacy member lists with the
+	// assigned users (4 at once).
+	if whoCalls > 8 {
+		t.Errorf("who can access: %d DynamoDB calls, want at most 8", whoCalls)
+	}
+	// The principal (1), the user's assignments and grants and the policy clients (3 at once),
+	// the clients of the page (1).
+	if mineCalls > 5 {
+		t.Errorf("clients of a user: %d DynamoDB calls, want at most 5", mineCalls)
+	}
+	lt.addEmployees(t, env, 1800)
+	who2, whoCalls2, mine2, mineCalls2 := count()
+	if who2 != who || whoCalls2 != whoCalls || mine2 != mine || mineCalls2 != mineCalls {
+		t.Errorf("from 200 to 2,000 employees: who can access %d users in %d calls -> %d in %d; clients of a user %d in %d calls -> %d in %d",
+			who, whoCalls, who2, whoCalls2, mine, mineCalls, mine2, mineCalls2)
+	}
+}
+
+// rawQuery is the baseline of the reverse look-ups: one Query (all pages) of the relations of
+// one client (its assignments, SK ACCESS#<c>#) or of one user (GSI1 TENANT#<t>#USER#<u>).
+func rawQuery(env *apitest.Env, in *dynamodb.QueryInput) func(b *testing.B) {
+	return func(b *testing.B) {
+		q := *in
+		for {
+			out, err := env.App.Dynamo.Query(context.Background(), &q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out.LastEvaluatedKey == nil {
+				return
+			}
+			q.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+	}
+}
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func clientAssignmentsQuery(env *apitest.Env, lt *lookupTenant) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{TableName: aws.String(env.Config.TableName),
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("TENANT#" + lt.ten.ID), ":sk": s("ACCESS#" + lt.client + "#")}}
+}
+
+func userRelationsQuery(env *apitest.Env, lt *lookupTenant) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{TableName: aws.String(env.Config.TableName), IndexName: aws.String("GSI1"),
+		KeyConditionExpression:    aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s("TENANT#" + lt.ten.ID + "#USER#" + lt.therapist.UserID), ":sk": s("ACCESS#")}}
+}
+
+// printCalls prints the DynamoDB calls of one request for `make bench`.
+func printCalls(env *apitest.Env, name string, run func()) {
+	env.Counter.Reset()
+	run()
+	fmt.Fprintf(os.Stdout, "CALLS %-44s %d DynamoDB calls per request (%v)\n", name, env.Counter.Total(), env.Counter.ByOperation())
+}
+
+func BenchmarkWhoCanAccessClient(b *testing.B) {
+	env := apitest.New(b)
+	lt := newLookupTenant(b, env, 200)
+	path := "/v1/clients/" + lt.client + "/access?limit=100"
+	subject := func(b *testing.B) { allPages(b, env, lt.ten.Owner, "clients", path) }
+	printCalls(env, "who can access client (200 users)", func() { allPages(b, env, lt.ten.Owner, "clients", path) })
+	ratio := apitest.BenchRatio(b, rawQuery(env, clientAssignmentsQuery(env, lt)), subject)
+	apitest.PrintRatio("who can access client (all pages) vs raw Query", ratio, 1.5)
+
+	// The same client once the tenant has 2,000 employees: the time should stay flat.
+	big := newLookupTenant(b, env, 200)
+	big.addEmployees(b, env, 1800)
+	bigPath := "/v1/clients/" + big.client + "/access?limit=100"
+	printCalls(env, "who can access client (2,000 users)", func() { allPages(b, env, big.ten.Owner, "clients", bigPath) })
+	growth := apitest.BenchRatio(b, subject, func(b *testing.B) { allPages(b, env, big.ten.Owner, "clients", bigPath) })
+	apitest.PrintRatio("who can access, 2,000 vs 200 users", growth, 1.2)
+}
+
+func BenchmarkClientsOfUser(b *testing.B) {
+	env := apitest.New(b)
+	lt := newLookupTenant(b, env, 200)
+	path := "/v1/users/" + lt.therapist.UserID + "/clients?limit=100"
+	subject := func(b *testing.B) { allPages(b, env, lt.therapist, "clients", path) }
+	printCalls(env, "clients of a user (30 clients)", func() { allPages(b, env, lt.therapist, "clients", path) })
+	ratio := apitest.BenchRatio(b, rawQuery(env, userRelationsQuery(env, lt)), subject)
+	apitest.PrintRatio("clients of a user (all pages) vs raw Query", ratio, 1.5)
+}
