@@ -6,10 +6,19 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/cognito"
+	"github.com/tilgang/tilgang/shared/eventbus"
 )
 
 func main() {
-	lambda.Start(app.MustNew(context.Background()).Anonymiser())
+	a := app.MustNew(context.Background())
+	// Logins follow the users: Cognito.
+	a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), a.Config.UserPoolID)
+	// Anonymising publishes user.anonymised (and the anonymiser its continuation): EventBridge.
+	a.People.Events = &eventbus.EventBridge{Client: eventbridge.NewFromConfig(a.AWS), Bus: a.Config.EventBusName}
+	lambda.Start(a.Anonymiser())
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
 	"github.com/tilgang/tilgang/shared/routes"
@@ -16,6 +17,7 @@ func newApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 	if err != nil {
 		return devserver.App{}, err
 	}
+	allclients.Wire(a)
 	return devserver.App{
 		API:          func(function string) devserver.APIHandler { return a.API(function) },
 		CreateTenant: a.People.CreateTenant,

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/invoke"
 	"github.com/tilgang/tilgang/shared/localstack"
@@ -88,6 +89,7 @@ func run(ctx context.Context, fn, eventFile string, seed bool) error {
 	if err != nil {
 		return err
 	}
+	allclients.Wire(a)
 	if seed {
 		if err := invoke.Seed(ctx, a, root); err != nil {
 			return fmt.Errorf("seed the samples' records: %w", err)

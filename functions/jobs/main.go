@@ -5,11 +5,16 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
 func main() {
-	lambda.Start(app.MustNew(context.Background()).API(routes.FnJobs))
+	a := app.MustNew(context.Background())
+	// Jobs go out as messages on the jobs queue: SQS.
+	a.Jobs.Queue = &jobqueue.SQS{Client: sqs.NewFromConfig(a.AWS), QueueURL: a.Config.JobsQueueURL}
+	lambda.Start(a.API(routes.FnJobs))
 }

@@ -7,10 +7,16 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/jobqueue"
 )
 
 func main() {
-	lambda.Start(app.MustNew(context.Background()).JobWorker())
+	a := app.MustNew(context.Background())
+	// Jobs go out as messages on the jobs queue: SQS.
+	a.Jobs.Queue = &jobqueue.SQS{Client: sqs.NewFromConfig(a.AWS), QueueURL: a.Config.JobsQueueURL}
+	a.JobArchive = &jobqueue.Archive{Client: sqs.NewFromConfig(a.AWS), QueueURL: a.Config.JobsArchiveQueueURL}
+	lambda.Start(a.JobWorker())
 }

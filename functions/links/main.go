@@ -5,11 +5,16 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
 func main() {
-	lambda.Start(app.MustNew(context.Background()).API(routes.FnLinks))
+	a := app.MustNew(context.Background())
+	// Logins follow the users: Cognito.
+	a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), a.Config.UserPoolID)
+	lambda.Start(a.API(routes.FnLinks))
 }

@@ -11,5 +11,6 @@ import (
 )
 
 func main() {
+	// DynamoDB only: this function links no other AWS client.
 	lambda.Start(app.MustNew(context.Background()).API(routes.FnSettings))
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/localstack"
 	"github.com/tilgang/tilgang/shared/openapi"
@@ -61,6 +62,7 @@ func NewWith(t testing.TB, adjust func(*config.Config)) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	allclients.Wire(a)
 	doc, err := openapi.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -7,13 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tilgang/tilgang/shared/access"
-	"github.com/tilgang/tilgang/shared/config"
-	"github.com/tilgang/tilgang/shared/eventbus"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -23,22 +18,6 @@ const DefaultAnonymiserBatch = 500
 // anonymiserMargin is the Lambda time an invocation leaves unused, to publish its continuation
 // and return before the deadline.
 const anonymiserMargin = 15 * time.Second
-
-// newPublisher picks the event adapter: the EventBridge bus in AWS, the events queue locally.
-func newPublisher(awsCfg aws.Config, cfg config.Config, newID func(string) string) access.Publisher {
-	switch {
-	case cfg.EventBusName != "":
-		return &eventbus.EventBridge{Client: eventbridge.NewFromConfig(awsCfg), Bus: cfg.EventBusName}
-	case cfg.EventsQueueURL != "":
-		client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
-			if cfg.SQSEndpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.SQSEndpoint)
-			}
-		})
-		return &eventbus.SQS{Client: client, QueueURL: cfg.EventsQueueURL, Region: cfg.Region, NewID: newID}
-	}
-	return access.NoPublisher{}
-}
 
 // continueDetail is the detail of an anoniser.continue event.
 type continueDetail struct {

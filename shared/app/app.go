@@ -7,21 +7,19 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/access/clients"
 	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/access/people"
-	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/jobworker"
 )
 
 // App holds what the handlers share; build it once per process, outside the handlers.
@@ -38,7 +36,9 @@ type App struct {
 	Log     *slog.Logger
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
 	AnonymiserBatch int
-	api             *httpapi.API
+	// JobArchive is where the job worker parks poison messages (nil: they are only logged).
+	JobArchive jobworker.Archive
+	api        *httpapi.API
 }
 
 // Options adjust New, mostly for tests.
@@ -55,15 +55,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	loadOpts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
-	if cfg.DynamoEndpoint != "" || cfg.SQSEndpoint != "" {
-		// Local servers: static credentials, since they only check that a request is signed.
-		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
+	awsCfg := awsConfig(cfg)
 	dynOpts := o.DynamoOptions
 	if cfg.DynamoEndpoint != "" {
 		dynOpts = append([]func(*dynamodb.Options){func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(cfg.DynamoEndpoint) }}, dynOpts...)
@@ -74,30 +66,25 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 		log = NewLogger()
 	}
 	store := dynamo.New(db, cfg.TableName)
-	identity := o.Identity
-	switch {
-	case identity != nil:
-	case cfg.UserPoolID != "":
-		identity = cognito.New(cognitoidentityprovider.NewFromConfig(awsCfg), cfg.UserPoolID)
-	default:
-		// Locally the dev server issues tokens itself, and the principal's status, loaded on
-		// every request, decides whether a token still works.
-		identity = access.NoIdentity{}
-	}
-	ppl := people.New(store, identity)
-	ppl.Events = newPublisher(awsCfg, cfg, ppl.NewID)
+	ppl := people.New(store, defaultIdentity(cfg))
+	ppl.Events = defaultEvents(cfg)
 	ppl.Log = log
 	cls := clients.New(store)
 	jbs := jobs.New(store, cls, nil)
-	wireJobs(jbs, awsCfg, cfg)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
-		api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}, nil
+	jbs.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
+	a := &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
+		api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}
+	if o.Identity != nil {
+		ppl.Identity = o.Identity
+	}
+	return a, nil
 }
 
 // API returns the Lambda handler of one API function (see routes.APIFunctions).
 func (a *App) API(function string) httpapi.LambdaHandler { return a.api.Handler(function) }
 
-// MustNew builds the App from the environment or exits with a clear message; for mains.
+// MustNew builds the App from the environment or exits with a clear message; for mains, which
+// then wire the clients beyond DynamoDB their routes use.
 func MustNew(ctx context.Context) *App {
 	cfg, err := config.FromEnv()
 	if err != nil {

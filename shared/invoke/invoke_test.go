@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/invoke"
 	"github.com/tilgang/tilgang/shared/localstack"
@@ -44,6 +45,7 @@ func newApp(t *testing.T, log *slog.Logger) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	allclients.Wire(a)
 	return a
 }
 

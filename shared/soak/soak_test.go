@@ -30,6 +30,7 @@ import (
 	stypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
 	"github.com/tilgang/tilgang/shared/localstack"
@@ -271,6 +272,7 @@ func TestSoak(t *testing.T) {
 			if err != nil {
 				return devserver.App{}, err
 			}
+			allclients.Wire(a)
 			client := sqs.NewFromConfig(localstack.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(cfg.SQSEndpoint) })
 			jobsDup = &duplicator{client: client, url: cfg.JobsQueueURL}
 			eventsDup = &duplicator{client: client, url: cfg.EventsQueueURL}

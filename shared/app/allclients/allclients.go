@@ -1,0 +1,48 @@
+// Package allclients wires every AWS client beyond DynamoDB into an App, as configured: for the
+// processes that serve every function at once (the dev server, make invoke, tests). A deployed
+// Lambda wires only what its own routes use, in its main.
+package allclients
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/cognito"
+	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/eventbus"
+	"github.com/tilgang/tilgang/shared/jobqueue"
+)
+
+// Wire sets the login provider (Cognito, config UserPoolID), the event publisher (the
+// EventBridge bus, or the local events queue that stands in for it), the jobs queue and the
+// job worker's archive, each where configured.
+func Wire(a *app.App) {
+	cfg := a.Config
+	if cfg.UserPoolID != "" {
+		a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), cfg.UserPoolID)
+	}
+	switch {
+	case cfg.EventBusName != "":
+		a.People.Events = &eventbus.EventBridge{Client: eventbridge.NewFromConfig(a.AWS), Bus: cfg.EventBusName}
+	case cfg.EventsQueueURL != "":
+		a.People.Events = &eventbus.SQS{Client: SQS(a.AWS, cfg), QueueURL: cfg.EventsQueueURL, Region: cfg.Region, NewID: a.People.NewID}
+	}
+	if cfg.JobsQueueURL != "" {
+		a.Jobs.Queue = &jobqueue.SQS{Client: SQS(a.AWS, cfg), QueueURL: cfg.JobsQueueURL}
+	}
+	if cfg.JobsArchiveQueueURL != "" {
+		a.JobArchive = &jobqueue.Archive{Client: SQS(a.AWS, cfg), QueueURL: cfg.JobsArchiveQueueURL}
+	}
+}
+
+// SQS is the SQS client of the configuration (the local server's endpoint when set).
+func SQS(awsCfg aws.Config, cfg config.Config) *sqs.Client {
+	return sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+		if cfg.SQSEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.SQSEndpoint)
+		}
+	})
+}
