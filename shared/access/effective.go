@@ -2,7 +2,6 @@ package access
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -101,9 +100,10 @@ func RightsFingerprints(groups map[string]Group) map[string]string {
 // Compute derives a user's effective rights from their groups (missing groups are ignored: a
 // deleted group gives nothing), legacy rights, ownership and individual calendar access.
 func Compute(u User, groups map[string]Group) Effective {
-	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: map[Area]AreaRight{}, Calendars: map[string]CalendarRight{},
-		Privs: map[Privilege][]Source{}}
+	// Calendars and Privs stay nil until something is put in them: reading a nil map is fine.
+	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: make(map[Area]AreaRight, len(Areas))}
 	if u.IsOwner {
+		eff.Calendars, eff.Privs = map[string]CalendarRight{}, map[Privilege][]Source{}
 		src := Source{Type: SourceOwner, Name: "account owner", Level: LevelDelete}
 		for _, c := range Privileges {
 			eff.Privs[c] = []Source{src}
@@ -118,20 +118,25 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 		return eff
 	}
-	for _, a := range Areas {
-		eff.Areas[a] = AreaRight{Level: LevelNone, AllLevel: LevelNone}
-	}
+	// The hot path of every request: the areas are built in an array, their sources share one
+	// backing slice, and the contributions live on the stack, so that rights cost a handful of
+	// allocations whatever the number of groups.
 	type contribution struct {
 		src   Source
 		perms Permissions
 	}
-	var contributions []contribution
+	var buf [8]contribution
+	contributions := buf[:0]
 	switch {
 	case LegacyInForce(u, groups):
 		contributions = append(contributions, contribution{Source{Type: SourceLegacy, Name: "individual rights from before user management"}, u.Legacy.Permissions})
 	default:
-		ids := slices.Clone(u.GroupIDs)
-		slices.Sort(ids)
+		ids := u.GroupIDs
+		if !slices.IsSorted(ids) {
+			var idbuf [16]string
+			ids = append(idbuf[:0], ids...)
+			slices.Sort(ids)
+		}
 		for _, id := range ids {
 			if g, ok := groups[id]; ok {
 				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name}, g.Permissions})
@@ -152,28 +157,34 @@ func Compute(u User, groups map[string]Group) Effective {
 			contributions = append(contributions, contribution{src, g.Permissions})
 		}
 		for _, c := range g.Privileges {
+			if eff.Privs == nil {
+				eff.Privs = map[Privilege][]Source{}
+			}
 			eff.Privs[c] = append(eff.Privs[c], src)
 		}
 	}
-	for _, c := range contributions {
-		for _, a := range Areas {
+	// One backing slice for every area's sources (area after area, so each area's are
+	// contiguous); a slice cut with its capacity at its length keeps later appends off it.
+	sources := make([]Source, 0, 4*len(contributions))
+	for _, a := range Areas {
+		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
+		start := len(sources)
+		for _, c := range contributions {
 			p := c.perms.Get(a)
 			if p.Level == LevelNone {
 				continue
 			}
-			r := eff.Areas[a]
 			r.Level = MaxLevel(r.Level, p.Level)
 			if a.Scoped() && p.Scope == ScopeAll {
 				r.AllLevel = MaxLevel(r.AllLevel, p.Level)
 			}
 			s := c.src
 			s.Level, s.Scope = p.Level, p.Scope
-			r.Sources = append(r.Sources, s)
-			eff.Areas[a] = r
+			sources = append(sources, s)
 		}
-	}
-	for _, a := range Areas {
-		r := eff.Areas[a]
+		if len(sources) > start {
+			r.Sources = sources[start:len(sources):len(sources)]
+		}
 		if a.Scoped() {
 			r.Scope = ScopeOwn
 			if r.Level != LevelNone && r.AllLevel == r.Level {
@@ -183,6 +194,9 @@ func Compute(u User, groups map[string]Group) Effective {
 		eff.Areas[a] = r
 	}
 	cal := eff.Areas[AreaCalendars]
+	if cal.Level != LevelNone && len(u.CalendarIDs)+len(u.CalendarAccess) > 0 {
+		eff.Calendars = make(map[string]CalendarRight, len(u.CalendarIDs)+len(u.CalendarAccess))
+	}
 	for _, id := range u.CalendarIDs {
 		if cal.Level != LevelNone {
 			eff.Calendars[id] = CalendarRight{Level: cal.Level, Source: Source{Type: SourceDefault, Name: "own calendar", Level: cal.Level}}
@@ -191,8 +205,7 @@ func Compute(u User, groups map[string]Group) Effective {
 	// Individual calendar access applies where the groups give calendars with scope own; scope
 	// all already covers every calendar at the group's level.
 	if cal.Level != LevelNone {
-		for _, id := range slices.Sorted(maps.Keys(u.CalendarAccess)) {
-			lvl := u.CalendarAccess[id]
+		for id, lvl := range u.CalendarAccess {
 			if lvl == LevelNone || slices.Contains(u.CalendarIDs, id) {
 				continue
 			}
@@ -204,27 +217,41 @@ func Compute(u User, groups map[string]Group) Effective {
 
 // describe names the sources of a right for a reason text.
 func describe(r AreaRight, a Area) string {
+	var b strings.Builder
+	describeTo(&b, r, a)
+	return b.String()
+}
+
+// describeTo writes describe's text to b (no formatting: this is on every decision's path).
+func describeTo(b *strings.Builder, r AreaRight, a Area) {
 	if len(r.Sources) == 0 {
-		return fmt.Sprintf("no group gives %s", a)
+		b.WriteString("no group gives ")
+		b.WriteString(string(a))
+		return
 	}
-	parts := make([]string, 0, len(r.Sources))
-	for _, s := range r.Sources {
-		var who string
+	for i, s := range r.Sources {
+		if i > 0 {
+			b.WriteString("; ")
+		}
 		switch s.Type {
 		case SourceGroup:
-			who = "group " + s.Name
+			b.WriteString("group ")
+			b.WriteString(s.Name)
 		case SourceOwner:
-			who = "the account owner"
+			b.WriteString("the account owner")
 		default:
-			who = s.Name
+			b.WriteString(s.Name)
 		}
-		scope := ""
+		b.WriteString(" gives ")
+		b.WriteString(string(a))
+		b.WriteByte(' ')
+		b.WriteString(string(s.Level))
 		if s.Scope != "" {
-			scope = " (" + string(s.Scope) + ")"
+			b.WriteString(" (")
+			b.WriteString(string(s.Scope))
+			b.WriteByte(')')
 		}
-		parts = append(parts, fmt.Sprintf("%s gives %s %s%s", who, a, s.Level, scope))
 	}
-	return strings.Join(parts, "; ")
 }
 
 // AuthorizeArea decides an action on an area as a whole.

@@ -10,27 +10,37 @@ import (
 // Helpers shared by the use-case packages.
 
 // clientDecision decides an action on one client's records (and, when r.Program is set, on
-// one program there: the program must be granted, or the user must be its administrator).
+// one program there: the program must be granted, or the user must be its administrator). The
+// reason is written once, into one builder.
 func clientDecision(e Effective, r Request, f *ClientFacts) Decision {
 	lvl := FactsLevel(e, r.Area, f)
-	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Reason: clientReason(e, r.Area, f), Code: CodeForbidden}
+	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Code: CodeForbidden}
 	if g := f.Grant; g != nil && r.Area == AreaClients {
-		d.Sources = append(d.Sources, Source{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level})
+		d.Sources = []Source{{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level}}
 	}
-	if r.Program == "" || !d.Allowed {
-		return d
+	var b strings.Builder
+	b.Grow(256)
+	clientReasonTo(&b, e, r.Area, f)
+	if r.Program != "" && d.Allowed {
+		switch {
+		case e.IsOwner:
+			b.WriteString("; the account owner uses every program")
+		case f.Grant != nil && slices.Contains(f.Grant.Programs, r.Program):
+			b.WriteString("; program ")
+			b.WriteString(r.Program)
+			b.WriteString(" is granted to them at this client")
+		case f.Admin != nil && f.Admin.CanAssign(r.Program):
+			b.WriteString("; they administer program ")
+			b.WriteString(r.Program)
+			b.WriteString(" at this client")
+		default:
+			d.Allowed = false
+			b.WriteString("; program ")
+			b.WriteString(r.Program)
+			b.WriteString(" is not granted to them at this client")
+		}
 	}
-	switch {
-	case e.IsOwner:
-		d.Reason += "; the account owner uses every program"
-	case f.Grant != nil && slices.Contains(f.Grant.Programs, r.Program):
-		d.Reason += "; program " + r.Program + " is granted to them at this client"
-	case f.Admin != nil && f.Admin.CanAssign(r.Program):
-		d.Reason += "; they administer program " + r.Program + " at this client"
-	default:
-		d.Allowed = false
-		d.Reason += "; program " + r.Program + " is not granted to them at this client"
-	}
+	d.Reason = b.String()
 	return d
 }
 
@@ -82,34 +92,47 @@ func ValidID(field, id string) error {
 
 // clientReason explains a level on one client for the authorize answer.
 func clientReason(e Effective, a Area, f *ClientFacts) string {
+	var b strings.Builder
+	clientReasonTo(&b, e, a, f)
+	return b.String()
+}
+
+// clientReasonTo writes clientReason's text to b: it is on the path of every decision on a
+// client, so it formats nothing.
+func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
 	r := e.Areas[a]
 	cl, asg := f.Client, f.Assignment
-	parts := []string{describe(r, a)}
+	describeTo(b, r, a)
 	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
-		parts = append(parts, "scope all covers every client")
-		return strings.Join(parts, "; ")
+		b.WriteString("; scope all covers every client")
+		return
 	}
 	if asg != nil {
-		w := AssignmentWords[asg.Source]
+		b.WriteString("; ")
+		b.WriteString(AssignmentWords[asg.Source])
 		if asg.Level != LevelEdit {
-			w += " with " + string(asg.Level)
+			b.WriteString(" with ")
+			b.WriteString(string(asg.Level))
 		}
-		parts = append(parts, w)
 	}
-	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone {
-		parts = append(parts, fmt.Sprintf("the new-client policy gives every employee %s", cl.PolicyLevel))
+	policy := cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone
+	if policy {
+		b.WriteString("; the new-client policy gives every employee ")
+		b.WriteString(string(cl.PolicyLevel))
 	}
 	if g := f.Grant; g != nil && a == AreaClients {
-		parts = append(parts, GrantWords(g))
+		b.WriteString("; ")
+		grantWordsTo(b, g)
 	}
-	if asg == nil && f.Grant == nil && (cl.PolicyLevel == "" || cl.PolicyLevel == LevelNone) {
+	if asg == nil && f.Grant == nil && !policy {
 		if r.AllLevel != LevelNone {
-			parts = append(parts, fmt.Sprintf("scope all gives %s; not assigned to them", r.AllLevel))
+			b.WriteString("; scope all gives ")
+			b.WriteString(string(r.AllLevel))
+			b.WriteString("; not assigned to them")
 		} else {
-			parts = append(parts, "not assigned to them")
+			b.WriteString("; not assigned to them")
 		}
 	}
-	return strings.Join(parts, "; ")
 }
 
 // FactsLevel is the level the rule gives on one client in an area: ClientLevel, raised by a
@@ -168,16 +191,30 @@ func grantLevel(a Area, g *ClientGrant) Level {
 
 // GrantWords describes a bureau grant: its level, programs and where it came from.
 func GrantWords(g *ClientGrant) string {
-	w := fmt.Sprintf("a bureau client grant gives clients %s", g.Level)
+	var b strings.Builder
+	grantWordsTo(&b, g)
+	return b.String()
+}
+
+func grantWordsTo(b *strings.Builder, g *ClientGrant) {
+	b.WriteString("a bureau client grant gives clients ")
+	b.WriteString(string(g.Level))
 	if len(g.Programs) > 0 {
-		w += " with the programs " + strings.Join(g.Programs, ", ")
+		b.WriteString(" with the programs ")
+		for i, p := range g.Programs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(p)
+		}
 	} else {
-		w += " with no programs"
+		b.WriteString(" with no programs")
 	}
 	if g.Source != "" {
-		w += " (by " + g.Source + ")"
+		b.WriteString(" (by ")
+		b.WriteString(g.Source)
+		b.WriteByte(')')
 	}
-	return w
 }
 
 // GroupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

@@ -71,7 +71,20 @@ const (
 // Levels lists the levels in increasing order.
 var Levels = []Level{LevelNone, LevelView, LevelEdit, LevelDelete}
 
-func (l Level) rank() int { return slices.Index(Levels, l) }
+func (l Level) rank() int {
+	// A switch, not a search of Levels: every decision compares levels many times.
+	switch l {
+	case LevelNone:
+		return 0
+	case LevelView:
+		return 1
+	case LevelEdit:
+		return 2
+	case LevelDelete:
+		return 3
+	}
+	return -1
+}
 
 // Valid reports whether l is a known level.
 func (l Level) Valid() bool { return l.rank() >= 0 }
