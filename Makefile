@@ -49,6 +49,8 @@ bench: tools ## Run the benchmarks; each prints a RATIO against a baseline measu
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./... | tee build/bench.txt
 	@echo; echo "Ratios (last measurement of each benchmark):"
 	@grep -o 'RATIO .*' build/bench.txt | awk '{k=substr($$0,1,46); last[k]=$$0; if (!(k in seen)) {seen[k]=1; order[++n]=k}} END {for (i=1;i<=n;i++) print "  " last[order[i]]}'
+	@echo; echo "DynamoDB calls per request and the decision path (last measurement of each):"
+	@grep -o -E '(CALLS|DECIDE) .*' build/bench.txt | awk '{k=substr($$0,1,40); last[k]=$$0; if (!(k in seen)) {seen[k]=1; order[++n]=k}} END {for (i=1;i<=n;i++) print "  " last[order[i]]}'
 
 # SOAK_SECONDS bounds the mixed workload of `make soak`.
 SOAK_SECONDS  ?= 60

@@ -225,3 +225,33 @@ func BenchmarkClientsOfUser(b *testing.B) {
 	ratio := apitest.BenchRatio(b, rawQuery(env, userRelationsQuery(env, lt)), subject)
 	apitest.PrintRatio("clients of a user (all pages) vs raw Query", ratio, 1.5)
 }
+
+// BenchmarkAuthorizeVsItsReads: POST /v1/authorize on a client is one BatchGetItem (the caller,
+// the group set, the client and the user's assignment, grant and client administration there);
+// the baseline is that same BatchGetItem, consistent, sent raw.
+func BenchmarkAuthorizeVsItsReads(b *testing.B) {
+	env := apitest.New(b)
+	u, c := ownScopeTherapist(b, env)
+	pk := "TENANT#" + u.TenantID
+	var keys []map[string]types.AttributeValue
+	for _, sk := range []string{"USER#" + u.UserID, "GROUPSET", "CLIENT#" + c, "ACCESS#" + c + "#" + u.UserID,
+		"PROGRAMS#" + c + "#" + u.UserID, "CLIENTADMIN#" + c + "#" + u.UserID} {
+		keys = append(keys, map[string]types.AttributeValue{"PK": s(pk), "SK": s(sk)})
+	}
+	in := &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+		env.Config.TableName: {Keys: keys, ConsistentRead: aws.Bool(true)}}}
+	raw := func(b *testing.B) {
+		if _, err := env.App.Dynamo.BatchGetItem(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ev := u.Event(b, "POST", "/v1/authorize", map[string]any{"userId": u.UserID, "action": "edit", "area": "clients", "clientId": c})
+	h := env.App.API("me")
+	printCalls(env, "POST /v1/authorize (client)", func() { h(context.Background(), ev) })
+	ratio := apitest.BenchRatio(b, raw, func(b *testing.B) {
+		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
+			b.Fatalf("status %d: %v %s", res.StatusCode, err, res.Body)
+		}
+	})
+	apitest.PrintRatio("authorize vs its own DynamoDB reads", ratio, 1.2)
+}
