@@ -61,8 +61,8 @@ func (w *itemWrites) option(o *dynamodb.Options) {
 }
 
 // TestJobCountersAreSharded runs the parts of a job as parallel workers would and counts the
-// writes each item takes: the job item none (parts only check that it is open), each counter
-// shard parts/64, every result and marker one. At the scale (100,000 items, 25 rows a
+// writes each item takes: the job item none but its completion (parts do not touch it), each
+// counter shard parts/64 and the completion's closing, every result and marker one. At the scale (100,000 items, 25 rows a
 // part: 4,000 parts) that is 62-63 writes per shard over the whole job, so 50 workers can write
 // no item more often than their combined part rate over 64 (see jobcounters.go).
 func TestJobCountersAreSharded(t *testing.T) {
@@ -134,8 +134,8 @@ func TestJobCountersAreSharded(t *testing.T) {
 		if n > 1 {
 			shards++
 		}
-		if n > parts/64 && k != jobKey {
-			t.Errorf("item %s took %d writes from %d parts, want at most %d", k, n, parts, parts/64)
+		if n > parts/64+1 && k != jobKey { // a shard: its parts and the completion closing it
+			t.Errorf("item %s took %d writes from %d parts and the completion, want at most %d", k, n, parts, parts/64+1)
 		}
 	}
 	if shards != 64 {

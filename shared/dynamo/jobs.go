@@ -407,6 +407,9 @@ func (s *Store) CompleteJob(ctx context.Context, j access.Job, status access.Job
 	if err := t.update(s.table, jobKey(j.TenantID, j.ID), upd, &cond, access.ErrJobClosed); err != nil {
 		return err
 	}
+	if err := s.closeJobCounters(t, j.ID); err != nil {
+		return err
+	}
 	if err := t.put(s.table, notificationToItem(n), notExists(), access.ErrJobClosed); err != nil {
 		return err
 	}
