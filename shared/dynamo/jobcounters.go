@@ -37,11 +37,12 @@ func jobCounterShard(p access.JobPart) int {
 	return (p.Chunk*7 + p.Part) % jobCounterShards
 }
 
-// addJobCounts adds a part's counters to its shard, if the job is still open: completion
+// addJobCounts adds a part's counters to its shard, if the job exists and is still open: completion
 // closes every shard in its own transaction (closeJobCounters), so a part never touches the job
 // item, which lives in the tenant's partition.
 func (s *Store) addJobCounts(t *txn, p access.JobPart) error {
-	open := expression.AttributeNotExists(expression.Name("closed"))
+	// The shards are created with the job: a missing one is a job that does not exist (any more).
+	open := expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name("closed")))
 	upd := expression.Add(expression.Name("done"), expression.Value(p.Rows()))
 	for o, n := range p.Counts {
 		if n > 0 {
@@ -49,6 +50,20 @@ func (s *Store) addJobCounts(t *txn, p access.JobPart) error {
 		}
 	}
 	return t.update(s.table, jobCounterKey(p.JobID, jobCounterShard(p)), upd, &open, access.ErrJobClosed)
+}
+
+// putJobCounters adds the creation of a job's shards to t: with the job, its input, audit entry
+// and idempotency record, 68 items of a transaction's 100.
+func (s *Store) putJobCounters(t *txn, jobID string) error {
+	for i := range jobCounterShards {
+		it := jobCounterKey(jobID, i)
+		it["type"] = &types.AttributeValueMemberS{Value: "access_job_counter"}
+		it["done"] = &types.AttributeValueMemberN{Value: "0"}
+		if err := t.put(s.table, it, notExists(), access.Conflict("access job %s exists", jobID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // closeJobCounters adds to t the closing of every shard of a job: a part applied after it fails

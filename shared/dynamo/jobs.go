@@ -108,7 +108,7 @@ type jobInputItem struct {
 	ClientIDs     []string `dynamodbav:"clientIds"`
 }
 
-// CreateJob writes the job, its input and the meta in one transaction.
+// CreateJob writes the job, its input, its counter shards and the meta in one transaction.
 func (s *Store) CreateJob(ctx context.Context, j access.Job, in access.JobInput, meta access.Meta) error {
 	it := jobItem{PK: tenantPK(j.TenantID), SK: pfxJob + j.ID, Type: "access_job", ID: j.ID, TenantID: j.TenantID,
 		RequesterID: j.RequesterID, Action: string(j.Action), Programs: nonNilSlice(j.Programs), Consultants: j.Consultants,
@@ -120,6 +120,9 @@ func (s *Store) CreateJob(ctx context.Context, j access.Job, in access.JobInput,
 	input := jobInputItem{PK: tenantPK(j.TenantID), SK: pfxJobInput + j.ID, Type: "access_job_input",
 		ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
 	if err := t.put(s.table, input, notExists(), access.Conflict("access job %s exists", j.ID)); err != nil {
+		return err
+	}
+	if err := s.putJobCounters(t, j.ID); err != nil {
 		return err
 	}
 	if err := t.meta(s.table, meta); err != nil {
