@@ -25,6 +25,9 @@ type ClientAdmin struct {
 	Implicit  bool
 	Version   int
 	UpdatedAt time.Time
+	// ExpiresAt ends the administration at that instant (nil: never); GrantedBy appointed them.
+	ExpiresAt *time.Time
+	GrantedBy string
 }
 
 // CanAssign reports whether the administrator may assign or remove a program at the client.
@@ -102,7 +105,7 @@ func keeper(mine ClientAdmin, prev *ClientAdmin, stillSystem bool) (*ClientAdmin
 
 // SetClientAdmin makes a user system administrator of a client and/or program administrator of
 // the programs listed, replacing what they administered there.
-func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userID string, system bool, programs []string) (ClientAdmin, error) {
+func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userID string, system bool, programs []string, expiresAt *time.Time) (ClientAdmin, error) {
 	if validID("clientId", clientID) != nil {
 		return ClientAdmin{}, NotFound("client")
 	}
@@ -118,6 +121,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 	}
 	if system {
 		progs = []string{} // a system administrator administers every program
+	}
+	if expiresAt, err = validExpiry("expiresAt", expiresAt, s.Now()); err != nil {
+		return ClientAdmin{}, err
 	}
 	if _, err := s.Store.GetClient(ctx, c.TenantID(), clientID); err != nil {
 		return ClientAdmin{}, err
@@ -142,9 +148,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 			return err
 		}
 		next := ClientAdmin{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, System: system,
-			Programs: progs, Version: 1, UpdatedAt: s.Now()}
+			Programs: progs, Version: 1, UpdatedAt: s.Now(), ExpiresAt: expiresAt, GrantedBy: c.User.ID}
 		if prev != nil {
-			if prev.System == system && slices.Equal(prev.Programs, progs) {
+			if prev.System == system && slices.Equal(prev.Programs, progs) && sameExpiry(prev.ExpiresAt, expiresAt) && live(prev.ExpiresAt, c.Now) {
 				out = *prev
 				return nil
 			}
@@ -155,6 +161,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *Caller, clientID, userI
 			return err
 		}
 		entry := s.audit(c, "client.admin.set", "client", clientID, clientAdminAudit(prev), clientAdminAudit(&next))
+		if expiresAt != nil {
+			entry.After["expiresAt"] = expiryAudit(expiresAt)
+		}
 		if err := s.Store.PutClientAdmin(ctx, prev, next, keep, Meta{Audit: []AuditEntry{entry}}); err != nil {
 			return err
 		}

@@ -74,6 +74,9 @@ type Assignment struct {
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ExpiresAt ends the assignment at that instant (nil: never); GrantedBy made it.
+	ExpiresAt *time.Time
+	GrantedBy string
 }
 
 // AppointmentSource is who made an appointment.
@@ -209,7 +212,7 @@ func clientReason(e Effective, a Area, f *ClientFacts) string {
 		if asg.Level != LevelEdit {
 			w += " with " + string(asg.Level)
 		}
-		parts = append(parts, w)
+		parts = append(parts, w+until(asg.ExpiresAt))
 	}
 	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone {
 		parts = append(parts, fmt.Sprintf("the new-client policy gives every employee %s", cl.PolicyLevel))
@@ -224,6 +227,7 @@ func clientReason(e Effective, a Area, f *ClientFacts) string {
 			parts = append(parts, "not assigned to them")
 		}
 	}
+	parts = append(parts, f.Expired...)
 	return strings.Join(parts, "; ")
 }
 
@@ -238,7 +242,7 @@ func grantWords(g *ClientGrant) string {
 	if g.Source != "" {
 		w += " (by " + g.Source + ")"
 	}
-	return w
+	return w + until(g.ExpiresAt)
 }
 
 // clientDecision decides an action on one client's records (and, when r.Program is set, on
@@ -416,16 +420,20 @@ func (s *Service) assignable(ctx context.Context, tenantID, clientID, userID str
 }
 
 // SetAssignment assigns a client to a user manually at a level, replacing the level (and the
-// source) of an existing assignment.
-func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID string, level Level) (Assignment, error) {
+// source) of an existing assignment; expiresAt (nil: never) ends it at that instant.
+func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID string, level Level, expiresAt *time.Time) (Assignment, error) {
 	if level == "" {
 		return Assignment{}, Invalid("level", "is required: view or edit")
 	}
 	if level != LevelView && level != LevelEdit {
 		return Assignment{}, Invalid("level", "must be view or edit")
 	}
+	expiresAt, err := validExpiry("expiresAt", expiresAt, s.Now())
+	if err != nil {
+		return Assignment{}, err
+	}
 	var out Assignment
-	err := retry(nil, "assignment", func() error {
+	err = retry(nil, "assignment", func() error {
 		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
@@ -443,15 +451,18 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 		}
 		now := s.Now()
 		next := Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
-			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt, GrantedBy: c.User.ID}
 		if prev != nil {
-			if prev.Level == level && prev.Source == AssignedManually {
+			if prev.Level == level && prev.Source == AssignedManually && sameExpiry(prev.ExpiresAt, expiresAt) && live(prev.ExpiresAt, now) {
 				out = *prev
 				return nil
 			}
 			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
 		}
 		entry := s.audit(c, "client.access.set", "client", clientID, assignmentAudit(prev), assignmentAudit(&next))
+		if expiresAt != nil {
+			entry.After["expiresAt"] = expiryAudit(expiresAt)
+		}
 		if err := s.Store.PutAssignment(ctx, prev, next, Meta{Audit: []AuditEntry{entry}}); err != nil {
 			return err
 		}
@@ -624,6 +635,8 @@ type AccessReason struct {
 	Source  AssignmentSource // assignment: how it was made
 	Level   Level            // the level this reason gives on its own
 	Detail  string
+	// ExpiresAt is when an assignment or grant ends (or ended: then Level is none).
+	ExpiresAt *time.Time
 }
 
 // UserAccess is one user's access to a client, with the reasons and the bureau grant (its
@@ -646,9 +659,11 @@ type ClientAccess struct {
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGrant) (Level, []AccessReason) {
+func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGrant, now time.Time) (Level, []AccessReason) {
 	r := eff.Areas[AreaClients]
 	var reasons []AccessReason
+	var expired []AccessReason
+	asg, grant, expired = liveAccess(asg, grant, now)
 	if u.IsOwner {
 		reasons = append(reasons, AccessReason{Type: ReasonOwner, Level: LevelDelete, Detail: "the account owner"})
 	}
@@ -659,16 +674,17 @@ func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGr
 		}
 	}
 	if asg != nil {
-		reasons = append(reasons, AccessReason{Type: ReasonAssignment, Source: asg.Source, Level: MinLevel(r.Level, asg.Level),
-			Detail: fmt.Sprintf("%s with %s; their groups give clients %s", assignmentWords[asg.Source], asg.Level, r.Level)})
+		reasons = append(reasons, AccessReason{Type: ReasonAssignment, Source: asg.Source, Level: MinLevel(r.Level, asg.Level), ExpiresAt: asg.ExpiresAt,
+			Detail: fmt.Sprintf("%s with %s%s; their groups give clients %s", assignmentWords[asg.Source], asg.Level, until(asg.ExpiresAt), r.Level)})
 	}
 	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone && u.Status == StatusActive {
 		reasons = append(reasons, AccessReason{Type: ReasonPolicy, Level: MinLevel(r.Level, cl.PolicyLevel),
 			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
 	}
 	if grant != nil {
-		reasons = append(reasons, AccessReason{Type: ReasonGrant, Level: grant.Level, Detail: grantWords(grant)})
+		reasons = append(reasons, AccessReason{Type: ReasonGrant, Level: grant.Level, Detail: grantWords(grant), ExpiresAt: grant.ExpiresAt})
 	}
+	reasons = append(reasons, expired...)
 	if u.Status != StatusActive {
 		for i := range reasons {
 			reasons[i].Level = LevelNone
@@ -680,12 +696,12 @@ func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGr
 }
 
 // userAccess explains one user's access to a client, with their grant from grants if any.
-func userAccess(u User, eff Effective, cl Client, asg *Assignment, grants map[string]ClientGrant) UserAccess {
+func userAccess(u User, eff Effective, cl Client, asg *Assignment, grants map[string]ClientGrant, now time.Time) UserAccess {
 	var grant *ClientGrant
 	if g, ok := grants[u.ID]; ok {
 		grant = &g
 	}
-	lvl, reasons := accessOf(u, eff, cl, asg, grant)
+	lvl, reasons := accessOf(u, eff, cl, asg, grant, now)
 	return UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: grant}
 }
 
@@ -774,7 +790,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 			if !ok {
 				continue // left behind by a deleted user: it gives nothing
 			}
-			out = append(out, userAccess(u, Compute(u, groups), cl, &a, grants))
+			out = append(out, userAccess(u, Compute(u, liveGroups(u, groups, c.Now)), cl, &a, grants, c.Now))
 		}
 		if next != "" {
 			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
@@ -809,7 +825,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 			if _, listed := assigned[g.UserID]; !ok || listed {
 				continue
 			}
-			out = append(out, userAccess(u, Compute(u, groups), cl, nil, grants))
+			out = append(out, userAccess(u, Compute(u, liveGroups(u, groups, c.Now)), cl, nil, grants, c.Now))
 		}
 		if next != "" {
 			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseGranted, Inner: next}), nil
@@ -849,7 +865,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 		if hasAsg || hasGrant {
 			continue // listed with their assignment or grant
 		}
-		ua := userAccess(u, Compute(u, groups), cl, nil, nil)
+		ua := userAccess(u, Compute(u, liveGroups(u, groups, c.Now)), cl, nil, nil, c.Now)
 		if !ua.Level.AtLeast(LevelView) {
 			continue
 		}
@@ -982,7 +998,7 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 			}
 			cl = &got
 		}
-		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant, c.Now)
 		res.Items = append(res.Items, ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
 	}
 	if more && len(ids) > 0 {

@@ -140,6 +140,8 @@ type Job struct {
 	NotificationID string
 	CreatedAt      time.Time
 	CompletedAt    *time.Time
+	// ExpiresAt is the expiry of every grant the job writes (nil: none).
+	ExpiresAt *time.Time
 }
 
 // View returns the job with its status derived from progress.
@@ -177,6 +179,8 @@ type JobChunk struct {
 	Programs     []string  `json:"programs,omitempty"`
 	ConsultantID string    `json:"consultantId"`
 	ClientIDs    []string  `json:"clientIds"`
+	// ExpiresAt is the job's expiry of the grants it writes.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 // JobFanOut is a queue message that stands for chunks From..To-1 of a job. The API sends a job's
@@ -247,6 +251,8 @@ type ClientGrant struct {
 	GrantedAt time.Time
 	Version   int
 	UpdatedAt time.Time
+	// ExpiresAt ends the grant at that instant (nil: never).
+	ExpiresAt *time.Time
 }
 
 // GrantLevel is the level a bureau grant opens its client with on the clients area: the
@@ -349,6 +355,8 @@ type NewJob struct {
 	ClientIDs     []string
 	Programs      []string
 	DryRun        bool
+	// ExpiresAt ends every grant a grant job writes (see expiry.go).
+	ExpiresAt *time.Time
 }
 
 // DryRun is what a job would do, computed without writing anything.
@@ -365,8 +373,12 @@ func (c *Caller) requireSubmitJobs() error {
 }
 
 func jobAudit(j Job) map[string]any {
-	return map[string]any{"action": j.Action, "programs": nonNil(j.Programs), "consultants": j.Consultants,
+	m := map[string]any{"action": j.Action, "programs": nonNil(j.Programs), "consultants": j.Consultants,
 		"clients": j.Clients, "total": j.Total, "chunks": j.Chunks}
+	if j.ExpiresAt != nil {
+		m["expiresAt"] = expiryAudit(j.ExpiresAt)
+	}
+	return m
 }
 
 // validateJob checks a job's input: sizes first (cheap), then that every id exists.
@@ -400,6 +412,12 @@ func (s *Service) validateJob(ctx context.Context, c *Caller, in NewJob) (NewJob
 		if in.Programs, err = s.validPrograms(ctx, c.TenantID(), "programs", in.Programs); err != nil {
 			return in, err
 		}
+	}
+	if in.ExpiresAt != nil && in.Action != JobGrant {
+		return in, Invalid("expiresAt", "is for grant jobs only")
+	}
+	if in.ExpiresAt, err = validExpiry("expiresAt", in.ExpiresAt, s.Now()); err != nil {
+		return in, err
 	}
 	if in.DryRun && len(in.ConsultantIDs)*len(in.ClientIDs) > MaxDryRunPairs {
 		return in, Invalid("dryRun", "covers at most %d consultant × client pairs; this job has %d", MaxDryRunPairs, len(in.ConsultantIDs)*len(in.ClientIDs))
@@ -438,7 +456,7 @@ func chunksOf(j Job, in JobInput) []JobChunk {
 	for _, u := range in.ConsultantIDs {
 		for start := 0; start < len(in.ClientIDs); start += ChunkClients {
 			out = append(out, JobChunk{TenantID: j.TenantID, JobID: j.ID, Index: len(out), Action: j.Action,
-				RequesterID: j.RequesterID, Programs: j.Programs, ConsultantID: u,
+				RequesterID: j.RequesterID, Programs: j.Programs, ConsultantID: u, ExpiresAt: j.ExpiresAt,
 				ClientIDs: in.ClientIDs[start:min(start+ChunkClients, len(in.ClientIDs))]})
 		}
 	}
@@ -484,7 +502,7 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 	}
 	j := Job{ID: s.NewID("job"), TenantID: c.TenantID(), RequesterID: c.User.ID, Action: in.Action,
 		Programs: nonNil(in.Programs), Consultants: len(in.ConsultantIDs), Clients: len(in.ClientIDs),
-		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now()}
+		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now(), ExpiresAt: in.ExpiresAt}
 	j.Total = len(in.ConsultantIDs) * len(in.ClientIDs) * rowsPerPair(j.Action, j.Programs)
 	input := JobInput{ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
 	j.Chunks = len(in.ConsultantIDs) * ((len(in.ClientIDs) + ChunkClients - 1) / ChunkClients)
@@ -645,8 +663,14 @@ func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID s
 		p.User = *st.Requester
 	}
 	p.User.IsOwner = owner
+	p.Now = now
 	admin := st.Admins[clientID]
 	grant, hasGrant := st.Grants[clientID]
+	if hasGrant && ch.Action != JobRevoke && !live(grant.ExpiresAt, now) {
+		// An expired grant gives nothing: a grant job starts afresh over it (its version kept
+		// for the conditional write), and there are no programs left to remove.
+		grant.Programs, grant.ExpiresAt = nil, nil
+	}
 	asg, hasAsg := st.Assigned[clientID]
 	facts := &ClientFacts{Admin: &admin}
 	if hasGrant {
@@ -717,7 +741,11 @@ func decidePair(part *JobPart, ch JobChunk, st PairState, owner bool, clientID s
 				level = GrantLevel
 			}
 			change.Next = &ClientGrant{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID, Level: level,
-				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now}
+				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now,
+				ExpiresAt: grant.ExpiresAt}
+			if ch.Action == JobGrant && anyGranted {
+				change.Next.ExpiresAt = ch.ExpiresAt
+			}
 			part.Programs = append(part.Programs, change)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file is the policy core: one pure decision function, Decide, that every route, every job
@@ -16,6 +17,9 @@ import (
 type Principal struct {
 	User      User
 	Effective Effective
+	// Now is the instant of the decision: an assignment, grant or administration whose
+	// ExpiresAt is not after it gives nothing (a zero Now counts every expiring one as expired).
+	Now time.Time
 }
 
 // Op is an operation the policy decides.
@@ -56,6 +60,9 @@ const (
 	OpRevokeClient       Op = "client.revoke"
 	OpAppointment        Op = "appointment"
 	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
+	OpManageReviews      Op = "reviews.manage" // start access reviews
+	OpReadReview         Op = "review.read"    // Request.Review
+	OpDecideReview       Op = "review.decide"  // Request.Review; Request.Target is whose access is decided
 )
 
 // Request is one question to the policy. Only the fields an Op reads matter.
@@ -72,6 +79,8 @@ type Request struct {
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
 	Source string
+	// Review is the access review asked about (OpReadReview, OpDecideReview).
+	Review *AccessReview
 }
 
 // ClientFacts is what the policy needs to know about one client: the client, the user's
@@ -82,6 +91,8 @@ type ClientFacts struct {
 	Assignment *Assignment
 	Grant      *ClientGrant
 	Admin      *ClientAdmin
+	// Expired says what Decide left out because it had expired (set by Decide, for reasons).
+	Expired []string
 }
 
 // Outcome codes a decision may carry besides forbidden: a job item reports them as outcomes.
@@ -236,11 +247,15 @@ func init() {
 		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
 		OpAccess:        {what: "access", custom: decideAccess},
 		OpMigrateLegacy: {what: "migrating users with individual rights"},
+		OpManageReviews: {what: "starting access reviews", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}},
+		OpReadReview:    {what: "reading access reviews", custom: decideReview},
+		OpDecideReview:  {what: "deciding access reviews", guards: []guard{gNotSelfReview}, custom: decideReview},
 	}
 }
 
 // Decide answers one request. It is pure: same principal and request, same answer.
 func Decide(p Principal, r Request) Decision {
+	r.Client = liveFacts(r.Client, p.Now)
 	ru, ok := ops[r.Op]
 	if !ok {
 		return Decision{Level: LevelNone, Code: CodeForbidden, Reason: "unknown operation " + string(r.Op)}
@@ -543,6 +558,6 @@ func decideAccess(p Principal, r Request) Decision {
 
 // DecideAccess is Decide for OpAccess: may the user do action on an area (or one client, one of
 // its programs, one calendar)?
-func DecideAccess(u User, e Effective, action Level, a Area, facts *ClientFacts, calendarID, program string) Decision {
-	return Decide(Principal{User: u, Effective: e}, Request{Op: OpAccess, Level: action, Area: a, Client: facts, CalendarID: calendarID, Program: program})
+func DecideAccess(u User, e Effective, action Level, a Area, facts *ClientFacts, calendarID, program string, now time.Time) Decision {
+	return Decide(Principal{User: u, Effective: e, Now: now}, Request{Op: OpAccess, Level: action, Area: a, Client: facts, CalendarID: calendarID, Program: program})
 }

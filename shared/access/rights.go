@@ -36,7 +36,7 @@ func (s *Service) rightsOf(ctx context.Context, c *Caller, userID string) (Right
 	if u.IsOwner {
 		groups = map[string]Group{}
 	}
-	return Rights{User: u, Effective: Compute(u, groups)}, nil
+	return Rights{User: u, Effective: Compute(u, liveGroups(u, groups, c.Now))}, nil
 }
 
 // Permissions returns a user's effective permissions and where each comes from.
@@ -129,7 +129,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Caller == nil {
 		return Decision{}, &Error{Code: CodeUnauthenticated, Message: "the token's user does not exist"}
 	}
-	c, err := newCaller(*snap.Caller, snap.Groups, requestID)
+	c, err := newCaller(*snap.Caller, snap.Groups, requestID, s.Now())
 	if err != nil {
 		return Decision{}, err
 	}
@@ -148,7 +148,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 			return Decision{}, Invalid("program", "not in the bureau package (see GET /v1/programs)")
 		}
 	}
-	target := Rights{User: *snap.Target, Effective: Compute(*snap.Target, groupsOf(*snap.Target, snap.Groups))}
+	target := Rights{User: *snap.Target, Effective: Compute(*snap.Target, liveGroups(*snap.Target, groupsOf(*snap.Target, snap.Groups), c.Now))}
 	if req.ClientID != "" && snap.Client == nil {
 		return Decision{}, NotFound("client")
 	}
@@ -156,7 +156,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Client != nil {
 		facts = &ClientFacts{Client: *snap.Client, Assignment: snap.Assignment, Grant: snap.Grant, Admin: snap.Admin}
 	}
-	return DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program), nil
+	return DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program, c.Now), nil
 }
 
 // groupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

@@ -31,6 +31,8 @@ type Store interface {
 	JobStore
 	NotificationStore
 	OutboxStore
+	ExpiryStore
+	ReviewStore
 }
 
 // TenantStore keeps tenants and their settings.
@@ -153,6 +155,9 @@ type Service struct {
 	FanOutChunks          int
 	// Log records outbox effects that failed after their write (ids only); nil: slog.Default.
 	Log *slog.Logger
+	// ExpiryNotice is how long before a grant expires its granter is notified
+	// (DefaultExpiryNotice when zero).
+	ExpiryNotice time.Duration
 }
 
 // NewService returns a Service with the real clock and ULID ids.
@@ -174,13 +179,17 @@ type Caller struct {
 	Groups    map[string]Group
 	Effective Effective
 	RequestID string
+	// Now is the instant the request's decisions are made at (expiry compares with it).
+	Now time.Time
 }
 
 // TenantID is the caller's tenant.
 func (c *Caller) TenantID() string { return c.User.TenantID }
 
 // principal is the caller as the policy sees them.
-func (c *Caller) principal() Principal { return Principal{User: c.User, Effective: c.Effective} }
+func (c *Caller) principal() Principal {
+	return Principal{User: c.User, Effective: c.Effective, Now: c.Now}
+}
 
 // decide asks the policy core about the caller.
 func (c *Caller) decide(r Request) Decision { return Decide(c.principal(), r) }
@@ -213,16 +222,16 @@ func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID 
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	return newCaller(u, groups, requestID)
+	return newCaller(u, groups, requestID, s.Now())
 }
 
 // newCaller makes the principal of a request from a loaded user; only active users may act.
-func newCaller(u User, groups map[string]Group, requestID string) (*Caller, error) {
+func newCaller(u User, groups map[string]Group, requestID string, now time.Time) (*Caller, error) {
 	if u.Status != StatusActive {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "the user is " + string(u.Status) + " and cannot sign in"}
 	}
-	groups = groupsOf(u, groups)
-	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
+	groups = liveGroups(u, groupsOf(u, groups), now)
+	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID, Now: now}, nil
 }
 
 // audit builds an audit entry for the caller's request.

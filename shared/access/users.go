@@ -101,6 +101,9 @@ func userAudit(u User) map[string]any {
 	if u.Legacy != nil {
 		m["legacyRights"] = true
 	}
+	if e := groupExpiryAudit(u); e != nil {
+		m["groupExpiresAt"] = e
+	}
 	return m
 }
 
@@ -573,6 +576,7 @@ func (s *Service) SetGroups(ctx context.Context, c *Caller, id string, groupIDs 
 			u.Legacy = nil
 		}
 		u.GroupIDs = ids
+		u.GroupExpiry = nil // a replacement without expiries makes every membership permanent
 		return nil
 	}, nil)
 }

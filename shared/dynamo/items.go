@@ -143,6 +143,8 @@ type userItem struct {
 	Version   int    `dynamodbav:"version"`
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
+	// GroupExpiry ends group memberships (group id → when and who set it); see expiry.go.
+	GroupExpiry map[string]groupExpiryItem `dynamodbav:"groupExpiry,omitempty"`
 }
 
 // userBankPK is the sparse GSI2 partition of removed users, sorted by removal time, that the
@@ -179,6 +181,7 @@ func userToItem(u access.User) userItem {
 			it.GSI2PK, it.GSI2SK = userBankPK, ts(*u.RemovedAt)+"#"+u.TenantID+"#"+u.ID
 		}
 	}
+	groupExpiryToItem(&it, u)
 	return it
 }
 
@@ -205,6 +208,7 @@ func (it userItem) domain() access.User {
 		t := parseTS(it.RemovedAt)
 		u.RemovedAt = &t
 	}
+	u.GroupExpiry = groupExpiryFromItem(it.GroupExpiry)
 	return u
 }
 
