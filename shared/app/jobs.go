@@ -18,6 +18,7 @@ import (
 // they expand into) and the notification retention.
 func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
 	svc.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
+	svc.ExpiryNotice = time.Duration(cfg.ExpiryNoticeDays) * 24 * time.Hour
 	if cfg.JobsQueueURL == "" {
 		return // job submission and expansion then fail with a logged error
 	}
