@@ -78,7 +78,9 @@ func (s *Service) SweepExpired(ctx context.Context, max int) (ExpirySweepResult,
 	}
 	var res ExpirySweepResult
 	now := s.Now()
-	err := s.walkExpiring(ctx, time.Unix(0, 0), now, max, func(ref ExpiringRef) error {
+	// Expiries are kept to the second: everything up to and including now's second is due.
+	due := now.Truncate(time.Second).Add(time.Second)
+	err := s.walkExpiring(ctx, time.Unix(0, 0), due, max, func(ref ExpiringRef) error {
 		done, err := s.expireOne(ctx, ref, now)
 		if done {
 			res.Removed++
@@ -90,7 +92,7 @@ func (s *Service) SweepExpired(ctx context.Context, max int) (ExpirySweepResult,
 	if err != nil {
 		return res, err
 	}
-	err = s.walkExpiring(ctx, now, now.Add(s.expiryNotice()), max, func(ref ExpiringRef) error {
+	err = s.walkExpiring(ctx, due, now.Add(s.expiryNotice()), max, func(ref ExpiringRef) error {
 		sent, err := s.noticeOne(ctx, ref, now)
 		if sent {
 			res.Notified++

@@ -127,11 +127,12 @@ type User struct {
 	Legacy *LegacyRights
 	// RemovedAt is when the user was put in the user bank.
 	RemovedAt *time.Time
-	// GroupExpiry ends memberships of some groups at an instant (see expiry.go).
-	GroupExpiry map[string]GroupExpiry
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// GroupExpiry ends memberships of some groups at an instant (see expiry.go).
+	GroupExpiry map[string]GroupExpiry
 }
 
 // HasRole reports whether the user has a system role.

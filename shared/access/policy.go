@@ -60,9 +60,10 @@ const (
 	OpRevokeClient       Op = "client.revoke"
 	OpAppointment        Op = "appointment"
 	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
-	OpManageReviews      Op = "reviews.manage" // start access reviews
-	OpReadReview         Op = "review.read"    // Request.Review
-	OpDecideReview       Op = "review.decide"  // Request.Review; Request.Target is whose access is decided
+
+	OpManageReviews Op = "reviews.manage" // start access reviews
+	OpReadReview    Op = "review.read"    // Request.Review
+	OpDecideReview  Op = "review.decide"  // Request.Review; Request.Target is whose access is decided
 )
 
 // Request is one question to the policy. Only the fields an Op reads matter.
