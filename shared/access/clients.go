@@ -565,7 +565,8 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 				return Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
 			}
 		}
-		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
+		// An appointment assigns for good: a time-bound assignment (live or expired) is replaced.
+		if prev != nil && prev.Level.AtLeast(appointmentLevel) && prev.ExpiresAt == nil {
 			out.Assignment, out.Changed = *prev, false
 			if meta.Idempotency != nil {
 				return s.Store.WriteMeta(ctx, meta)
