@@ -142,6 +142,8 @@ type Job struct {
 	CompletedAt    *time.Time
 	// ExpiresAt is the expiry of every grant the job writes (nil: none).
 	ExpiresAt *time.Time
+	// ReviewID names the access review whose revokes the job applies (audit only).
+	ReviewID string
 }
 
 // View returns the job with its status derived from progress.
@@ -357,6 +359,8 @@ type NewJob struct {
 	DryRun        bool
 	// ExpiresAt ends every grant a grant job writes (see expiry.go).
 	ExpiresAt *time.Time
+	// ReviewID names the access review the job applies (see reviews.go).
+	ReviewID string
 }
 
 // DryRun is what a job would do, computed without writing anything.
@@ -377,6 +381,9 @@ func jobAudit(j Job) map[string]any {
 		"clients": j.Clients, "total": j.Total, "chunks": j.Chunks}
 	if j.ExpiresAt != nil {
 		m["expiresAt"] = expiryAudit(j.ExpiresAt)
+	}
+	if j.ReviewID != "" {
+		m["reviewId"] = j.ReviewID
 	}
 	return m
 }
@@ -502,7 +509,7 @@ func (s *Service) CreateJob(ctx context.Context, c *Caller, in NewJob, idem *Ide
 	}
 	j := Job{ID: s.NewID("job"), TenantID: c.TenantID(), RequesterID: c.User.ID, Action: in.Action,
 		Programs: nonNil(in.Programs), Consultants: len(in.ConsultantIDs), Clients: len(in.ClientIDs),
-		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now(), ExpiresAt: in.ExpiresAt}
+		Status: JobQueued, Counts: map[Outcome]int{}, CreatedAt: s.Now(), ExpiresAt: in.ExpiresAt, ReviewID: in.ReviewID}
 	j.Total = len(in.ConsultantIDs) * len(in.ClientIDs) * rowsPerPair(j.Action, j.Programs)
 	input := JobInput{ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
 	j.Chunks = len(in.ConsultantIDs) * ((len(in.ClientIDs) + ChunkClients - 1) / ChunkClients)

@@ -56,7 +56,14 @@ const (
 	ReviewAlreadyGone  ReviewOutcome = "not_assigned_before" // nothing left to remove
 	ReviewNotPermitted ReviewOutcome = "not_permitted"
 	ReviewFailed       ReviewOutcome = "failed"
+	// ReviewQueued: handed to an access job (JobID), whose results hold the outcome.
+	ReviewQueued ReviewOutcome = "queued"
 )
+
+// ReviewJobThreshold is how many bureau-grant revokes at one client make completion hand them to
+// a revoke access job (queued, per-item results, a notification to the completer) instead of
+// applying them within the request.
+const ReviewJobThreshold = 10
 
 // NotificationReviewCompleted is the type of the notification a review's creator gets.
 const NotificationReviewCompleted = "access_review_completed"
@@ -118,6 +125,7 @@ type ReviewItem struct {
 
 	Outcome ReviewOutcome
 	Reason  string
+	JobID   string // the access job applying a queued revoke
 	Version int
 }
 
@@ -651,6 +659,10 @@ func (s *Service) CompleteReview(ctx context.Context, c *Caller, id string) (Rev
 	if err != nil {
 		return ReviewCompletion{}, err
 	}
+	all, err = s.revokeByJobs(ctx, c, r, all)
+	if err != nil {
+		return ReviewCompletion{}, err
+	}
 	var res ReviewCompletion
 	counts := map[string]int{}
 	for _, it := range all {
@@ -684,11 +696,11 @@ func (s *Service) CompleteReview(ctx context.Context, c *Caller, id string) (Rev
 	}
 	after := reviewAudit(next)
 	after["counts"], after["undecided"] = counts, undecided
-	notDone := len(res.Revoked) - counts[string(ReviewRemoved)] - counts[string(ReviewAlreadyGone)]
+	notDone := len(res.Revoked) - counts[string(ReviewRemoved)] - counts[string(ReviewAlreadyGone)] - counts[string(ReviewQueued)]
 	n := Notification{ID: "ntf_" + strings.TrimPrefix(r.ID, "rev_"), TenantID: r.TenantID, UserID: r.CreatedBy, Type: NotificationReviewCompleted,
 		Title: fmt.Sprintf("Access review completed: %d revoked, %d not done, %d undecided", counts[string(ReviewRemoved)], notDone, len(res.Undecided)),
-		Summary: fmt.Sprintf("%d items: %d kept, %d revoke decisions (%d removed, %d already gone, %d not permitted, %d failed), %d undecided; see the review's items for each outcome",
-			r.Items, counts[string(ReviewKeep)], len(res.Revoked), counts[string(ReviewRemoved)], counts[string(ReviewAlreadyGone)],
+		Summary: fmt.Sprintf("%d items: %d kept, %d revoke decisions (%d removed, %d queued in access jobs, %d already gone, %d not permitted, %d failed), %d undecided; see the review's items for each outcome",
+			r.Items, counts[string(ReviewKeep)], len(res.Revoked), counts[string(ReviewRemoved)], counts[string(ReviewQueued)], counts[string(ReviewAlreadyGone)],
 			counts[string(ReviewNotPermitted)], counts[string(ReviewFailed)], len(res.Undecided)),
 		CreatedAt: now, ExpiresAt: now.Add(s.notificationRetention())}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "access_review.complete", "access_review", r.ID, map[string]any{"status": r.Status}, after)}}
@@ -814,4 +826,72 @@ func (s *Service) applyRevoke(ctx context.Context, c *Caller, r AccessReview, it
 		return ReviewAlreadyGone, "there was nothing left to remove"
 	}
 	return refused(err)
+}
+
+// revokeByJobs hands bulk bureau-grant revokes to access jobs: per client with at least
+// ReviewJobThreshold grant revokes not applied yet, one revoke job over those consultants, the
+// completer as requester (so the job decides each item by the same rule, records per-item
+// results and notifies the completer). A revoke job also ends the consultant's assignment at the
+// client, so a pair with any item decided keep is left to the direct path. Items handed over are
+// marked queued with the job's id; when no job can be submitted (no right to submit jobs, no
+// queue) the items stay for the direct path.
+func (s *Service) revokeByJobs(ctx context.Context, c *Caller, r AccessReview, all []ReviewItem) ([]ReviewItem, error) {
+	kept := map[string]bool{}
+	for _, it := range all {
+		if it.Decision == ReviewKeep && it.ClientID != "" {
+			kept[it.ClientID+"#"+it.UserID] = true
+		}
+	}
+	byClient := map[string][]int{}
+	for i, it := range all {
+		if it.Kind == ReviewGrant && it.Decision == ReviewRevoke && it.Outcome == "" && !kept[it.ClientID+"#"+it.UserID] {
+			byClient[it.ClientID] = append(byClient[it.ClientID], i)
+		}
+	}
+	if s.Queue == nil || c.require(Request{Op: OpSubmitJobs}) != nil {
+		return all, nil
+	}
+	for _, cid := range sortedKeys(byClient) {
+		idx := byClient[cid]
+		if len(idx) < ReviewJobThreshold {
+			continue
+		}
+		users := make([]string, 0, len(idx))
+		for _, i := range idx {
+			users = append(users, all[i].UserID)
+		}
+		j, _, err := s.CreateJob(ctx, c, NewJob{Action: JobRevoke, ConsultantIDs: users, ClientIDs: []string{cid}, ReviewID: r.ID}, nil)
+		if err != nil {
+			if ErrorCode(err) != "" {
+				continue // refused or invalid (a consultant deleted meanwhile): the direct path decides per item
+			}
+			return nil, err
+		}
+		changed := make([]ReviewItem, 0, len(idx))
+		for _, i := range idx {
+			it := all[i]
+			it.Outcome, it.JobID, it.Reason = ReviewQueued, j.ID, "handed to access job "+j.ID+": its results say what was removed"
+			changed = append(changed, it)
+		}
+		for start := 0; start < len(changed); start += 90 {
+			part := changed[start:min(start+90, len(changed))]
+			if err := s.Store.UpdateReviewItems(ctx, r, part, Meta{}); err != nil {
+				return nil, err
+			}
+		}
+		for k, i := range idx {
+			all[i] = changed[k]
+			all[i].Version++
+		}
+	}
+	return all, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

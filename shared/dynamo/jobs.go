@@ -72,6 +72,7 @@ type jobItem struct {
 	CreatedAt      string   `dynamodbav:"createdAt"`
 	CompletedAt    string   `dynamodbav:"completedAt,omitempty"`
 	GrantExpiresAt string   `dynamodbav:"grantExpiresAt,omitempty"`
+	ReviewID       string   `dynamodbav:"reviewId,omitempty"`
 }
 
 func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
@@ -82,7 +83,7 @@ func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
 	j := access.Job{ID: it.ID, TenantID: it.TenantID, RequesterID: it.RequesterID, Action: access.JobAction(it.Action),
 		Programs: it.Programs, Consultants: it.Consultants, Clients: it.Clients, Status: access.JobStatus(it.Status),
 		Total: it.Total, Done: it.Done, Chunks: it.Chunks, NotificationID: it.NotificationID,
-		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}, ExpiresAt: expiryFromItem(it.GrantExpiresAt)}
+		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}, ExpiresAt: expiryFromItem(it.GrantExpiresAt), ReviewID: it.ReviewID}
 	if it.Status == statusOpen {
 		j.Status = access.JobQueued
 	}
@@ -114,7 +115,7 @@ func (s *Store) CreateJob(ctx context.Context, j access.Job, in access.JobInput,
 	it := jobItem{PK: tenantPK(j.TenantID), SK: pfxJob + j.ID, Type: "access_job", ID: j.ID, TenantID: j.TenantID,
 		RequesterID: j.RequesterID, Action: string(j.Action), Programs: nonNilSlice(j.Programs), Consultants: j.Consultants,
 		Clients: j.Clients, Status: statusOpen, Total: j.Total, Chunks: j.Chunks, CreatedAt: ts(j.CreatedAt),
-		GrantExpiresAt: expiryToItem(j.ExpiresAt)}
+		GrantExpiresAt: expiryToItem(j.ExpiresAt), ReviewID: j.ReviewID}
 	t := &txn{}
 	if err := t.put(s.table, it, notExists(), access.Conflict("access job %s exists", j.ID)); err != nil {
 		return err

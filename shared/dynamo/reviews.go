@@ -94,6 +94,7 @@ type reviewEntryItem struct {
 	DecidedAt string   `dynamodbav:"decidedAt,omitempty"`
 	Outcome   string   `dynamodbav:"outcome,omitempty"`
 	Reason    string   `dynamodbav:"reason,omitempty"`
+	JobID     string   `dynamodbav:"jobId,omitempty"`
 	Version   int      `dynamodbav:"version"`
 }
 
@@ -104,7 +105,7 @@ func reviewEntryToItem(e access.ReviewItem) reviewEntryItem {
 		ReviewID: e.ReviewID, TenantID: e.TenantID, Kind: string(e.Kind), UserID: e.UserID, ClientID: e.ClientID, GroupID: e.GroupID,
 		Level: string(e.Level), Programs: e.Programs, System: e.System, Source: e.Source, GrantedBy: e.GrantedBy,
 		Since: ts(e.Since), ExpiresAt: expiryToItem(e.ExpiresAt), Decision: string(e.Decision), Comment: e.Comment,
-		DecidedBy: e.DecidedBy, Outcome: string(e.Outcome), Reason: e.Reason, Version: e.Version}
+		DecidedBy: e.DecidedBy, Outcome: string(e.Outcome), Reason: e.Reason, JobID: e.JobID, Version: e.Version}
 	if e.DecidedAt != nil {
 		it.DecidedAt = ts(*e.DecidedAt)
 	}
@@ -116,7 +117,7 @@ func (it reviewEntryItem) domain() access.ReviewItem {
 		ClientID: it.ClientID, GroupID: it.GroupID, Level: access.Level(it.Level), Programs: it.Programs, System: it.System,
 		Source: it.Source, GrantedBy: it.GrantedBy, Since: parseTS(it.Since), ExpiresAt: expiryFromItem(it.ExpiresAt),
 		Decision: access.ReviewDecision(it.Decision), Comment: it.Comment, DecidedBy: it.DecidedBy,
-		Outcome: access.ReviewOutcome(it.Outcome), Reason: it.Reason, Version: it.Version}
+		Outcome: access.ReviewOutcome(it.Outcome), Reason: it.Reason, JobID: it.JobID, Version: it.Version}
 	if it.DecidedAt != "" {
 		t := parseTS(it.DecidedAt)
 		e.DecidedAt = &t

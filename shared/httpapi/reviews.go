@@ -58,12 +58,13 @@ type reviewItemJSON struct {
 	DecidedAt *time.Time            `json:"decidedAt,omitempty"`
 	Outcome   access.ReviewOutcome  `json:"outcome,omitempty"`
 	Reason    string                `json:"reason,omitempty"`
+	JobID     string                `json:"jobId,omitempty"`
 }
 
 func toReviewItemJSON(it access.ReviewItem) reviewItemJSON {
 	j := reviewItemJSON{Kind: it.Kind, UserID: it.UserID, ClientID: it.ClientID, GroupID: it.GroupID, Level: it.Level,
 		Programs: it.Programs, System: it.System, Source: it.Source, GrantedBy: it.GrantedBy, ExpiresAt: it.ExpiresAt,
-		Decision: it.Decision, Comment: it.Comment, DecidedBy: it.DecidedBy, DecidedAt: it.DecidedAt, Outcome: it.Outcome, Reason: it.Reason}
+		Decision: it.Decision, Comment: it.Comment, DecidedBy: it.DecidedBy, DecidedAt: it.DecidedAt, Outcome: it.Outcome, Reason: it.Reason, JobID: it.JobID}
 	if !it.Since.IsZero() {
 		since := it.Since
 		j.Since = &since
