@@ -69,8 +69,8 @@ func (s *Service) adminAt(ctx context.Context, u User, clientID string) (ClientA
 		return ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID, System: true, Implicit: true}, nil
 	}
 	a, err := s.Store.GetClientAdmin(ctx, u.TenantID, clientID, u.ID)
-	if err != nil && ErrorCode(err) == CodeNotFound {
-		return ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID}, nil
+	if (err != nil && ErrorCode(err) == CodeNotFound) || (err == nil && !live(a.ExpiresAt, s.Now())) {
+		return ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID}, nil // none, or expired
 	}
 	return a, err
 }

@@ -590,8 +590,8 @@ func (s *Service) DecideReview(ctx context.Context, c *Caller, id string, in []R
 					continue
 				}
 				target := User{ID: it.UserID}
-				if err := c.require(Request{Op: OpDecideReview, Review: &r, Target: &target}); err != nil {
-					return &Error{Code: ErrorCode(err), Field: f + ".userId", Message: err.(*Error).Message}
+				if d := c.decide(Request{Op: OpDecideReview, Review: &r, Target: &target}); !d.Allowed {
+					return &Error{Code: CodeForbidden, Field: f + ".userId", Message: d.Reason}
 				}
 				matched++
 				next := it
