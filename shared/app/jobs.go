@@ -12,6 +12,8 @@ import (
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // wireJobs gives the service the jobs queue (the API sends fan-outs to it, the worker the chunks
@@ -34,5 +36,5 @@ func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
 // on its dead-letter queue (config JobsDLQARN), which the handler tells apart by event source.
 func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	w := &jobworker.Worker{Processor: a.Service, MaxReceives: jobworker.MaxReceives, DeadLetterARN: a.Config.JobsDLQARN, Log: a.Log}
-	return w.Handle
+	return tracing.Handler(a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle))
 }
