@@ -39,7 +39,7 @@ const (
 	defaultThrottleRate          = 50
 	defaultThrottleBurst         = 100
 	defaultWorkerConcurrency     = 5
-	defaultAnonymiserConcurrency = 1
+	defaultAnonymiserConcurrency = 2
 	// minEventSourceConcurrency is the least MaximumConcurrency Lambda accepts; the dead-letter
 	// queue's consumer only records failures, so it needs no more.
 	minEventSourceConcurrency = 2
@@ -153,7 +153,9 @@ func newFailureQueue(scope constructs.Construct, id string) awssqs.Queue {
 }
 
 // protectAnonymiser reserves the anonymiser's concurrency (so a burst of API traffic cannot
-// starve the nightly run, and overlapping continuations do not run it many times over) and
+// starve the nightly run; two by default: the invocation that hands over and the continuation
+// it starts, which may overlap by the moment it takes to return, so the hand-over is not
+// throttled and the throttle alarm stays quiet) and
 // sends its failed asynchronous invocations (schedule, continuation events) to a queue that
 // alarms, after Lambda's own two retries.
 func (s *TilgangStack) protectAnonymiser(l limits) {
