@@ -16,7 +16,7 @@ TOOLS_STAMP   := .tools/node_modules/.installed
 DOCS_STAMP    := .docs/node_modules/.installed
 GO_FILES       = $(shell find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path './cdk.out/*')
 
-.PHONY: help tools docs run test build lint bench clean
+.PHONY: help tools docs run test build lint bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} \
@@ -61,6 +61,14 @@ bench: tools ## Run the benchmarks; each prints a RATIO against a baseline measu
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./... | tee build/bench.txt
 	@echo; echo "Ratios (last measurement of each benchmark):"
 	@grep -o 'RATIO .*' build/bench.txt | awk '{k=substr($$0,1,46); last[k]=$$0; if (!(k in seen)) {seen[k]=1; order[++n]=k}} END {for (i=1;i<=n;i++) print "  " last[order[i]]}'
+
+# SOAK_SECONDS bounds the mixed workload of `make soak`.
+SOAK_SECONDS  ?= 60
+
+soak: tools ## Load and faults on loopback: 32 clients, a 5,000-item job across a DynamoDB crash, every message twice
+	@# pipefail (SHELLFLAGS) keeps the test's exit status: the target fails when a check failed.
+	SOAK_SECONDS=$(SOAK_SECONDS) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 15m ./shared/soak/ \
+		| grep -v -E '^(=== RUN|--- (PASS|FAIL)|PASS$$|FAIL$$|ok |FAIL\s)'
 
 ## ---- Build --------------------------------------------------------------------------------
 

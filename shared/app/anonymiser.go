@@ -58,7 +58,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		ctx = tracing.Start(ctx)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
-		ob, oerr := a.Service.SweepOutbox(ctx, 0)
+		ob, oerr := a.People.SweepOutbox(ctx, 0)
 		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
 		if ev.DetailType == access.EventOutboxSweep {
 			if oerr != nil {
@@ -81,7 +81,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		if dl, ok := ctx.Deadline(); ok {
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
-		res, err := a.Service.SweepUserBank(ctx, o)
+		res, err := a.People.SweepUserBank(ctx, o)
 		// Counts only: the line never names anyone. The logger adds the request and trace ids.
 		a.Metrics.Emit(ctx, anonymiserRecord(res, after != "", err))
 		if err != nil {
@@ -92,7 +92,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		}
 		// Through the outbox: if publishing fails the entry stays and the next outbox sweep
 		// (minutes, not the next night) publishes it.
-		return a.Service.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
+		return a.People.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/jobs"
+	"github.com/tilgang/tilgang/shared/access/people"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
@@ -26,11 +29,15 @@ import (
 
 // App holds what the handlers share; build it once per process, outside the handlers.
 type App struct {
-	Config  config.Config
-	AWS     aws.Config
-	Dynamo  *dynamodb.Client
-	Store   *dynamo.Store
-	Service *access.Service
+	Config config.Config
+	AWS    aws.Config
+	Dynamo *dynamodb.Client
+	Store  *dynamo.Store
+	// The use cases: people (tenants, users, groups, links, user bank), clients (clients,
+	// assignments, client administration, programs) and jobs (bureau access jobs).
+	People  *people.Service
+	Clients *clients.Service
+	Jobs    *jobs.Service
 	Log     *slog.Logger
 	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
 	Metrics *metrics.Emitter
@@ -98,12 +105,16 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 		// every request, decides whether a token still works.
 		identity = access.NoIdentity{}
 	}
-	svc := access.NewService(meteredStore{Store: store, metrics: emitter, now: now}, identity)
-	svc.Events = newPublisher(awsCfg, cfg, svc.NewID)
-	svc.Log = log
-	wireJobs(svc, awsCfg, cfg)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, Service: svc, Log: log, Metrics: emitter, now: now,
-		api: &httpapi.API{Svc: svc, Log: log}}, nil
+	ppl := people.New(store, identity)
+	ppl.Events = newPublisher(awsCfg, cfg, ppl.NewID)
+	ppl.Log = log
+	cls := clients.New(store)
+	// Job items and durations are counted where the store applies them (a redelivered part
+	// counts once).
+	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
+	wireJobs(jbs, awsCfg, cfg)
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
+		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}, nil
 }
 
 // API returns the Lambda handler of one API function (see routes.APIFunctions): traced, with
