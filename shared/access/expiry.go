@@ -32,17 +32,18 @@ func (u User) groupUntil(id string) *time.Time {
 	return nil
 }
 
-// live reports whether something expiring at exp still gives its rights at now. Without a clock
+// Live reports whether something expiring at exp still gives its rights at now. Without a clock
 // (a zero now) anything that expires counts as expired: a decision that forgot the clock fails
 // closed.
-func live(exp *time.Time, now time.Time) bool {
+func Live(exp *time.Time, now time.Time) bool {
 	return exp == nil || (!now.IsZero() && now.Before(*exp))
 }
 
-// Live reports whether something expiring at exp still counts at now.
-func Live(exp *time.Time, now time.Time) bool { return live(exp, now) }
+func live(exp *time.Time, now time.Time) bool { return Live(exp, now) }
 
-// until words an expiry for a reason: "" for never.
+// Until words an expiry for a reason: "" for never.
+func Until(exp *time.Time) string { return until(exp) }
+
 func until(exp *time.Time) string {
 	if exp == nil {
 		return ""
@@ -74,12 +75,12 @@ func liveFacts(f *ClientFacts, now time.Time) *ClientFacts {
 
 func expiredAt(t *time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// liveAccess drops an expired assignment or grant and lists them as reasons giving nothing.
-func liveAccess(asg *Assignment, grant *ClientGrant, now time.Time) (*Assignment, *ClientGrant, []AccessReason) {
+// LiveAccess drops an expired assignment or grant and lists them as reasons giving nothing.
+func LiveAccess(asg *Assignment, grant *ClientGrant, now time.Time) (*Assignment, *ClientGrant, []AccessReason) {
 	var expired []AccessReason
 	if asg != nil && !live(asg.ExpiresAt, now) {
 		expired = append(expired, AccessReason{Type: ReasonAssignment, Source: asg.Source, Level: LevelNone, ExpiresAt: asg.ExpiresAt,
-			Detail: assignmentWords[asg.Source] + " with " + string(asg.Level) + "; expired at " + expiredAt(asg.ExpiresAt)})
+			Detail: AssignmentWords[asg.Source] + " with " + string(asg.Level) + "; expired at " + expiredAt(asg.ExpiresAt)})
 		asg = nil
 	}
 	if grant != nil && !live(grant.ExpiresAt, now) {
@@ -90,8 +91,8 @@ func liveAccess(asg *Assignment, grant *ClientGrant, now time.Time) (*Assignment
 	return asg, grant, expired
 }
 
-// liveGroups is groups without those whose membership expired at now.
-func liveGroups(u User, groups map[string]Group, now time.Time) map[string]Group {
+// LiveGroups is groups without those whose membership expired at now.
+func LiveGroups(u User, groups map[string]Group, now time.Time) map[string]Group {
 	if len(u.GroupExpiry) == 0 {
 		return groups
 	}
@@ -105,9 +106,9 @@ func liveGroups(u User, groups map[string]Group, now time.Time) map[string]Group
 	return out
 }
 
-// validExpiry checks an expiresAt: in the future and at most MaxExpiryAhead from now. It is
+// ValidExpiry checks an expiresAt: in the future and at most MaxExpiryAhead from now. It is
 // kept to the second (what is stored and compared).
-func validExpiry(field string, t *time.Time, now time.Time) (*time.Time, error) {
+func ValidExpiry(field string, t *time.Time, now time.Time) (*time.Time, error) {
 	if t == nil {
 		return nil, nil
 	}
@@ -121,21 +122,30 @@ func validExpiry(field string, t *time.Time, now time.Time) (*time.Time, error) 
 	return &v, nil
 }
 
-// ValidExpiry is validExpiry for adapters that check a time before calling a use case.
-func ValidExpiry(field string, t *time.Time, now time.Time) (*time.Time, error) {
-	return validExpiry(field, t, now)
-}
-
-func sameExpiry(a, b *time.Time) bool {
+// SameExpiry reports whether two expiries are the same instant (or both never).
+func SameExpiry(a, b *time.Time) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
 	return a.Equal(*b)
 }
 
-func expiryAudit(t *time.Time) any {
+// ExpiryAudit is an expiry as an audit entry holds it.
+func ExpiryAudit(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// GroupExpiryAudit lists a user's membership expiries for an audit entry.
+func GroupExpiryAudit(u User) map[string]any {
+	if len(u.GroupExpiry) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for gid, e := range u.GroupExpiry {
+		out[gid] = e.At.UTC().Format(time.RFC3339)
+	}
+	return out
 }

@@ -58,14 +58,14 @@ func TestLiveGroups(t *testing.T) {
 	u.GroupIDs = []string{gSecretary.ID, gBookkeeper.ID}
 	u.GroupExpiry = map[string]GroupExpiry{gSecretary.ID: {At: at, By: "owner"}}
 	groups := map[string]Group{gSecretary.ID: gSecretary, gBookkeeper.ID: gBookkeeper}
-	live := Compute(u, liveGroups(u, groups, at.Add(-time.Second)))
+	live := Compute(u, LiveGroups(u, groups, at.Add(-time.Second)))
 	if got := live.Areas[AreaClients].AllLevel; got != LevelEdit {
 		t.Errorf("before: clients all = %s, want edit", got)
 	}
 	if s := live.Areas[AreaClients].Sources[0]; s.Until == nil || !s.Until.Equal(at) {
 		t.Errorf("before: source = %+v, want until %s", s, at)
 	}
-	gone := Compute(u, liveGroups(u, groups, at))
+	gone := Compute(u, LiveGroups(u, groups, at))
 	if got := gone.Areas[AreaClients].Level; got != LevelNone {
 		t.Errorf("at the instant: clients = %s, want none", got)
 	}
@@ -88,9 +88,9 @@ func TestValidExpiry(t *testing.T) {
 		{now.Add(2 * 365 * 24 * time.Hour), true},
 		{now.Add(MaxExpiryAhead + time.Second), false},
 	} {
-		got, err := validExpiry("expiresAt", &tt.in, now)
+		got, err := ValidExpiry("expiresAt", &tt.in, now)
 		if (err == nil) != tt.ok {
-			t.Errorf("validExpiry(%s) = %v, %v; want ok %v", tt.in, got, err, tt.ok)
+			t.Errorf("ValidExpiry(%s) = %v, %v; want ok %v", tt.in, got, err, tt.ok)
 		}
 	}
 }

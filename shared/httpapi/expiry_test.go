@@ -16,7 +16,7 @@ type fakeClock struct{ ns atomic.Int64 }
 func newFakeClock(env *apitest.Env) *fakeClock {
 	c := &fakeClock{}
 	c.ns.Store(time.Now().UTC().Truncate(time.Second).UnixNano())
-	env.App.Service.Now = c.Now
+	env.App.SetClock(c.Now)
 	return c
 }
 
@@ -61,7 +61,7 @@ func TestAssignmentExpiresAtItsInstant(t *testing.T) {
 
 	// The granter hears of it ahead (the notice period is 3 days), once however often the sweep runs.
 	for range 2 {
-		if _, err := env.App.Service.SweepExpired(context.Background(), 0); err != nil {
+		if _, err := env.App.Expiry.SweepExpired(context.Background(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +92,7 @@ func TestAssignmentExpiresAtItsInstant(t *testing.T) {
 	clock.Set(exp.Add(time.Hour))
 
 	// The sweep removes it afterwards and audits it as expired, by the system.
-	res, err := env.App.Service.SweepExpired(context.Background(), 0)
+	res, err := env.App.Expiry.SweepExpired(context.Background(), 0)
 	if err != nil || res.Removed < 1 {
 		t.Fatalf("sweep = %+v, %v; want a removal", res, err)
 	}
@@ -177,7 +177,7 @@ func TestGroupMembershipExpires(t *testing.T) {
 	if got := perms["clients"].(map[string]any)["level"]; got != "none" {
 		t.Errorf("clients level after expiry = %v, want none", got)
 	}
-	if _, err := env.App.Service.SweepExpired(context.Background(), 0); err != nil {
+	if _, err := env.App.Expiry.SweepExpired(context.Background(), 0); err != nil {
 		t.Fatal(err)
 	}
 	after := owner.Must(t, "GET", "/v1/users/"+u, nil, 200).Map(t)

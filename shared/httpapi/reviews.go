@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/reviews"
 )
 
 // reviewRoutes serves access reviews (served by the jobs function, with the bulk access work).
@@ -87,7 +88,7 @@ func (a *API) createReview(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	rev, err := a.Svc.CreateReview(ctx, r.caller, access.NewReview{
+	rev, err := a.Reviews.CreateReview(ctx, r.caller, access.NewReview{
 		Scope:       access.ReviewScope{ClientIDs: b.ClientIDs, UserIDs: b.UserIDs, GroupIDs: b.GroupIDs},
 		ReviewerIDs: b.ReviewerIDs, DueAt: due})
 	if err != nil {
@@ -106,7 +107,7 @@ func (a *API) listReviews(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	rs, next, err := a.Svc.ListReviews(ctx, r.caller, p)
+	rs, next, err := a.Reviews.ListReviews(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -117,7 +118,7 @@ func (a *API) getReview(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	rev, err := a.Svc.GetReview(ctx, r.caller, r.path("reviewId"))
+	rev, err := a.Reviews.GetReview(ctx, r.caller, r.path("reviewId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -132,7 +133,7 @@ func (a *API) listReviewItems(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	items, next, err := a.Svc.ReviewItems(ctx, r.caller, r.path("reviewId"), access.ReviewDecision(r.ev.QueryStringParameters["decision"]), p)
+	items, next, err := a.Reviews.ReviewItems(ctx, r.caller, r.path("reviewId"), access.ReviewDecision(r.ev.QueryStringParameters["decision"]), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -153,12 +154,12 @@ func (a *API) decideReview(ctx context.Context, r *request) (response, error) {
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	in := make([]access.ReviewDecisionInput, 0, len(b.Items))
+	in := make([]reviews.DecisionInput, 0, len(b.Items))
 	for _, it := range b.Items {
-		in = append(in, access.ReviewDecisionInput{UserID: it.UserID, ClientID: it.ClientID, GroupID: it.GroupID, Kind: it.Kind,
+		in = append(in, reviews.DecisionInput{UserID: it.UserID, ClientID: it.ClientID, GroupID: it.GroupID, Kind: it.Kind,
 			Decision: it.Decision, Comment: it.Comment})
 	}
-	items, err := a.Svc.DecideReview(ctx, r.caller, r.path("reviewId"), in)
+	items, err := a.Reviews.DecideReview(ctx, r.caller, r.path("reviewId"), in)
 	if err != nil {
 		return response{}, err
 	}
@@ -175,7 +176,7 @@ func (a *API) completeReview(ctx context.Context, r *request) (response, error) 
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	res, err := a.Svc.CompleteReview(ctx, r.caller, r.path("reviewId"))
+	res, err := a.Reviews.CompleteReview(ctx, r.caller, r.path("reviewId"))
 	if err != nil {
 		return response{}, err
 	}

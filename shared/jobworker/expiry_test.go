@@ -14,7 +14,7 @@ func TestGrantJobExpiresAt(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	var clock atomic.Int64
 	clock.Store(now.UnixNano())
-	s.env.App.Service.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() }
+	s.env.App.SetClock(func() time.Time { return time.Unix(0, clock.Load()).UTC() })
 	b := newBureau(t, s, 1, 2)
 	owner := b.Owner
 	k, c1, c2 := b.consultants[0], b.clients[0], b.clients[1]

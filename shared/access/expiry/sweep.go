@@ -1,4 +1,7 @@
-package access
+// Package expiry is the scheduled work around time-bound grants: it removes what expired
+// (auditing each as expired, actor "system") and warns granters ahead of an expiry. Decisions
+// never wait for it: the policy core in package access compares every expiry with the clock.
+package expiry
 
 import (
 	"context"
@@ -9,45 +12,38 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
-// ExpiringKind is what an entry of the expiry index stands for.
-type ExpiringKind string
-
-// Kinds of expiring grants.
-const (
-	ExpiringAssignment  ExpiringKind = "assignment"
-	ExpiringGrant       ExpiringKind = "grant"
-	ExpiringClientAdmin ExpiringKind = "client_admin"
-	ExpiringGroups      ExpiringKind = "groups" // a user's group memberships
-)
-
-// ExpiringRef names one expiring item across tenants; Position orders the index.
-type ExpiringRef struct {
-	Kind     ExpiringKind
-	TenantID string
-	ClientID string
-	UserID   string
-	Position string
+// Store is what the sweep reads and writes.
+type Store interface {
+	access.ExpiryStore
+	GetClientAdmin(ctx context.Context, tenantID, clientID, userID string) (access.ClientAdmin, error)
+	DeleteClientAdmin(ctx context.Context, a access.ClientAdmin, keep *access.ClientAdmin, meta access.Meta) error
+	GetUser(ctx context.Context, tenantID, userID string) (access.User, error)
+	UpdateUser(ctx context.Context, prev, next access.User, meta access.Meta) error
 }
 
-// NotificationExpiring is the type of the notification a granter gets before a grant ends.
-const NotificationExpiring = "grant_expiring"
+// Service carries out the sweep.
+type Service struct {
+	access.Base
+	Store Store
+	// ExpiryNotice is how long before a grant expires its granter is notified
+	// (access.DefaultExpiryNotice when zero); NotificationRetention is how long the notice lives
+	// (access.DefaultNotificationRetention when zero).
+	ExpiryNotice          time.Duration
+	NotificationRetention time.Duration
+}
 
-// ExpiryStore reads the expiry index and removes what expired.
-type ExpiryStore interface {
-	// ExpiringBetween reads up to limit index entries with an expiry in [from, to), across
-	// tenants, oldest first, after the position after ("" from the start).
-	ExpiringBetween(ctx context.Context, from, to time.Time, after string, limit int) ([]ExpiringRef, error)
-	// GetAssignment and GetGrant return ErrNotFound when there is none.
-	GetAssignment(ctx context.Context, tenantID, clientID, userID string) (Assignment, error)
-	GetGrant(ctx context.Context, tenantID, clientID, userID string) (ClientGrant, error)
-	// DeleteExpiredAssignment and DeleteExpiredGrant remove the item if its version is still the
-	// one read (ErrVersionConflict otherwise), with the meta.
-	DeleteExpiredAssignment(ctx context.Context, a Assignment, meta Meta) error
-	DeleteExpiredGrant(ctx context.Context, g ClientGrant, meta Meta) error
-	// PutNotificationOnce writes n unless a notification with its id exists (ErrConflict).
-	PutNotificationOnce(ctx context.Context, n Notification) error
+// New returns a Service with the real clock and ULID ids.
+func New(store Store) *Service { return &Service{Base: access.NewBase(), Store: store} }
+
+func (s *Service) notificationRetention() time.Duration {
+	if s.NotificationRetention > 0 {
+		return s.NotificationRetention
+	}
+	return access.DefaultNotificationRetention
 }
 
 // ExpirySweepResult counts what one sweep did.
@@ -64,7 +60,7 @@ func (s *Service) expiryNotice() time.Duration {
 	if s.ExpiryNotice > 0 {
 		return s.ExpiryNotice
 	}
-	return DefaultExpiryNotice
+	return access.DefaultExpiryNotice
 }
 
 // SweepExpired removes what expired (auditing each as expired, actor "system") and notifies the
@@ -80,7 +76,7 @@ func (s *Service) SweepExpired(ctx context.Context, max int) (ExpirySweepResult,
 	now := s.Now()
 	// Expiries are kept to the second: everything up to and including now's second is due.
 	due := now.Truncate(time.Second).Add(time.Second)
-	err := s.walkExpiring(ctx, time.Unix(0, 0), due, max, func(ref ExpiringRef) error {
+	err := s.walkExpiring(ctx, time.Unix(0, 0), due, max, func(ref access.ExpiringRef) error {
 		done, err := s.expireOne(ctx, ref, now)
 		if done {
 			res.Removed++
@@ -92,7 +88,7 @@ func (s *Service) SweepExpired(ctx context.Context, max int) (ExpirySweepResult,
 	if err != nil {
 		return res, err
 	}
-	err = s.walkExpiring(ctx, due, now.Add(s.expiryNotice()), max, func(ref ExpiringRef) error {
+	err = s.walkExpiring(ctx, due, now.Add(s.expiryNotice()), max, func(ref access.ExpiringRef) error {
 		sent, err := s.noticeOne(ctx, ref, now)
 		if sent {
 			res.Notified++
@@ -102,7 +98,7 @@ func (s *Service) SweepExpired(ctx context.Context, max int) (ExpirySweepResult,
 	return res, err
 }
 
-func (s *Service) walkExpiring(ctx context.Context, from, to time.Time, max int, fn func(ExpiringRef) error) error {
+func (s *Service) walkExpiring(ctx context.Context, from, to time.Time, max int, fn func(access.ExpiringRef) error) error {
 	after := ""
 	seen := 0
 	for seen < max {
@@ -128,59 +124,59 @@ func (s *Service) walkExpiring(ctx context.Context, from, to time.Time, max int,
 	return nil
 }
 
-func (s *Service) systemAudit(tenantID, action, targetType, targetID string, before, after map[string]any) AuditEntry {
-	a := s.audit(nil, action, targetType, targetID, before, after)
+func (s *Service) systemAudit(tenantID, action, targetType, targetID string, before, after map[string]any) access.AuditEntry {
+	a := s.Audit(nil, action, targetType, targetID, before, after)
 	a.TenantID, a.ActorID = tenantID, "system"
 	return a
 }
 
 // expireOne removes one expired item if it is still expired; done reports a removal.
-func (s *Service) expireOne(ctx context.Context, ref ExpiringRef, now time.Time) (bool, error) {
+func (s *Service) expireOne(ctx context.Context, ref access.ExpiringRef, now time.Time) (bool, error) {
 	gone := func(err error) (bool, error) {
-		if ErrorCode(err) == CodeNotFound || errors.Is(err, ErrVersionConflict) {
+		if access.ErrorCode(err) == access.CodeNotFound || errors.Is(err, access.ErrVersionConflict) {
 			return false, nil // removed or changed meanwhile: the next sweep sees the new state
 		}
 		return false, err
 	}
 	switch ref.Kind {
-	case ExpiringAssignment:
+	case access.ExpiringAssignment:
 		a, err := s.Store.GetAssignment(ctx, ref.TenantID, ref.ClientID, ref.UserID)
-		if err != nil || live(a.ExpiresAt, now) {
+		if err != nil || access.Live(a.ExpiresAt, now) {
 			return gone(err)
 		}
-		before := assignmentAudit(&a)
-		before["expiresAt"] = expiryAudit(a.ExpiresAt)
-		meta := Meta{Audit: []AuditEntry{s.systemAudit(ref.TenantID, "client.access.expired", "client", ref.ClientID, before, nil)}}
+		before := map[string]any{"clientId": a.ClientID, "userId": a.UserID, "level": a.Level, "source": a.Source}
+		before["expiresAt"] = access.ExpiryAudit(a.ExpiresAt)
+		meta := access.Meta{Audit: []access.AuditEntry{s.systemAudit(ref.TenantID, "client.access.expired", "client", ref.ClientID, before, nil)}}
 		if err := s.Store.DeleteExpiredAssignment(ctx, a, meta); err != nil {
 			return gone(err)
 		}
 		return true, nil
-	case ExpiringGrant:
+	case access.ExpiringGrant:
 		g, err := s.Store.GetGrant(ctx, ref.TenantID, ref.ClientID, ref.UserID)
-		if err != nil || live(g.ExpiresAt, now) {
+		if err != nil || access.Live(g.ExpiresAt, now) {
 			return gone(err)
 		}
-		before := map[string]any{"clientId": g.ClientID, "userId": g.UserID, "level": g.Level, "programs": nonNil(g.Programs),
-			"expiresAt": expiryAudit(g.ExpiresAt)}
-		meta := Meta{Audit: []AuditEntry{s.systemAudit(ref.TenantID, "client.grant.expired", "client", ref.ClientID, before, nil)}}
+		before := map[string]any{"clientId": g.ClientID, "userId": g.UserID, "level": g.Level, "programs": access.NonNil(g.Programs),
+			"expiresAt": access.ExpiryAudit(g.ExpiresAt)}
+		meta := access.Meta{Audit: []access.AuditEntry{s.systemAudit(ref.TenantID, "client.grant.expired", "client", ref.ClientID, before, nil)}}
 		if err := s.Store.DeleteExpiredGrant(ctx, g, meta); err != nil {
 			return gone(err)
 		}
 		return true, nil
-	case ExpiringClientAdmin:
+	case access.ExpiringClientAdmin:
 		a, err := s.Store.GetClientAdmin(ctx, ref.TenantID, ref.ClientID, ref.UserID)
-		if err != nil || live(a.ExpiresAt, now) {
+		if err != nil || access.Live(a.ExpiresAt, now) {
 			return gone(err)
 		}
-		before := clientAdminAudit(&a)
-		before["expiresAt"] = expiryAudit(a.ExpiresAt)
-		meta := Meta{Audit: []AuditEntry{s.systemAudit(ref.TenantID, "client.admin.expired", "client", ref.ClientID, before, nil)}}
+		before := map[string]any{"clientId": a.ClientID, "userId": a.UserID, "system": a.System, "programs": access.NonNil(a.Programs)}
+		before["expiresAt"] = access.ExpiryAudit(a.ExpiresAt)
+		meta := access.Meta{Audit: []access.AuditEntry{s.systemAudit(ref.TenantID, "client.admin.expired", "client", ref.ClientID, before, nil)}}
 		// The owner stays system administrator of every client, so no keeper is needed.
 		if err := s.Store.DeleteClientAdmin(ctx, a, nil, meta); err != nil {
 			return gone(err)
 		}
 		return true, nil
-	case ExpiringGroups:
+	case access.ExpiringGroups:
 		u, err := s.Store.GetUser(ctx, ref.TenantID, ref.UserID)
 		if err != nil {
 			return gone(err)
@@ -189,7 +185,7 @@ func (s *Service) expireOne(ctx context.Context, ref ExpiringRef, now time.Time)
 		next.GroupExpiry = maps.Clone(u.GroupExpiry)
 		var expired []string
 		for id, e := range u.GroupExpiry {
-			if !live(&e.At, now) {
+			if !access.Live(&e.At, now) {
 				expired = append(expired, id)
 				delete(next.GroupExpiry, id)
 			}
@@ -204,8 +200,8 @@ func (s *Service) expireOne(ctx context.Context, ref ExpiringRef, now time.Time)
 		}
 		next.Legacy = nil
 		next.Version, next.UpdatedAt = u.Version+1, now
-		meta := Meta{Audit: []AuditEntry{s.systemAudit(ref.TenantID, "user.groups.expired", "user", u.ID,
-			map[string]any{"groupIds": nonNil(u.GroupIDs)}, map[string]any{"groupIds": nonNil(next.GroupIDs), "expired": expired})}}
+		meta := access.Meta{Audit: []access.AuditEntry{s.systemAudit(ref.TenantID, "user.groups.expired", "user", u.ID,
+			map[string]any{"groupIds": access.NonNil(u.GroupIDs)}, map[string]any{"groupIds": access.NonNil(next.GroupIDs), "expired": expired})}}
 		if err := s.Store.UpdateUser(ctx, u, next, meta); err != nil {
 			return gone(err)
 		}
@@ -215,29 +211,29 @@ func (s *Service) expireOne(ctx context.Context, ref ExpiringRef, now time.Time)
 }
 
 // noticeOne tells the granter of one expiring item, once per item and expiry.
-func (s *Service) noticeOne(ctx context.Context, ref ExpiringRef, now time.Time) (bool, error) {
+func (s *Service) noticeOne(ctx context.Context, ref access.ExpiringRef, now time.Time) (bool, error) {
 	var granter, what string
 	var exp *time.Time
 	switch ref.Kind {
-	case ExpiringAssignment:
+	case access.ExpiringAssignment:
 		a, err := s.Store.GetAssignment(ctx, ref.TenantID, ref.ClientID, ref.UserID)
 		if err != nil {
 			return false, ignoreNotFound(err)
 		}
 		granter, exp, what = a.GrantedBy, a.ExpiresAt, "client assignment of user "+a.UserID+" at client "+a.ClientID
-	case ExpiringGrant:
+	case access.ExpiringGrant:
 		g, err := s.Store.GetGrant(ctx, ref.TenantID, ref.ClientID, ref.UserID)
 		if err != nil {
 			return false, ignoreNotFound(err)
 		}
 		granter, exp, what = g.GrantedBy, g.ExpiresAt, "bureau client grant of user "+g.UserID+" at client "+g.ClientID
-	case ExpiringClientAdmin:
+	case access.ExpiringClientAdmin:
 		a, err := s.Store.GetClientAdmin(ctx, ref.TenantID, ref.ClientID, ref.UserID)
 		if err != nil {
 			return false, ignoreNotFound(err)
 		}
 		granter, exp, what = a.GrantedBy, a.ExpiresAt, "client administration of user "+a.UserID+" at client "+a.ClientID
-	case ExpiringGroups:
+	case access.ExpiringGroups:
 		u, err := s.Store.GetUser(ctx, ref.TenantID, ref.UserID)
 		if err != nil {
 			return false, ignoreNotFound(err)
@@ -264,7 +260,7 @@ func (s *Service) noticeOne(ctx context.Context, ref ExpiringRef, now time.Time)
 }
 
 func ignoreNotFound(err error) error {
-	if ErrorCode(err) == CodeNotFound {
+	if access.ErrorCode(err) == access.CodeNotFound {
 		return nil
 	}
 	return err
@@ -277,12 +273,12 @@ func (s *Service) notifyExpiry(ctx context.Context, tenantID, granter, what, key
 		return false, nil
 	}
 	sum := sha256.Sum256([]byte(tenantID + "|" + key + "|" + exp.UTC().Format(time.RFC3339)))
-	n := Notification{ID: "ntf_exp" + hex.EncodeToString(sum[:12]), TenantID: tenantID, UserID: granter, Type: NotificationExpiring,
+	n := access.Notification{ID: "ntf_exp" + hex.EncodeToString(sum[:12]), TenantID: tenantID, UserID: granter, Type: access.NotificationExpiring,
 		Title:     "Access you granted ends " + exp.UTC().Format(time.RFC3339),
 		Summary:   "The " + what + " expires at " + exp.UTC().Format(time.RFC3339) + "; renew it with a later expiresAt if it is still needed.",
 		CreatedAt: now, ExpiresAt: now.Add(s.notificationRetention())}
 	err := s.Store.PutNotificationOnce(ctx, n)
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, access.ErrConflict) {
 		return false, nil
 	}
 	return err == nil, err
