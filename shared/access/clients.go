@@ -52,6 +52,10 @@ type Client struct {
 	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// Practice is "" for the clinic's clients, or the id of the hirer whose own practice the
+	// client belongs to (practice.go).
+	Practice string
 }
 
 // AssignmentSource is how an assignment was made.
@@ -279,6 +283,9 @@ func clientAudit(cl Client) map[string]any {
 	if cl.PolicyLevel != "" {
 		m["policyLevel"] = cl.PolicyLevel
 	}
+	if cl.Practice != "" {
+		m["hirerId"] = cl.Practice
+	}
 	return m
 }
 
@@ -293,6 +300,9 @@ func assignmentAudit(a *Assignment) map[string]any {
 type NewClient struct {
 	Name   string
 	Source ClientSource // empty: manual
+	// HirerID puts the client in a hirer's own practice (an online booking into their calendar);
+	// empty: the caller's own practice (the clinic's, or a hirer's own).
+	HirerID string
 }
 
 // CreateClient creates a client. Manual clients need edit on clients; clients arriving by signup
@@ -310,7 +320,11 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 	if err != nil {
 		return Client{}, err
 	}
-	if err := c.require(Request{Op: OpCreateClient, Source: string(in.Source)}); err != nil {
+	practice, hirer, err := s.clientPractice(ctx, c, in.HirerID)
+	if err != nil {
+		return Client{}, err
+	}
+	if err := c.require(Request{Op: OpCreateClient, Source: string(in.Source), Client: &ClientFacts{Client: Client{Practice: practice}}}); err != nil {
 		return Client{}, err
 	}
 	if idem != nil {
@@ -320,8 +334,9 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 	}
 	now := s.Now()
 	cl := Client{ID: s.NewID("c"), TenantID: c.TenantID(), Name: name, Status: ClientActive, Source: in.Source,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if in.Source != ClientManual {
+		Version: 1, CreatedAt: now, UpdatedAt: now, Practice: practice}
+	// The new-client policy applies to the clinic's clients only.
+	if in.Source != ClientManual && practice == "" {
 		t, err := s.Store.GetTenant(ctx, c.TenantID())
 		if err != nil {
 			return Client{}, err
@@ -335,7 +350,13 @@ func (s *Service) CreateClient(ctx context.Context, c *Caller, in NewClient, ide
 	}
 	meta := Meta{Audit: []AuditEntry{s.audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
 	var assignments []Assignment
-	if in.Source == ClientManual && !c.seesAllClientsAt(LevelEdit) {
+	if hirer != nil {
+		// A client of a hirer's practice is the hirer's own from the start.
+		a := Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: hirer.ID, Level: LevelEdit,
+			Source: hirerAssignmentSource(in.Source), Version: 1, CreatedAt: now, UpdatedAt: now}
+		assignments = append(assignments, a)
+		meta.Audit = append(meta.Audit, s.audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
+	} else if in.Source == ClientManual && !c.seesAllClientsAt(LevelEdit) {
 		a := Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: LevelEdit,
 			Source: AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
 		assignments = append(assignments, a)
@@ -372,7 +393,8 @@ func (s *Service) ListClients(ctx context.Context, c *Caller, p Page) ([]Client,
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListClients(ctx, c.TenantID(), p)
+	cls, next, err := s.Store.ListClients(ctx, c.TenantID(), p)
+	return c.inPractice(cls), next, err
 }
 
 // GetClient reads a client the caller may view under the access rule.
@@ -426,11 +448,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 	}
 	var out Assignment
 	err := retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.requireManageAssignments(u); err != nil {
+		if err := c.requireManageAssignmentsOn(u, cl); err != nil {
 			return err
 		}
 		// Nobody hands out more than they have: assigning at a level needs that level on every
@@ -465,11 +487,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *Caller, clientID, userID
 // Access the new-client policy gives is not an assignment and stays.
 func (s *Service) RemoveAssignment(ctx context.Context, c *Caller, clientID, userID string) error {
 	return retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.requireManageAssignments(u); err != nil || prev == nil {
+		if err := c.requireManageAssignmentsOn(u, cl); err != nil || prev == nil {
 			return err
 		}
 		entry := s.audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
@@ -532,11 +554,11 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 	var meta Meta
 	meta.Idempotency = idem.record(c.TenantID(), out.ID, s.Now())
 	err := retry(nil, "assignment", func() error {
-		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		cl, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
 		if err != nil {
 			return err
 		}
-		if err := c.require(Request{Op: OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID}); err != nil {
+		if err := c.require(Request{Op: OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID, Client: &ClientFacts{Client: cl}}); err != nil {
 			return err
 		}
 		if emp.Status != StatusActive {
@@ -647,6 +669,9 @@ type ClientAccess struct {
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
 func accessOf(u User, eff Effective, cl Client, asg *Assignment, grant *ClientGrant) (Level, []AccessReason) {
+	if lvl, reasons, walled := practiceAccess(u, eff, cl); walled {
+		return lvl, reasons
+	}
 	r := eff.Areas[AreaClients]
 	var reasons []AccessReason
 	if u.IsOwner {
@@ -983,6 +1008,9 @@ func (s *Service) UserClients(ctx context.Context, c *Caller, userID string, p P
 			cl = &got
 		}
 		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		if walledOff(lvl, reasons) {
+			continue // another practice's client (a clinic policy client, for a hirer)
+		}
 		res.Items = append(res.Items, ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
 	}
 	if more && len(ids) > 0 {

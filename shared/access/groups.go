@@ -22,6 +22,7 @@ type GroupPatch struct {
 	Name        *string
 	Description *string
 	Permissions Permissions // nil: unchanged; otherwise merged area by area
+	Disabled    *bool       // a disabled group keeps members and settings, gives no rights
 }
 
 func groupAudit(g Group) map[string]any {
@@ -33,7 +34,11 @@ func groupAudit(g Group) map[string]any {
 		}
 		perms[string(a)] = m
 	}
-	return map[string]any{"name": g.Name, "description": g.Description, "permissions": perms, "version": g.Version}
+	m := map[string]any{"name": g.Name, "description": g.Description, "permissions": perms, "version": g.Version}
+	if g.Disabled {
+		m["disabled"] = true
+	}
+	return m
 }
 
 // requireEditGroup: managing groups needs edit on users, and nobody edits a group they are in,
@@ -142,6 +147,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *Caller, id string, p Group
 		}
 		if p.Description != nil {
 			next.Description = *p.Description
+		}
+		if p.Disabled != nil {
+			next.Disabled = *p.Disabled
 		}
 		for a, perm := range p.Permissions {
 			if a.Scoped() && perm.Scope == "" {

@@ -21,6 +21,7 @@ type Store interface {
 	TenantStore
 	UserStore
 	CalendarStore
+	CalendarAdminStore
 	GroupStore
 	AuditStore
 	ClientStore

@@ -12,13 +12,14 @@ type SettingsPatch struct {
 	NewClientAccess     *ClientPolicy
 	AnonymiseAfterDays  *int
 	BookableCalendarIDs *[]string
+	HirerSeats          *HirerSeats
 }
 
 func tenantAudit(t Tenant) map[string]any {
 	return map[string]any{
 		"ownerId": t.OwnerID, "newClientAccess": t.Settings.NewClientAccess,
 		"anonymiseAfterDays": t.Settings.AnonymiseAfterDays, "bookableCalendarIds": nonNil(t.Settings.BookableCalendarIDs),
-		"activeApps": nonNil(t.Settings.ActiveApps), "version": t.Version,
+		"activeApps": nonNil(t.Settings.ActiveApps), "version": t.Version, "hirerSeats": t.Settings.HirerSeats.Or(HirerSeatsBillable),
 	}
 }
 
@@ -75,6 +76,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c *Caller, p SettingsPatch
 	if p.AnonymiseAfterDays != nil && (*p.AnonymiseAfterDays < 0 || *p.AnonymiseAfterDays > 3650) {
 		return Tenant{}, Invalid("anonymiseAfterDays", "must be between 0 (never automatically) and 3650")
 	}
+	if p.HirerSeats != nil && !p.HirerSeats.Valid() {
+		return Tenant{}, Invalid("hirerSeats", "must be billable or free")
+	}
 	if p.BookableCalendarIDs != nil {
 		ids, err := validIDs("bookableCalendarIds", *p.BookableCalendarIDs, 500)
 		if err != nil {
@@ -94,6 +98,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c *Caller, p SettingsPatch
 		}
 		if p.BookableCalendarIDs != nil {
 			t.Settings.BookableCalendarIDs = *p.BookableCalendarIDs
+		}
+		if p.HirerSeats != nil {
+			t.Settings.HirerSeats = *p.HirerSeats
 		}
 		return nil, nil
 	})
@@ -219,6 +226,10 @@ type Seats struct {
 	Billable     int
 	Free         int
 	ByProfession map[Profession]int
+	// Seats lists each active person's seat and why (any billable profession bills it; hirers
+	// follow the tenant's hirerSeats); Hirers counts the hirers among them.
+	Seats  []Seat
+	Hirers int
 }
 
 // BillingSeats counts active users by profession; deactivated, removed and anonymised users are
@@ -227,9 +238,13 @@ func (s *Service) BillingSeats(ctx context.Context, c *Caller) (Seats, error) {
 	if err := c.require(Request{Op: OpReadSettings}); err != nil {
 		return Seats{}, err
 	}
-	out := Seats{ByProfession: map[Profession]int{}}
+	out := Seats{ByProfession: map[Profession]int{}, Seats: []Seat{}}
 	for _, p := range Professions {
 		out.ByProfession[p] = 0
+	}
+	t, err := s.Store.GetTenant(ctx, c.TenantID())
+	if err != nil {
+		return Seats{}, err
 	}
 	page := Page{Limit: MaxPageLimit}
 	for {
@@ -238,8 +253,15 @@ func (s *Service) BillingSeats(ctx context.Context, c *Caller) (Seats, error) {
 			return Seats{}, err
 		}
 		for _, u := range users {
-			out.ByProfession[u.Profession]++
-			if u.Billable() {
+			seat := SeatOf(u, t.Settings)
+			out.Seats = append(out.Seats, seat)
+			for _, p := range seat.Professions {
+				out.ByProfession[p]++
+			}
+			if u.Kind == KindHirer {
+				out.Hirers++
+			}
+			if seat.Billable {
 				out.Billable++
 			} else {
 				out.Free++

@@ -76,6 +76,12 @@ type NewUser struct {
 	LegacyPermissions Permissions // rights of a user migrated from before groups existed
 	// Link is an assistant's first link to a care recipient; required for the assistant role.
 	Link *NewLink
+	// Professions are all the user does (Profession, when also given, must be the first).
+	Professions []Profession
+	// Kind is employee (default) or hirer (the Tenants app).
+	Kind UserKind
+	// CalendarAccess is individual calendar access, by the rules of SetCalendarAccess.
+	CalendarAccess map[string]Level
 }
 
 // UserPatch changes some fields of a user; nil fields stay as they are.
@@ -86,6 +92,7 @@ type UserPatch struct {
 	PictureURL  *string
 	Profession  *Profession
 	CalendarIDs *[]string
+	Professions *[]Profession
 }
 
 // userAudit is the audit view of a user: no name, email, phone or picture, ever.
@@ -100,6 +107,12 @@ func userAudit(u User) map[string]any {
 	}
 	if u.Legacy != nil {
 		m["legacyRights"] = true
+	}
+	if len(u.Professions) > 1 {
+		m["professions"] = u.Professions
+	}
+	if u.Kind != "" {
+		m["kind"] = u.Kind
 	}
 	return m
 }
@@ -298,8 +311,11 @@ func (s *Service) CreateUser(ctx context.Context, c *Caller, in NewUser, idem *I
 	if err != nil {
 		return User{}, err
 	}
-	if !t.Settings.AppActive(AppEmployees) {
-		return User{}, &Error{Code: CodeNotActivated, Message: "activate the Employees app before creating users"}
+	if !in.Kind.Valid() {
+		return User{}, Invalid("kind", "must be employee or hirer")
+	}
+	if app, msg := appForKind(in.Kind); !t.Settings.AppActive(app) {
+		return User{}, &Error{Code: CodeNotActivated, Message: msg}
 	}
 	u, err := s.buildUser(ctx, c, in)
 	if err != nil {
@@ -346,13 +362,13 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 	if u.PictureURL, err = validURL("pictureUrl", in.PictureURL); err != nil {
 		return User{}, err
 	}
-	if in.Profession == "" {
-		return User{}, Invalid("profession", "is required: one of %v", Professions)
+	if u.Professions, err = validProfessions(in.Profession, in.Professions, true); err != nil {
+		return User{}, err
 	}
-	if !in.Profession.Valid() {
-		return User{}, Invalid("profession", "must be one of %v", Professions)
+	u.Profession = u.Professions[0]
+	if in.Kind == KindHirer {
+		u.Kind = KindHirer
 	}
-	u.Profession = in.Profession
 	if u.Roles, err = validRoles(in.Roles); err != nil {
 		return User{}, err
 	}
@@ -372,6 +388,9 @@ func (s *Service) buildUser(ctx context.Context, c *Caller, in NewUser) (User, e
 	}
 	if len(u.CalendarIDs) == 0 {
 		u.CalendarIDs = []string{s.NewID("cal")}
+	}
+	if u.CalendarAccess, err = s.initialCalendarAccess(ctx, c, in.CalendarAccess); err != nil {
+		return User{}, err
 	}
 	if in.LegacyPermissions != nil {
 		// Legacy rights arrive with a migration, on the owner's authority only.
@@ -499,6 +518,16 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 	if p.Profession != nil && !p.Profession.Valid() {
 		return User{}, Invalid("profession", "must be one of %v", Professions)
 	}
+	var professions []Profession
+	if p.Professions != nil {
+		var single Profession
+		if p.Profession != nil {
+			single = *p.Profession
+		}
+		if professions, err = validProfessions(single, *p.Professions, true); err != nil {
+			return User{}, err
+		}
+	}
 	if p.CalendarIDs != nil {
 		ids, err := validIDs("calendarIds", *p.CalendarIDs, 20)
 		if err != nil {
@@ -517,7 +546,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		switch {
 		case u.ID == c.User.ID && c.User.IsOwner:
 			// The owner has every right already; their own profile is theirs to keep.
-		case p.Profession != nil || p.CalendarIDs != nil:
+		case p.Profession != nil || p.Professions != nil || p.CalendarIDs != nil:
 			// Profession decides billing and own calendars are rights: never one's own.
 			if err := c.requireChangeRightsOf(*u); err != nil {
 				return err
@@ -539,8 +568,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *Caller, id string, p UserPa
 		if p.PictureURL != nil {
 			u.PictureURL = *p.PictureURL
 		}
-		if p.Profession != nil {
+		if p.Profession != nil && professions == nil {
 			u.Profession = *p.Profession
+			u.Professions = replaceFirst(u.AllProfessions(), u.Profession)
+		}
+		if professions != nil {
+			u.Profession, u.Professions = professions[0], professions
 		}
 		if p.CalendarIDs != nil {
 			u.CalendarIDs = *p.CalendarIDs

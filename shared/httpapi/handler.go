@@ -72,6 +72,7 @@ func (a *API) table() map[string]routeFunc {
 	a.clientAdminRoutes(m)
 	a.programRoutes(m)
 	a.jobRoutes(m)
+	a.seedRoutes(m)
 	return m
 }
 
