@@ -28,7 +28,8 @@ type Export struct {
 // has no index by actor or target; a person's entries are found by reading the tenant's log.
 const maxExportAuditPages = 2000
 
-// ExportUser returns everything held about a person: the owner and main administrators export
+// ExportUser returns everything held about a person (audit entries: those whose actor or target
+// they are, or that name them as the user of an assignment or grant): the owner and main administrators export
 // anyone, a user themselves (OpExportUser). The export is audited (user.export) before it is
 // read, so it lists itself. After anonymisation only the anonymised remains are returned.
 func (s *Service) ExportUser(ctx context.Context, c *Caller, id string) (Export, error) {
@@ -114,7 +115,7 @@ func (s *Service) ExportUser(ctx context.Context, c *Caller, id string) (Export,
 			return Export{}, err
 		}
 		for _, e := range entries {
-			if e.ActorID == id || e.TargetID == id {
+			if e.ActorID == id || e.TargetID == id || e.Before["userId"] == id || e.After["userId"] == id {
 				out.Audit = append(out.Audit, e)
 			}
 		}

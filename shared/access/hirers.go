@@ -126,6 +126,9 @@ func validProfessions(single Profession, list []Profession, required bool) ([]Pr
 		}
 		return nil, nil
 	}
+	if single != "" && !single.Valid() {
+		return nil, Invalid("profession", "must be one of %v", Professions)
+	}
 	if list == nil {
 		list = []Profession{single}
 	}
