@@ -550,6 +550,11 @@ func (s *Service) CreateAppointment(ctx context.Context, c *Caller, in NewAppoin
 			return apt, err
 		}
 	}
+	if in.CalendarID != "" {
+		if err := s.requireCalendars(ctx, c.TenantID(), []string{in.CalendarID}, func(int, string) string { return "calendarId" }); err != nil {
+			return Appointment{}, err
+		}
+	}
 	out := Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
 	var meta Meta
 	meta.Idempotency = idem.record(c.TenantID(), out.ID, s.Now())
