@@ -777,6 +777,9 @@ func (s *Service) ClientAccessList(ctx context.Context, c *Caller, clientID stri
 	if err != nil {
 		return nil, "", err
 	}
+	if err := c.require(Request{Op: OpReadClientAccess, Client: &ClientFacts{Client: cl}}); err != nil {
+		return nil, "", err
+	}
 	groups, err := s.allGroups(ctx, c.TenantID())
 	if err != nil {
 		return nil, "", err

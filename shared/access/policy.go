@@ -228,7 +228,7 @@ func init() {
 		OpCreateClient:      {what: "creating clients", guards: []guard{gManualOwnPractice}, custom: decideCreateClient},
 		OpManageAssignments: {what: "assigning clients", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}, guards: []guard{gNotOwnAssignments, gOwnPractice, gSamePractice}},
 		OpAssignAt:          {what: "assigning clients at this level", custom: decideAssignAt},
-		OpReadClientAccess:  {what: "reading who can open a client", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView)}},
+		OpReadClientAccess:  {what: "reading who can open a client", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView)}, guards: []guard{gSeesPractice}},
 		OpManageClientAdmins: {what: "appointing client administrators", guards: []guard{gOwnerIsClientAdmin, gNotOwnClientAdmin},
 			custom: decideClientAdmins},
 		OpReadClientAdmins: {what: "reading a client's administrators", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView),

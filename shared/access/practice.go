@@ -84,6 +84,10 @@ var (
 		func(p Principal, r Request) bool {
 			return r.Client != nil && r.Client.Client.Practice != p.User.Practice()
 		}}
+	gSeesPractice = guard{"sees_practice", CodeForbidden, "the client belongs to another practice: who can open it is that practice's (and the account owner's) to read",
+		func(p Principal, r Request) bool {
+			return r.Client != nil && !p.User.IsOwner && r.Client.Client.Practice != p.User.Practice()
+		}}
 	gManualOwnPractice = guard{"manual_own_practice", CodeForbidden, "clients are created by hand in your own practice only; a hirer's clients also arrive by online booking into their practice",
 		func(p Principal, r Request) bool {
 			return r.Source == string(ClientManual) && r.Client != nil && r.Client.Client.Practice != p.User.Practice()

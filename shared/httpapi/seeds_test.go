@@ -136,6 +136,9 @@ func TestHirersOwnPractice(t *testing.T) {
 	if !slices.Contains(who, hid+"=edit") || !slices.Contains(who, owner.UserID+"=view") || slices.ContainsFunc(who, func(s string) bool { return strings.HasPrefix(s, emp.UserID) }) {
 		t.Errorf("who can open the hirer's client = %v", who)
 	}
+	// The clinic's employees do not read who can open a hirer's client.
+	emp.Must(t, "GET", "/v1/clients/"+hcID+"/access", nil, 403)
+	emp.Must(t, "GET", "/v1/clients/"+ccID+"/access", nil, 200)
 
 	// Nobody crosses the wall by assignment or appointment, the owner included.
 	owner.Must(t, "PUT", "/v1/clients/"+ccID+"/access/"+hid, map[string]any{"level": "view"}, 403)
