@@ -1,8 +1,6 @@
 package access
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 )
@@ -47,79 +45,25 @@ var HirerTemplate = Template{
 	},
 }
 
-// ActivateTenants activates the Tenants app (hirers) and creates the predefined Hirer group when
-// asked (templates: ["hirer"] or none).
-func (s *Service) ActivateTenants(ctx context.Context, c *Caller, templates []string) (Tenant, []Group, error) {
-	if err := c.require(Request{Op: OpActivateApps}); err != nil {
-		return Tenant{}, nil, err
-	}
-	if len(templates) > 1 {
-		return Tenant{}, nil, Invalid("templates", "has more entries than there are templates")
-	}
-	for i, id := range templates {
-		if id != HirerTemplate.ID {
-			return Tenant{}, nil, Invalid(fmt.Sprintf("templates[%d]", i), "must be hirer")
-		}
-	}
-	return s.updateTenant(ctx, c, nil, "app.tenants.activate", func(t *Tenant) ([]Group, error) {
-		if t.Settings.AppActive(AppTenants) {
-			return nil, Conflict("the Tenants app is already active")
-		}
-		t.Settings.ActiveApps = append(t.Settings.ActiveApps, AppTenants)
-		if len(templates) == 0 {
-			return nil, nil
-		}
-		perms, err := HirerTemplate.Permissions.Normalize("templates")
-		if err != nil {
-			return nil, err
-		}
-		return []Group{{ID: s.NewID("g"), TenantID: t.ID, Name: HirerTemplate.Name, Description: HirerTemplate.Description,
-			Permissions: perms, Template: HirerTemplate.ID, Version: 1, CreatedAt: s.Now(), UpdatedAt: s.Now()}}, nil
-	})
-}
-
-// appForKind is the app a kind of user needs: Employees for employees, Tenants for hirers.
-func appForKind(k UserKind) (string, string) {
+// AppForKind is the app a kind of user needs: Employees for employees, Tenants for hirers.
+func AppForKind(k UserKind) (string, string) {
 	if k == KindHirer {
 		return AppTenants, "activate the Tenants app before creating hirers"
 	}
 	return AppEmployees, "activate the Employees app before creating users"
 }
 
-// clientPractice resolves the practice a new client goes into: a hirer named by hirerId (an
-// active hirer of the tenant), or else the caller's own practice.
-func (s *Service) clientPractice(ctx context.Context, c *Caller, hirerID string) (string, *User, error) {
-	if hirerID == "" {
-		if c.User.Kind == KindHirer {
-			u := c.User
-			return u.ID, &u, nil
-		}
-		return "", nil, nil
-	}
-	if validID("hirerId", hirerID) != nil {
-		return "", nil, Invalid("hirerId", "is not a valid id")
-	}
-	h, err := s.Store.GetUser(ctx, c.TenantID(), hirerID)
-	if err != nil || h.Kind != KindHirer || h.Status != StatusActive {
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return "", nil, err
-		}
-		return "", nil, Invalid("hirerId", "names no active hirer of this account")
-	}
-	return h.ID, &h, nil
-}
-
-// hirerAssignment is how a client arriving in a hirer's practice becomes theirs.
-func hirerAssignmentSource(src ClientSource) AssignmentSource {
+// HirerAssignmentSource is how a client arriving in a hirer's practice becomes theirs.
+func HirerAssignmentSource(src ClientSource) AssignmentSource {
 	if src == ClientOnlineBooking {
 		return AssignedByOnlineBooking
 	}
 	return AssignedManually
 }
 
-// validProfessions reads professions (one or more) and the single profession of older clients:
+// ValidProfessions reads professions (one or more) and the single profession of older clients:
 // when both are given the single one must be the first of the list.
-func validProfessions(single Profession, list []Profession, required bool) ([]Profession, error) {
+func ValidProfessions(single Profession, list []Profession, required bool) ([]Profession, error) {
 	if list == nil && single == "" {
 		if required {
 			return nil, Invalid("profession", "is required: one of %v", Professions)
@@ -197,8 +141,8 @@ func SeatOf(u User, st Settings) Seat {
 	return s
 }
 
-// replaceFirst makes p the first profession of list, keeping the others after it once.
-func replaceFirst(list []Profession, p Profession) []Profession {
+// ReplaceFirst makes p the first profession of list, keeping the others after it once.
+func ReplaceFirst(list []Profession, p Profession) []Profession {
 	out := []Profession{p}
 	for _, x := range list[min(1, len(list)):] {
 		if x != p {

@@ -94,9 +94,9 @@ var (
 		}}
 )
 
-// practiceAccess explains a user's access to a client across the practice wall, for the reverse
+// PracticeAccess explains a user's access to a client across the practice wall, for the reverse
 // look-ups: walled is false when the client is in the user's practice.
-func practiceAccess(u User, eff Effective, cl Client) (Level, []AccessReason, bool) {
+func PracticeAccess(u User, eff Effective, cl Client) (Level, []AccessReason, bool) {
 	d, walled := decidePractice(Principal{User: u, Effective: eff},
 		Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}})
 	if !walled {
@@ -109,17 +109,17 @@ func practiceAccess(u User, eff Effective, cl Client) (Level, []AccessReason, bo
 	return lvl, []AccessReason{{Type: ReasonPractice, Level: lvl, Detail: d.Reason}}, true
 }
 
-// walledOff reports whether reasons say the client is beyond the practice wall with no access.
-func walledOff(lvl Level, reasons []AccessReason) bool {
+// WalledOff reports whether reasons say the client is beyond the practice wall with no access.
+func WalledOff(lvl Level, reasons []AccessReason) bool {
 	return lvl == LevelNone && slices.ContainsFunc(reasons, func(r AccessReason) bool { return r.Type == ReasonPractice })
 }
 
-// inPractice keeps the clients the caller may see listed: their own practice's, and for the
+// InPractice keeps the clients the caller may see listed: their own practice's, and for the
 // account owner the hirers' too (view).
-func (c *Caller) inPractice(cls []Client) []Client {
+func (c *Caller) InPractice(cls []Client) []Client {
 	out := cls[:0:0]
 	for _, cl := range cls {
-		if d, walled := decidePractice(c.principal(), Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}}); walled && !d.Allowed {
+		if d, walled := decidePractice(c.Principal(), Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}}); walled && !d.Allowed {
 			continue
 		}
 		out = append(out, cl)
@@ -127,8 +127,8 @@ func (c *Caller) inPractice(cls []Client) []Client {
 	return out
 }
 
-// requireManageAssignmentsOn is requireManageAssignments on one client: assignments stay inside
+// RequireManageAssignmentsOn is RequireManageAssignments on one client: assignments stay inside
 // the client's practice.
-func (c *Caller) requireManageAssignmentsOn(target User, cl Client) error {
-	return c.require(Request{Op: OpManageAssignments, Target: &target, Client: &ClientFacts{Client: cl}})
+func (c *Caller) RequireManageAssignmentsOn(target User, cl Client) error {
+	return c.Require(Request{Op: OpManageAssignments, Target: &target, Client: &ClientFacts{Client: cl}})
 }

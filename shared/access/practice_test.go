@@ -158,10 +158,10 @@ func TestProfessionsAndSeats(t *testing.T) {
 			t.Errorf("%s %v under %+v: billable = %v, want %v (%s)", c.u.ID, c.u.Professions, c.st, s.Billable, c.want, s.Reason)
 		}
 	}
-	if _, err := validProfessions(ProfessionOther, []Profession{ProfessionPractitioner}, true); err == nil {
+	if _, err := ValidProfessions(ProfessionOther, []Profession{ProfessionPractitioner}, true); err == nil {
 		t.Error("profession that is not the first of professions accepted")
 	}
-	if got, _ := validProfessions("", []Profession{ProfessionOther, ProfessionOther, ProfessionAssistant}, true); len(got) != 2 {
+	if got, _ := ValidProfessions("", []Profession{ProfessionOther, ProfessionOther, ProfessionAssistant}, true); len(got) != 2 {
 		t.Errorf("duplicates kept: %v", got)
 	}
 }

@@ -24,7 +24,7 @@ func (a *API) activateTenants(ctx context.Context, r *request) (response, error)
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	t, groups, err := a.Svc.ActivateTenants(ctx, r.caller, b.Templates)
+	t, groups, err := a.People.ActivateTenants(ctx, r.caller, b.Templates)
 	if err != nil {
 		return response{}, err
 	}
@@ -76,7 +76,7 @@ func (a *API) listCalendars(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	cals, next, err := a.Svc.ListCalendars(ctx, r.caller, p)
+	cals, next, err := a.People.ListCalendars(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -84,7 +84,7 @@ func (a *API) listCalendars(ctx context.Context, r *request) (response, error) {
 }
 
 func (a *API) getCalendar(ctx context.Context, r *request) (response, error) {
-	c, err := a.Svc.GetCalendar(ctx, r.caller, r.path("calendarId"))
+	c, err := a.People.GetCalendar(ctx, r.caller, r.path("calendarId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -103,7 +103,7 @@ func (a *API) patchCalendar(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	c, err := a.Svc.UpdateCalendar(ctx, r.caller, r.path("calendarId"), access.CalendarPatch{Name: b.Name, OwnerID: b.OwnerID}, im)
+	c, err := a.People.UpdateCalendar(ctx, r.caller, r.path("calendarId"), access.CalendarPatch{Name: b.Name, OwnerID: b.OwnerID}, im)
 	if err != nil {
 		return response{}, err
 	}
@@ -134,7 +134,7 @@ func (a *API) exportUser(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	x, err := a.Svc.ExportUser(ctx, r.caller, r.path("userId"))
+	x, err := a.People.ExportUser(ctx, r.caller, r.path("userId"))
 	if err != nil {
 		return response{}, err
 	}
