@@ -9,6 +9,8 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 )
 
+// calendarAudit is the audit view of a calendar: its name, which may name a person, is listed
+// by field name only (changedFields).
 func calendarAudit(c access.Calendar) map[string]any {
 	return map[string]any{"ownerId": c.OwnerID, "version": c.Version}
 }
