@@ -20,6 +20,8 @@ const (
 	SourceDefault  SourceType = "default" // the minimal rights of a user without groups
 	SourceRole     SourceType = "role"    // a system role (RoleRights)
 	SourceGrant    SourceType = "grant"   // a bureau client grant
+	// SourceDisabledGroup is a group the user is in that is disabled: listed, giving nothing.
+	SourceDisabledGroup SourceType = "disabled_group"
 )
 
 // Source explains one contribution to an effective right.
@@ -136,7 +138,7 @@ func Compute(u User, groups map[string]Group) Effective {
 		ids := slices.Clone(u.GroupIDs)
 		slices.Sort(ids)
 		for _, id := range ids {
-			if g, ok := groups[id]; ok {
+			if g, ok := groups[id]; ok && !g.Disabled {
 				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name, Until: u.groupUntil(id)}, g.Permissions})
 			}
 		}
@@ -175,6 +177,7 @@ func Compute(u User, groups map[string]Group) Effective {
 			eff.Areas[a] = r
 		}
 	}
+	addDisabledGroups(&eff, u, groups)
 	for _, a := range Areas {
 		r := eff.Areas[a]
 		if a.Scoped() {

@@ -80,6 +80,7 @@ func (a *API) table() map[string]routeFunc {
 	a.programRoutes(m)
 	a.jobRoutes(m)
 	a.reviewRoutes(m)
+	a.seedRoutes(m)
 	return m
 }
 
