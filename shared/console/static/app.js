@@ -30,6 +30,7 @@
   // ------------------------------------------------------------------ DOM
 
   let uidCounter = 0;
+  let renderToken = 0; // counts page renders; a render that is no longer current stops
   function uid(prefix) { uidCounter += 1; return (prefix || 'id') + '-' + uidCounter; }
 
   // h builds an element; text children become text nodes, so API data is never parsed as HTML.
@@ -88,12 +89,15 @@
 
   // ------------------------------------------------------------------ messages
 
-  function toast(content, ms) {
-    const box = $('#toasts');
-    const el = h('div', { class: 'toast' }, content, button(t('app.close'), () => el.remove()));
-    box.appendChild(el);
-    if (ms !== 0) setTimeout(() => el.remove(), ms || 6000);
+  // toast shows a message above the page, in the flow (it never covers a control), until it is
+  // closed or the page after the next one is shown.
+  function toast(content) {
+    const el = h('div', { class: 'toast', 'data-render': renderToken }, h('span', {}, content), button(t('app.close'), () => el.remove()));
+    $('#toasts').appendChild(el);
     return el;
+  }
+  function expireToasts() {
+    $$('#toasts .toast').forEach((el) => { if (Number(el.dataset.render) < renderToken - 1) el.remove(); });
   }
 
   class ApiError extends Error {
@@ -261,7 +265,6 @@
     return main;
   }
 
-  let renderToken = 0;
   async function router() {
     if (!session.token) { renderSignIn(); return; }
     const hash = location.hash.replace(/^#/, '') || '/users';
@@ -271,6 +274,7 @@
       const m = path.match(v.pattern);
       if (!m) continue;
       const mine = ++renderToken;
+      expireToasts();
       renderShell(v.nav);
       try {
         await v.render(m.slice(1).map(decodeURIComponent), query, () => mine === renderToken);

@@ -1,0 +1,371 @@
+package devserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/console"
+	"github.com/tilgang/tilgang/shared/devserver"
+	"github.com/tilgang/tilgang/shared/localstack"
+)
+
+// realApp is the application the Lambdas run, with the job worker the dev server's SQS poller
+// feeds (as functions/devserver wires it).
+func realApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
+	a, err := app.New(ctx, cfg)
+	if err != nil {
+		return devserver.App{}, err
+	}
+	return devserver.App{
+		API:          func(function string) devserver.APIHandler { return a.API(function) },
+		CreateTenant: a.Service.CreateTenant,
+		UserByEmail:  a.Service.UserByEmail,
+		JobWorker:    a.JobWorker(),
+		EventsWorker: a.EventsWorker(),
+	}, nil
+}
+
+// BrowserEnv names the environment variable that makes a missing Chromium fail the browser
+// tests instead of skipping them; `make test` sets it once it has Chromium.
+const browserEnv = "TILGANG_BROWSER_TESTS"
+
+// chromium finds the browser: $CHROMIUM, else Debian's chromium on the PATH.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome-headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "!!! BROWSER TESTS NOT RUN: no Chromium found (install Debian's chromium, or set CHROMIUM=/path/to/chrome); `make test` installs it"
+	if os.Getenv(browserEnv) == "require" {
+		t.Fatal(msg)
+	}
+	fmt.Fprintln(os.Stderr, msg)
+	t.Skip(msg)
+	return ""
+}
+
+// TestConsole drives the admin console in headless Chromium against the dev server with the
+// real application, DynamoDB and SQS: sign in, activate the Employees app, create a group in
+// the permission matrix, create a consultant in it, run a bulk grant job to its notification
+// with a dry run first, and deactivate the consultant. A failing step leaves a screenshot in
+// build/console-test/.
+func TestConsole(t *testing.T) {
+	browser := chromium(t)
+	d := start(t, realApp)
+
+	// The console's static files, with their security headers.
+	resp, err := http.Get(d.URL + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("GET /console/ = %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+
+	// A tenant and its owner, made like `make run`'s README does; the browser signs in by email.
+	owner := postJSON(t, d.URL+"/dev/tenants", "", `{"name":"Byrå Nord","owner":{"name":"Karin Owner","email":"karin.console@example.com"}}`)
+	token := owner["token"].(string)
+
+	root, err := localstack.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shots := filepath.Join(root, "build", "console-test")
+	keepShots := os.Getenv("CONSOLE_SCREENSHOTS") != "" // every step, for the README
+
+	// The whole browser part is bounded; each step has its own, shorter deadline so that a
+	// failing step still leaves time for its screenshot.
+	ctx, cancel := context.WithTimeout(t.Context(), 55*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+
+	var (
+		mu         sync.Mutex
+		exceptions []string
+	)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			mu.Lock()
+			d := ev.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				text += " " + d.Exception.Description
+			}
+			exceptions = append(exceptions, text)
+			mu.Unlock()
+		}
+	}))
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", browser, err)
+	}
+
+	n := 0
+	screenshot := func(name string) {
+		n++
+		sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(90))
+		if err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+			return
+		}
+		_ = os.MkdirAll(shots, 0o755)
+		path := filepath.Join(shots, fmt.Sprintf("%02d-%s.png", n, name))
+		if err := os.WriteFile(path, png, 0o644); err == nil {
+			t.Logf("screenshot: %s", path)
+		}
+	}
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			screenshot(name)
+			problems, _ := chromedp.Run(bctxWithin(bctx), chromedp.Evaluate[string](`Array.from(document.querySelectorAll('.problem')).map(e => e.innerText).join(' | ')`))
+			t.Fatalf("step %q: %v; problems shown: %q; page exceptions: %q", name, err, problems, exceptions)
+		}
+		if keepShots {
+			screenshot(name)
+		}
+	}
+	// until waits for a JavaScript predicate on the page.
+	until := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))
+	}
+	click := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+	typeIn := func(sel, text string) chromedp.Action[chromedp.Void] { return chromedp.SendKeys(chromedp.CSS(sel), text) }
+	// choose sets a select's value as a person would, with the change event.
+	choose := func(sel, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctxWithin(bctx), chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).innerText || ''`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	// Sign in.
+	step("sign-in",
+		chromedp.Navigate(d.URL+console.Prefix),
+		chromedp.WaitVisible(chromedp.CSS("#signin-email")),
+		typeIn("#signin-email", "karin.console@example.com"),
+		click("#signin-submit"),
+		chromedp.WaitVisible(chromedp.CSS("#activate-form")),
+		until(`document.querySelector('#account').innerText.includes('Karin Owner')`),
+	)
+
+	// Activate the Employees app with its predefined groups.
+	step("activate",
+		click("#activate-submit"),
+		chromedp.WaitNotPresent(chromedp.CSS("#activate-form")),
+		chromedp.WaitVisible(chromedp.CSS("#users-table")),
+	)
+
+	// A group from the matrix: clients edit (all), journals view (own), users view.
+	step("group",
+		click(`a[href="#/groups"]`),
+		chromedp.WaitVisible(chromedp.CSS("#create-group")),
+		until(`document.querySelectorAll('#groups-table tr[data-group]').length === 4`),
+		click("#create-group"),
+		chromedp.WaitVisible(chromedp.CSS("#group-matrix")),
+		typeIn("#group-name", "Bureau staff"),
+		typeIn("#group-description", "Consultants of the bureau"),
+		click(`input[name="level-clients"][value="edit"]`),
+		choose(`select[name="scope-clients"]`, "all"),
+		click(`input[name="level-journals"][value="view"]`),
+		click(`input[name="level-users"][value="view"]`),
+		click("#group-save"),
+		until(`Array.from(document.querySelectorAll('#groups-table a')).some(a => a.textContent === 'Bureau staff')`),
+	)
+	var group struct {
+		ID          string
+		Permissions map[string]struct{ Level, Scope string }
+	}
+	for _, g := range getJSON(t, d.URL+"/v1/groups", token)["items"].([]any) {
+		if g.(map[string]any)["name"] == "Bureau staff" {
+			remarshal(t, g, &group)
+		}
+	}
+	if p := group.Permissions; p["clients"].Level != "edit" || p["clients"].Scope != "all" || p["journals"].Level != "view" || p["journals"].Scope != "own" || p["users"].Level != "view" || p["settings"].Level != "none" {
+		t.Errorf("group saved from the matrix: %+v", group)
+	}
+
+	// A consultant in that group.
+	step("user",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#create-user")),
+		click("#create-user"),
+		chromedp.WaitVisible(chromedp.CSS("#user-form")),
+		typeIn("#user-name", "Carl Consultant"),
+		typeIn("#user-email", "carl.console@example.com"),
+		choose("#user-profession", "consultant"),
+		click(fmt.Sprintf(`#user-groups input[value=%q]`, group.ID)),
+		click(`#user-roles input[value="consultant"]`),
+		click("#user-save"),
+		chromedp.WaitVisible(chromedp.CSS("#lifecycle")),
+		until(`document.querySelector('#user-status').innerText === 'Active'`),
+	)
+	users := getJSON(t, d.URL+"/v1/users?q=carl", token)["items"].([]any)
+	if len(users) != 1 {
+		t.Fatalf("users named carl: %v", users)
+	}
+	carl := users[0].(map[string]any)
+	if fmt.Sprint(carl["groupIds"]) != "["+group.ID+"]" || fmt.Sprint(carl["roles"]) != "[consultant]" || carl["profession"] != "consultant" {
+		t.Errorf("user created in the console: %v", carl)
+	}
+
+	// Two clients, both selected, and a bulk grant: dry run first, then the job to its
+	// notification and its results.
+	step("clients",
+		click(`a[href="#/clients"]`),
+		chromedp.WaitVisible(chromedp.CSS("#client-add")),
+		typeIn("#client-name", "Acme AB"),
+		click("#client-add button[type=submit]"),
+		until(`document.querySelectorAll('#clients-table tr[data-client]').length === 1`),
+		typeIn("#client-name", "Beta AB"),
+		click("#client-add button[type=submit]"),
+		until(`document.querySelectorAll('#clients-table tr[data-client]').length === 2`),
+		click("#select-all"),
+		until(`document.querySelector('#selected-count').innerText === '2 selected'`),
+	)
+	step("bulk-grant",
+		click("#manage-access"),
+		chromedp.WaitVisible(chromedp.CSS("#job-action")),
+		click("#job-next"),
+		chromedp.WaitVisible(chromedp.CSS("#job-consultants")),
+		click(`#job-consultants input[name="consultantIds"]`),
+		click("#job-preview-button"),
+		until(`!!document.querySelector('#job-preview .notice') && !document.querySelector('#job-save').disabled`),
+		click("#job-save"),
+		chromedp.WaitVisible(chromedp.CSS("#job-progress")),
+		until(`!!document.querySelector('#job-notification')`),
+		until(`document.querySelectorAll('#job-results tr[data-outcome]').length > 0`),
+	)
+	if got := text("#job-status"); got != "Completed" {
+		t.Errorf("job status shown %q, want Completed; notification %q", got, text("#job-notification"))
+	}
+	step("results-filter",
+		choose("#job-outcome", "assigned"),
+		until(`Array.from(document.querySelectorAll('#job-results tr[data-outcome]')).every(r => r.dataset.outcome === 'assigned')`),
+	)
+
+	// Deactivate the consultant.
+	step("deactivate",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#users-table")),
+		click(fmt.Sprintf(`#users-table tr[data-user=%q] a`, carl["id"])),
+		chromedp.WaitVisible(chromedp.CSS("#user-deactivate")),
+		click("#user-deactivate"),
+		until(`document.querySelector('#user-status').innerText === 'Deactivated'`),
+		chromedp.WaitVisible(chromedp.CSS("#user-activate")),
+	)
+	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token)["status"]; got != "deactivated" {
+		t.Errorf("status after deactivating in the console = %v", got)
+	}
+
+	// At phone width the page still fits: nothing wider than the viewport but the tables'
+	// own scrolling boxes.
+	step("phone",
+		chromedp.EmulateViewport(390, 844),
+		click(`a[href="#/groups"]`),
+		chromedp.WaitVisible(chromedp.CSS("#groups-table")),
+		until(`document.documentElement.scrollWidth <= window.innerWidth + 1`),
+	)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exceptions) > 0 {
+		t.Errorf("uncaught exceptions in the page: %q", exceptions)
+	}
+}
+
+// bctxWithin bounds a read on the page to a few seconds.
+func bctxWithin(ctx context.Context) context.Context {
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	context.AfterFunc(c, cancel)
+	return c
+}
+
+func postJSON(t *testing.T, url, token, body string) map[string]any {
+	t.Helper()
+	return callJSON(t, "POST", url, token, body)
+}
+
+func getJSON(t *testing.T, url, token string) map[string]any {
+	t.Helper()
+	return callJSON(t, "GET", url, token, "")
+}
+
+func callJSON(t *testing.T, method, url, token, body string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s = %d %s", method, url, resp.StatusCode, b)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return out
+}
+
+func remarshal(t *testing.T, in, out any) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatal(err)
+	}
+}
