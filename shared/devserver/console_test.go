@@ -167,7 +167,9 @@ func TestConsole(t *testing.T) {
 		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))
 	}
 	click := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
-	typeIn := func(sel, text string) chromedp.Action[chromedp.Void] { return chromedp.SendKeys(chromedp.CSS(sel), text) }
+	typeIn := func(sel, text string) chromedp.Action[chromedp.Void] {
+		return chromedp.SendKeys(chromedp.CSS(sel), text)
+	}
 	// choose sets a select's value as a person would, with the change event.
 	choose := func(sel, value string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
