@@ -138,7 +138,7 @@ func TestConsole(t *testing.T) {
 		n++
 		sctx, cancel := context.WithTimeout(bctx, 5*time.Second)
 		defer cancel()
-		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Logf("screenshot %s: %v", name, err)
 			return
@@ -183,10 +183,14 @@ func TestConsole(t *testing.T) {
 		return v
 	}
 
-	// Sign in.
+	// Sign in: an unknown email is refused with the API's problem shown, then the owner's.
 	step("sign-in",
 		chromedp.Navigate(d.URL+console.Prefix),
 		chromedp.WaitVisible(chromedp.CSS("#signin-email")),
+		typeIn("#signin-email", "nobody@example.com"),
+		click("#signin-submit"),
+		until(`(document.querySelector('.problem[role=alert]') || {}).innerText?.includes('404')`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#signin-email').value = ''`),
 		typeIn("#signin-email", "karin.console@example.com"),
 		click("#signin-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#activate-form")),
@@ -251,6 +255,21 @@ func TestConsole(t *testing.T) {
 	carl := users[0].(map[string]any)
 	if fmt.Sprint(carl["groupIds"]) != "["+group.ID+"]" || fmt.Sprint(carl["roles"]) != "[consultant]" || carl["profession"] != "consultant" {
 		t.Errorf("user created in the console: %v", carl)
+	}
+
+	// The same email again: the API's problem is shown with its detail, the field marked.
+	step("problem",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#create-user")),
+		click("#create-user"),
+		chromedp.WaitVisible(chromedp.CSS("#user-form")),
+		typeIn("#user-name", "Carl Again"),
+		typeIn("#user-email", "CARL.console@example.com"),
+		click("#user-save"),
+		until(`(document.querySelector('#user-form .problem[role=alert]') || {}).innerText?.includes('409')`),
+	)
+	if got := text("#user-form .problem p"); got == "" {
+		t.Error("the problem shown has no detail")
 	}
 
 	// Two clients, both selected, and a bulk grant: dry run first, then the job to its

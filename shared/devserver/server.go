@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/tilgang/tilgang/shared/access"
-	"github.com/tilgang/tilgang/shared/console"
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/localauth"
 	"github.com/tilgang/tilgang/shared/routes"
@@ -62,8 +61,6 @@ type Server struct {
 	jobs   map[string]*Ticker
 	log    *slog.Logger
 	now    func() time.Time
-	// console serves the admin console's static files under /console/.
-	console http.Handler
 
 	mu       sync.Mutex
 	handlers map[string]lambda.Handler
@@ -75,7 +72,7 @@ func NewServer(app App, tokens *localauth.TokenIssuer, jobs []*Ticker, log *slog
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{app: app, tokens: tokens, jobs: map[string]*Ticker{}, log: log, now: time.Now, handlers: map[string]lambda.Handler{}, console: console.Handler()}
+	s := &Server{app: app, tokens: tokens, jobs: map[string]*Ticker{}, log: log, now: time.Now, handlers: map[string]lambda.Handler{}}
 	for _, j := range jobs {
 		s.jobs[j.Name] = j
 	}
@@ -94,8 +91,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveDev(w, r)
 		return
 	}
-	if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, console.Prefix) {
-		s.console.ServeHTTP(w, r)
+	if serveConsole(w, r) {
 		return
 	}
 	route, params, ok := routes.Match(r.Method, r.URL.EscapedPath())

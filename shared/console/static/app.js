@@ -851,9 +851,8 @@
             previewed = JSON.stringify(b);
             saveBtn.disabled = false;
             clear(previewOut).appendChild(h('div', { class: 'notice' }, h('h3', {}, t('clients.previewTitle')),
-              h('p', {}, t('clients.total', { n: res.total }), ' — ',
-                Object.entries(res.counts).map(([o, n]) => `${tv('outcome', o)}: ${n}`).join(', ')),
-              resultsTable(res.results, users, clients)));
+              h('p', {}, t('clients.total', { n: res.total }), ' — ', countsText(res.counts)),
+              resultsTable(res.results, users, clients, progs)));
           } catch (e) { showProblem(pslot, e); }
         };
         async function start() {
@@ -879,19 +878,25 @@
       manageOut);
   });
 
-  function resultsTable(results, users, clients) {
+  // countsText lists the outcomes that happened, with their numbers.
+  function countsText(counts) {
+    return Object.entries(counts || {}).filter(([, n]) => n > 0).map(([o, n]) => `${tv('outcome', o)}: ${n}`).join(', ');
+  }
+
+  function resultsTable(results, users, clients, progs) {
     const userById = Object.fromEntries(users.map((u) => [u.id, u]));
     const clientById = Object.fromEntries(clients.map((c) => [c.id, c]));
+    const programById = Object.fromEntries((progs || []).map((p) => [p.id, p]));
     return table(null, [t('jobs.consultant'), t('jobs.client'), t('jobs.program'), t('jobs.outcome'), t('jobs.reason')],
       results.map((r) => h('tr', { 'data-outcome': r.outcome },
-        h('td', {}, nameOf(userById, r.consultantId)), h('td', {}, nameOf(clientById, r.clientId)), h('td', {}, r.program || t('app.none')),
+        h('td', {}, nameOf(userById, r.consultantId)), h('td', {}, nameOf(clientById, r.clientId)), h('td', {}, r.program ? nameOf(programById, r.program) : t('app.none')),
         h('td', {}, badge('outcome', r.outcome)), h('td', {}, r.reason))), { class: 'results' });
   }
 
   // The job page: a progress bar while the job runs, then its notification and its results,
   // filterable by outcome.
   route(/^\/jobs\/([^/]+)$/, 'clients', async ([id], query, current) => {
-    const [{ list: users }, clients] = await Promise.all([usersById(), all('/v1/clients', {}, 5).catch(() => [])]);
+    const [{ list: users }, clients, progs] = await Promise.all([usersById(), all('/v1/clients', {}, 5).catch(() => []), programs().catch(() => [])]);
     let job = await api.get('/v1/access-jobs/' + enc(id));
     if (!current()) return;
     const bar = h('progress', { id: 'job-progress', max: 100, value: job.progress || 0, 'aria-labelledby': 'job-progress-label' });
@@ -925,18 +930,18 @@
     if (note) {
       done.appendChild(h('div', { class: 'notice ' + (job.status === 'completed' ? 'done' : 'errors'), id: 'job-notification', role: 'status' },
         h('h2', {}, note.title), note.summary ? h('p', {}, note.summary) : null,
-        h('p', {}, Object.entries(job.counts || {}).map(([o, n]) => `${tv('outcome', o)}: ${n}`).join(', '))));
+        h('p', {}, countsText(job.counts))));
       toast(h('span', {}, t('jobs.done'), ': ', note.title));
       if (!note.read) api.post('/v1/notifications/' + enc(note.id) + '/read').then(refreshUnread, () => {});
     }
-    const outcomes = Object.keys(job.counts || {});
+    const outcomes = Object.keys(job.counts || {}).filter((o) => job.counts[o] > 0);
     const filter = select('outcome', [['', t('app.all')]].concat(outcomes.map((o) => [o, `${tv('outcome', o)} (${job.counts[o]})`])), query.outcome || '', { id: 'job-outcome' });
     const out = h('div', { id: 'job-results' });
     const load = async () => {
       clear(out);
       try {
         const results = await all('/v1/access-jobs/' + enc(id) + '/results', { outcome: filter.value });
-        out.appendChild(results.length ? resultsTable(results, users, clients) : h('p', {}, t('jobs.noResults')));
+        out.appendChild(results.length ? resultsTable(results, users, clients, progs) : h('p', {}, t('jobs.noResults')));
       } catch (e) { out.appendChild(problemBox(e)); }
     };
     filter.addEventListener('change', load);
