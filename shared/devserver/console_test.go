@@ -330,6 +330,16 @@ func TestConsole(t *testing.T) {
 		until(`document.documentElement.scrollWidth <= window.innerWidth + 1`),
 	)
 
+	// Every string key app.js asks for is in strings.js.
+	missing, err := chromedp.Run(bctxWithin(bctx), chromedp.Evaluate[[]string](`fetch('app.js').then(r => r.text()).then(src => {
+		const keys = [...src.matchAll(/\bt\('([\w.]+)'(?=[,)])/g)].map(m => m[1]);
+		const has = (k) => k.split('.').reduce((o, p) => (o == null ? undefined : o[p]), window.STRINGS.en) !== undefined;
+		return keys.length ? [...new Set(keys.filter(k => !has(k)))] : ['no keys found'];
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || len(missing) > 0 {
+		t.Errorf("strings missing from strings.js: %q (%v)", missing, err)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(exceptions) > 0 {
