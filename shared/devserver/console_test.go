@@ -217,6 +217,8 @@ func TestConsole(t *testing.T) {
 		choose(`select[name="scope-clients"]`, "all"),
 		click(`input[name="level-journals"][value="view"]`),
 		click(`input[name="level-users"][value="view"]`),
+	)
+	step("group-save",
 		click("#group-save"),
 		until(`Array.from(document.querySelectorAll('#groups-table a')).some(a => a.textContent === 'Bureau staff')`),
 	)

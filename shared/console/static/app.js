@@ -622,12 +622,13 @@
     const levels = cat.levels;
     const rows = cat.areas.map((a) => {
       const p = perms[a.id] || { level: 'none' };
-      const rowHead = uid('area');
       const scope = a.scoped
         ? select('scope-' + a.id, cat.scopes.map((s) => [s, tv('scope', s)]), p.scope || 'own', { 'aria-label': t('groups.scopeOf', { area: tv('area', a.id) }), disabled: p.level === 'none' })
         : h('span', { 'aria-hidden': 'true' }, t('app.none'));
-      const tr = h('tr', { 'data-area': a.id, role: 'radiogroup', 'aria-labelledby': rowHead },
-        h('th', { scope: 'row', id: rowHead }, tv('area', a.id), h('small', {}, a.description)),
+      // The radios of a row share a name, so they are one group to the keyboard (arrow keys)
+      // and to screen readers; each says its area and level.
+      const tr = h('tr', { 'data-area': a.id },
+        h('th', { scope: 'row' }, tv('area', a.id), h('small', {}, a.description)),
         levels.map((l) => {
           const input = h('input', { type: 'radio', name: 'level-' + a.id, value: l, checked: p.level === l, id: uid('lv'), 'aria-label': t('groups.levelOf', { area: tv('area', a.id), level: tv('level', l) }) });
           return h('td', { class: 'center' }, h('label', { for: input.id }, input));
