@@ -323,6 +323,65 @@ func TestConsole(t *testing.T) {
 		t.Errorf("status after deactivating in the console = %v", got)
 	}
 
+	// Access explained: the consultant's rights with their sources, who can open a client, the
+	// seed 003 table.
+	step("access-explained",
+		click(`a[href="#/access"]`),
+		chromedp.WaitVisible(chromedp.CSS("#access-user")),
+		choose("#access-user", carl["id"].(string)),
+		until(`Array.from(document.querySelectorAll('#access-user-table tbody tr')).some(r => r.innerText.includes('Clients') && r.innerText.includes('Group Bureau staff'))`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#access-client').selectedIndex = 1; document.querySelector('#access-client').dispatchEvent(new Event('change'))`),
+		until(`document.querySelectorAll('#access-client-table tbody tr').length > 0 && document.querySelector('#access-client-table').innerText.includes('Karin Owner')`),
+		choose("#cap-user", carl["id"].(string)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#cap-client').selectedIndex = 1`),
+		click("#cap-show"),
+		until(`document.querySelectorAll('#cap-table tbody tr').length === 10`),
+	)
+
+	// Settings.
+	step("settings",
+		click(`a[href="#/settings"]`),
+		chromedp.WaitVisible(chromedp.CSS("#settings-form")),
+		click(`input[name="newClientAccess"][value="view"]`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#settings-days').value = ''`),
+		typeIn("#settings-days", "30"),
+		click("#settings-save"),
+		until(`document.querySelector('#toasts').innerText.includes('Settings were saved.')`),
+	)
+	if got := getJSON(t, d.URL+"/v1/settings", token); got["newClientAccess"] != "view" || got["anonymiseAfterDays"] != float64(30) {
+		t.Errorf("settings after saving in the console: %v", got)
+	}
+
+	// Remove the consultant to the user bank, then anonymise them from there: the dialog says
+	// it is irreversible and cannot be confirmed before its box is ticked.
+	step("remove",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#users-table")),
+		click(fmt.Sprintf(`#users-table tr[data-user=%q] a`, carl["id"])),
+		click("#user-remove"),
+		chromedp.WaitVisible(chromedp.CSS("dialog[open] #dialog-confirm")),
+		click("dialog[open] #dialog-confirm"),
+		until(`document.querySelector('#user-status').innerText === 'Removed'`),
+		click(`a[href="#/bank"]`),
+		until(`document.querySelectorAll('#bank-table tbody tr').length === 1 && document.querySelector('#bank-table').innerText.includes('Carl Consultant')`),
+		click("#bank-table button.danger"),
+		chromedp.WaitVisible(chromedp.CSS("dialog[open] .warning")),
+		until(`document.querySelector('dialog[open] #dialog-confirm').disabled`),
+		click(`dialog[open] input[name="irreversible"]`),
+		until(`!document.querySelector('dialog[open] #dialog-confirm').disabled`),
+		click("dialog[open] #dialog-confirm"),
+		until(`!document.querySelector('dialog[open]') && !document.querySelector('#bank-table').innerText.includes('Carl Consultant')`),
+	)
+	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token); got["status"] != "anonymised" || got["name"] != "***" {
+		t.Errorf("user after anonymising in the console: %v", got)
+	}
+
+	// The owner's audit log.
+	step("audit",
+		click(`a[href="#/audit"]`),
+		until(`document.querySelectorAll('#audit-table tbody tr').length > 5`),
+	)
+
 	// At phone width the page still fits: nothing wider than the viewport but the tables'
 	// own scrolling boxes.
 	step("phone",

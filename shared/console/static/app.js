@@ -706,7 +706,7 @@
         const rows = cat.areas.map((a) => {
           const e = p.permissions[a.id] || { level: 'none', sources: [] };
           return h('tr', {}, h('th', { scope: 'row' }, tv('area', a.id)), h('td', {}, tv('level', e.level)),
-            h('td', {}, e.scope ? tv('scope', e.scope) + (e.allLevel ? ` (${tv('scope', 'all')}: ${tv('level', e.allLevel)})` : '') : t('app.none')),
+            h('td', {}, e.scope && e.level !== 'none' ? tv('scope', e.scope) + (e.allLevel ? ` (${tv('scope', 'all')}: ${tv('level', e.allLevel)})` : '') : t('app.none')),
             h('td', {}, e.sources.length ? h('ul', { class: 'plain' }, e.sources.map((s) => h('li', {}, sourceText(s)))) : t('app.none')));
         });
         const privs = Object.entries(p.privileges || {});
@@ -726,11 +726,12 @@
       clear(clientOut);
       if (!clientSel.value) return;
       try {
-        const entries = await all('/v1/clients/' + enc(clientSel.value) + '/access');
+        const [entries, progs] = await Promise.all([all('/v1/clients/' + enc(clientSel.value) + '/access'), programs().catch(() => [])]);
+        const programById = Object.fromEntries(progs.map((p) => [p.id, p]));
         const rows = entries.map((e) => h('tr', {},
           h('th', { scope: 'row' }, nameOf(userById, e.userId)), h('td', {}, badge('status', e.status)), h('td', {}, tv('level', e.level)),
           h('td', {}, h('ul', { class: 'plain' }, e.reasons.map((r) => h('li', {}, r.detail)))),
-          h('td', {}, e.grant ? `${tv('level', e.grant.level)}; ${t('access.programs', { list: e.grant.programs.join(', ') || t('app.none') })}` : t('app.none'))));
+          h('td', {}, e.grant ? `${tv('level', e.grant.level)}; ${t('access.programs', { list: e.grant.programs.map((id) => nameOf(programById, id)).join(', ') || t('app.none') })}` : t('app.none'))));
         clientOut.appendChild(table(null, [t('access.user'), t('users.status'), t('access.level'), t('access.sources'), t('access.grant')], rows, { id: 'access-client-table' }));
       } catch (e) { clientOut.appendChild(problemBox(e)); }
     };
@@ -741,14 +742,17 @@
     const capClient = select('capClient', clientOptions, query.client || '', { id: 'cap-client' });
     const capOut = h('div', { 'aria-live': 'polite' });
     const capForm = h('form', { class: 'toolbar' }, field(t('access.user'), capUser), field(t('access.client'), capClient),
-      h('button', { type: 'submit' }, t('access.show')));
+      h('button', { type: 'submit', id: 'cap-show' }, t('access.show')));
     capForm.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       clear(capOut);
       if (!capUser.value || !capClient.value) return;
       try {
         const c = await api.get('/v1/users/' + enc(capUser.value) + '/capabilities', { clientId: capClient.value });
-        const rows = Object.entries(c.capabilities).map(([k, val]) => h('tr', {},
+        // In the order of the seed's table; a capability the console does not know comes last.
+        const order = Object.keys(window.STRINGS.en.capability);
+        const keys = Object.keys(c.capabilities).sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+        const rows = keys.map((k) => [k, c.capabilities[k]]).map(([k, val]) => h('tr', {},
           h('th', { scope: 'row' }, tv('capability', k)), h('td', {}, badge('capValue', val)),
           h('td', {}, (c.conditions && c.conditions[k]) || (c.notes && c.notes[k]) || '')));
         append(capOut, [h('p', {}, t('access.state'), ': ', h('strong', {}, tv('capState', c.state))),
