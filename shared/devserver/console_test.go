@@ -149,6 +149,35 @@ func TestConsole(t *testing.T) {
 			t.Logf("screenshot: %s", path)
 		}
 	}
+	// CONSOLE_AXE=/path/to/axe.min.js (npm axe-core) audits every page a step ends on against
+	// WCAG 2 A and AA; a violation fails the test.
+	var axeSource string
+	if p := os.Getenv("CONSOLE_AXE"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		axeSource = string(b)
+	}
+	audit := func(name string) {
+		t.Helper()
+		if axeSource == "" {
+			return
+		}
+		actx, cancel := context.WithTimeout(bctx, 15*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(actx, chromedp.Evaluate[chromedp.Void](axeSource+";0")); err != nil {
+			t.Fatalf("load axe: %v", err)
+		}
+		found, err := chromedp.Run(actx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+			.then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).slice(0, 4).join(', ')))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("axe: %v", err)
+		}
+		for _, v := range found {
+			t.Errorf("accessibility, after step %q: %s", name, v)
+		}
+	}
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
@@ -161,6 +190,7 @@ func TestConsole(t *testing.T) {
 		if keepShots {
 			screenshot(name)
 		}
+		audit(name)
 	}
 	// until waits for a JavaScript predicate on the page.
 	until := func(expr string) chromedp.Action[chromedp.Void] {
