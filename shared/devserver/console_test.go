@@ -224,7 +224,7 @@ func TestConsole(t *testing.T) {
 		typeIn("#signin-email", "karin.console@example.com"),
 		click("#signin-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#activate-form")),
-		until(`document.querySelector('#account').innerText.includes('Karin Owner')`),
+		until(`document.querySelector('#account')?.innerText.includes('Karin Owner')`),
 	)
 
 	// Activate the Employees app with its predefined groups.
@@ -265,6 +265,20 @@ func TestConsole(t *testing.T) {
 		t.Errorf("group saved from the matrix: %+v", group)
 	}
 
+	// Edit the group: payments view; the change is a PATCH with the version read (If-Match).
+	step("group-edit",
+		click(`#groups-table a[href="#/groups/`+group.ID+`"]`),
+		chromedp.WaitVisible(chromedp.CSS("#group-matrix")),
+		click(`input[name="level-payments"][value="view"]`),
+		click("#group-save"),
+		until(`document.querySelector('#toasts')?.innerText.includes('Group Bureau staff was saved.')`),
+	)
+	edited := getJSON(t, d.URL+"/v1/groups/"+group.ID, token)
+	if p := edited["permissions"].(map[string]any); p["payments"].(map[string]any)["level"] != "view" || edited["version"] != float64(2) ||
+		p["clients"].(map[string]any)["scope"] != "all" {
+		t.Errorf("group after editing in the console: %v", edited)
+	}
+
 	// A consultant in that group.
 	step("user",
 		click(`a[href="#/users"]`),
@@ -278,7 +292,7 @@ func TestConsole(t *testing.T) {
 		click(`#user-roles input[value="consultant"]`),
 		click("#user-save"),
 		chromedp.WaitVisible(chromedp.CSS("#lifecycle")),
-		until(`document.querySelector('#user-status').innerText === 'Active'`),
+		until(`document.querySelector('#user-status')?.innerText === 'Active'`),
 	)
 	users := getJSON(t, d.URL+"/v1/users?q=carl", token)["items"].([]any)
 	if len(users) != 1 {
@@ -316,7 +330,7 @@ func TestConsole(t *testing.T) {
 		click("#client-add button[type=submit]"),
 		until(`document.querySelectorAll('#clients-table tr[data-client]').length === 2`),
 		click("#select-all"),
-		until(`document.querySelector('#selected-count').innerText === '2 selected'`),
+		until(`document.querySelector('#selected-count')?.innerText === '2 selected'`),
 	)
 	step("bulk-grant",
 		click("#manage-access"),
@@ -325,7 +339,7 @@ func TestConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#job-consultants")),
 		click(`#job-consultants input[name="consultantIds"]`),
 		click("#job-preview-button"),
-		until(`!!document.querySelector('#job-preview .notice') && !document.querySelector('#job-save').disabled`),
+		until(`!!document.querySelector('#job-preview .notice') && !document.querySelector('#job-save')?.disabled`),
 		click("#job-save"),
 		chromedp.WaitVisible(chromedp.CSS("#job-progress")),
 		until(`!!document.querySelector('#job-notification')`),
@@ -339,6 +353,33 @@ func TestConsole(t *testing.T) {
 		until(`Array.from(document.querySelectorAll('#job-results tr[data-outcome]')).every(r => r.dataset.outcome === 'assigned')`),
 	)
 
+	// The notification is listed, read, with a link to the job.
+	step("notifications",
+		click("#notifications-link"),
+		until(`Array.from(document.querySelectorAll('main table a')).some(a => a.getAttribute('href').startsWith('#/jobs/'))`),
+	)
+
+	// Edit the consultant: a phone number and a second group (PATCH, then PUT groups).
+	var secretary string
+	for _, g := range getJSON(t, d.URL+"/v1/groups", token)["items"].([]any) {
+		if g.(map[string]any)["template"] == "secretary" {
+			secretary = g.(map[string]any)["id"].(string)
+		}
+	}
+	step("user-edit",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#users-table")),
+		click(fmt.Sprintf(`#users-table tr[data-user=%q] a`, carl["id"])),
+		chromedp.WaitVisible(chromedp.CSS("#user-form")),
+		typeIn("#user-phone", "+45 12 34 56 78"),
+		click(fmt.Sprintf(`#user-groups input[value=%q]`, secretary)),
+		click("#user-save"),
+		until(`document.querySelector('#toasts')?.innerText.includes('Changes to Carl Consultant were saved.')`),
+	)
+	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token); got["phone"] != "+45 12 34 56 78" || len(got["groupIds"].([]any)) != 2 {
+		t.Errorf("user after editing in the console: %v", got)
+	}
+
 	// Deactivate the consultant.
 	step("deactivate",
 		click(`a[href="#/users"]`),
@@ -346,7 +387,7 @@ func TestConsole(t *testing.T) {
 		click(fmt.Sprintf(`#users-table tr[data-user=%q] a`, carl["id"])),
 		chromedp.WaitVisible(chromedp.CSS("#user-deactivate")),
 		click("#user-deactivate"),
-		until(`document.querySelector('#user-status').innerText === 'Deactivated'`),
+		until(`document.querySelector('#user-status')?.innerText === 'Deactivated'`),
 		chromedp.WaitVisible(chromedp.CSS("#user-activate")),
 	)
 	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token)["status"]; got != "deactivated" {
@@ -361,7 +402,7 @@ func TestConsole(t *testing.T) {
 		choose("#access-user", carl["id"].(string)),
 		until(`Array.from(document.querySelectorAll('#access-user-table tbody tr')).some(r => r.innerText.includes('Clients') && r.innerText.includes('Group Bureau staff'))`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#access-client').selectedIndex = 1; document.querySelector('#access-client').dispatchEvent(new Event('change'))`),
-		until(`document.querySelectorAll('#access-client-table tbody tr').length > 0 && document.querySelector('#access-client-table').innerText.includes('Karin Owner')`),
+		until(`document.querySelectorAll('#access-client-table tbody tr').length > 0 && document.querySelector('#access-client-table')?.innerText.includes('Karin Owner')`),
 		choose("#cap-user", carl["id"].(string)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#cap-client').selectedIndex = 1`),
 		click("#cap-show"),
@@ -376,14 +417,15 @@ func TestConsole(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#settings-days').value = ''`),
 		typeIn("#settings-days", "30"),
 		click("#settings-save"),
-		until(`document.querySelector('#toasts').innerText.includes('Settings were saved.')`),
+		until(`document.querySelector('#toasts')?.innerText.includes('Settings were saved.')`),
 	)
 	if got := getJSON(t, d.URL+"/v1/settings", token); got["newClientAccess"] != "view" || got["anonymiseAfterDays"] != float64(30) {
 		t.Errorf("settings after saving in the console: %v", got)
 	}
 
-	// Remove the consultant to the user bank, then anonymise them from there: the dialog says
-	// it is irreversible and cannot be confirmed before its box is ticked.
+	// Remove the consultant to the user bank and restore them; remove them again and anonymise
+	// them from there: the dialog says it is irreversible and cannot be confirmed before its box
+	// is ticked.
 	step("remove",
 		click(`a[href="#/users"]`),
 		chromedp.WaitVisible(chromedp.CSS("#users-table")),
@@ -391,16 +433,33 @@ func TestConsole(t *testing.T) {
 		click("#user-remove"),
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] #dialog-confirm")),
 		click("dialog[open] #dialog-confirm"),
-		until(`document.querySelector('#user-status').innerText === 'Removed'`),
+		until(`document.querySelector('#user-status')?.innerText === 'Removed'`),
 		click(`a[href="#/bank"]`),
-		until(`document.querySelectorAll('#bank-table tbody tr').length === 1 && document.querySelector('#bank-table').innerText.includes('Carl Consultant')`),
+		until(`document.querySelectorAll('#bank-table tbody tr[data-user]').length === 1 && document.querySelector('#bank-table')?.innerText.includes('Carl Consultant')`),
+		click("#bank-table button.primary"),
+		until(`document.querySelector('#toasts').innerText.includes('Carl Consultant is now active.')`),
+		until(`document.querySelectorAll('#bank-table tbody tr[data-user]').length === 0`),
+	)
+	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token); got["status"] != "active" {
+		t.Errorf("user after restoring in the console: %v", got["status"])
+	}
+	step("anonymise",
+		click(`a[href="#/users"]`),
+		chromedp.WaitVisible(chromedp.CSS("#users-table")),
+		click(fmt.Sprintf(`#users-table tr[data-user=%q] a`, carl["id"])),
+		click("#user-remove"),
+		click("dialog[open] #dialog-confirm"),
+		until(`document.querySelector('#user-status')?.innerText === 'Removed'`),
+		click(`a[href="#/bank"]`),
+		until(`document.querySelector('#bank-table')?.innerText.includes('Carl Consultant')`),
 		click("#bank-table button.danger"),
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] .warning")),
-		until(`document.querySelector('dialog[open] #dialog-confirm').disabled`),
+		until(`document.querySelector('dialog[open] #dialog-confirm')?.disabled`),
 		click(`dialog[open] input[name="irreversible"]`),
-		until(`!document.querySelector('dialog[open] #dialog-confirm').disabled`),
+		until(`!document.querySelector('dialog[open] #dialog-confirm')?.disabled`),
 		click("dialog[open] #dialog-confirm"),
-		until(`!document.querySelector('dialog[open]') && !document.querySelector('#bank-table').innerText.includes('Carl Consultant')`),
+		until(`document.querySelector('#toasts').innerText.includes('is now anonymised.')`),
+		until(`document.querySelectorAll('#bank-table tbody tr[data-user]').length === 0`),
 	)
 	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token); got["status"] != "anonymised" || got["name"] != "***" {
 		t.Errorf("user after anonymising in the console: %v", got)

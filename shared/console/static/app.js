@@ -980,7 +980,7 @@
       if (!days || !u.removedAt) return t('bank.never');
       return fmtTime(new Date(new Date(u.removedAt).getTime() + days * 86400000).toISOString());
     };
-    const rows = users.map((u) => h('tr', {},
+    const rows = users.map((u) => h('tr', { 'data-user': u.id },
       h('th', { scope: 'row' }, h('a', { href: '#/users/' + enc(u.id) }, u.name), h('div', { class: 'small' }, u.email)),
       h('td', {}, fmtTime(u.removedAt)), h('td', {}, auto(u)),
       h('td', {}, h('div', { class: 'actions' },
