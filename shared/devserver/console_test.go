@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,7 +86,10 @@ func TestConsole(t *testing.T) {
 	}
 
 	// A tenant and its owner, made like `make run`'s README does; the browser signs in by email.
-	owner := postJSON(t, d.URL+"/dev/tenants", "", `{"name":"Byrå Nord","owner":{"name":"Karin Owner","email":"karin.console@example.com"}}`)
+	// Emails are unique across tenants: a run of its own (go test -count=N) takes new ones.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	karinEmail, carlEmail := "karin."+run+"@example.com", "carl."+run+"@example.com"
+	owner := postJSON(t, d.URL+"/dev/tenants", "", `{"name":"Byrå Nord","owner":{"name":"Karin Owner","email":"`+karinEmail+`"}}`)
 	token := owner["token"].(string)
 
 	root, err := localstack.RepoRoot()
@@ -221,7 +225,7 @@ func TestConsole(t *testing.T) {
 		click("#signin-submit"),
 		until(`(document.querySelector('.problem[role=alert]') || {}).innerText?.includes('404')`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#signin-email').value = ''`),
-		typeIn("#signin-email", "karin.console@example.com"),
+		typeIn("#signin-email", karinEmail),
 		click("#signin-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#activate-form")),
 		until(`document.querySelector('#account')?.innerText.includes('Karin Owner')`),
@@ -286,7 +290,7 @@ func TestConsole(t *testing.T) {
 		click("#create-user"),
 		chromedp.WaitVisible(chromedp.CSS("#user-form")),
 		typeIn("#user-name", "Carl Consultant"),
-		typeIn("#user-email", "carl.console@example.com"),
+		typeIn("#user-email", carlEmail),
 		choose("#user-profession", "consultant"),
 		click(fmt.Sprintf(`#user-groups input[value=%q]`, group.ID)),
 		click(`#user-roles input[value="consultant"]`),
@@ -294,7 +298,7 @@ func TestConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#lifecycle")),
 		until(`document.querySelector('#user-status')?.innerText === 'Active'`),
 	)
-	users := getJSON(t, d.URL+"/v1/users?q=carl", token)["items"].([]any)
+	users := getJSON(t, d.URL+"/v1/users?q="+carlEmail, token)["items"].([]any)
 	if len(users) != 1 {
 		t.Fatalf("users named carl: %v", users)
 	}
@@ -310,7 +314,7 @@ func TestConsole(t *testing.T) {
 		click("#create-user"),
 		chromedp.WaitVisible(chromedp.CSS("#user-form")),
 		typeIn("#user-name", "Carl Again"),
-		typeIn("#user-email", "CARL.console@example.com"),
+		typeIn("#user-email", strings.ToUpper(carlEmail)),
 		click("#user-save"),
 		until(`(document.querySelector('#user-form .problem[role=alert]') || {}).innerText?.includes('409')`),
 	)
