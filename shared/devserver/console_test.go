@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/config"
@@ -280,16 +281,22 @@ func TestConsole(t *testing.T) {
 		t.Errorf("group saved from the matrix: %+v", group)
 	}
 
-	// Edit the group: payments view; the change is a PATCH with the version read (If-Match).
+	// Edit the group: payments view with the mouse, reports view with the keyboard (an arrow
+	// key moves along a row's radios), saved with Enter; the change is a PATCH with the version
+	// read (If-Match).
 	step("group-edit",
 		click(`#groups-table a[href="#/groups/`+group.ID+`"]`),
 		chromedp.WaitVisible(chromedp.CSS("#group-matrix")),
 		click(`input[name="level-payments"][value="view"]`),
-		click("#group-save"),
+		chromedp.Focus(chromedp.CSS(`input[name="level-reports"][value="none"]`)),
+		chromedp.KeyEvent(kb.ArrowRight),
+		until(`document.querySelector('input[name="level-reports"][value="view"]').checked`),
+		chromedp.Focus(chromedp.CSS("#group-save")),
+		chromedp.KeyEvent(kb.Enter),
 		until(`document.querySelector('#toasts')?.innerText.includes('Group Bureau staff was saved.')`),
 	)
 	edited := getJSON(t, d.URL+"/v1/groups/"+group.ID, token)
-	if p := edited["permissions"].(map[string]any); p["payments"].(map[string]any)["level"] != "view" || edited["version"] != float64(2) ||
+	if p := edited["permissions"].(map[string]any); p["payments"].(map[string]any)["level"] != "view" || p["reports"].(map[string]any)["level"] != "view" || edited["version"] != float64(2) ||
 		p["clients"].(map[string]any)["scope"] != "all" {
 		t.Errorf("group after editing in the console: %v", edited)
 	}
