@@ -18,8 +18,8 @@ func newApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 	}
 	return devserver.App{
 		API:          func(function string) devserver.APIHandler { return a.API(function) },
-		CreateTenant: a.Service.CreateTenant,
-		UserByEmail:  a.Service.UserByEmail,
+		CreateTenant: a.People.CreateTenant,
+		UserByEmail:  a.People.UserByEmail,
 		// The workers, fed by the dev server's SQS pollers and ticker as AWS would feed them.
 		JobWorker:    a.JobWorker(),
 		EventsWorker: a.EventsWorker(),

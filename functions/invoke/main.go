@@ -82,7 +82,8 @@ func run(ctx context.Context, fn, eventFile string, seed bool) error {
 		return err
 	}
 	a, err := app.New(ctx, config.Config{Region: localstack.Region, TableName: table, JobsQueueURL: queues.JobsURL,
-		JobsDLQARN: queues.JobsDLQARN, EventsQueueURL: queues.EventsURL, DynamoEndpoint: stack.DynamoEndpoint, SQSEndpoint: stack.SQSEndpoint,
+		JobsDLQARN: queues.JobsDLQARN, JobsArchiveQueueURL: queues.JobsArchiveURL, EventsQueueURL: queues.EventsURL,
+		DynamoEndpoint: stack.DynamoEndpoint, SQSEndpoint: stack.SQSEndpoint,
 		NotificationRetentionDays: 30})
 	if err != nil {
 		return err

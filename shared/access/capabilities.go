@@ -1,10 +1,5 @@
 package access
 
-import (
-	"context"
-	"errors"
-)
-
 // CapabilityState is the column of the capability matrix a (user, care recipient) pair is in.
 type CapabilityState string
 
@@ -147,20 +142,6 @@ func CapabilityStateOf(u User, link *Link) CapabilityState {
 	return linkState(link)
 }
 
-// linkState is the column of a link alone.
-func linkState(link *Link) CapabilityState {
-	if link == nil {
-		return StateNoLink
-	}
-	switch link.Status {
-	case LinkActive:
-		return StateActiveLink
-	case LinkInactive:
-		return StateInactiveLink
-	}
-	return StateRemovedLink
-}
-
 // CapabilityCells answers every row for a user and a recipient: the state and its cells.
 func CapabilityCells(u User, link *Link) (CapabilityState, map[Capability]Cell) {
 	state := CapabilityStateOf(u, link)
@@ -184,35 +165,4 @@ type CapabilityReport struct {
 	ClientID string
 	State    CapabilityState
 	Cells    map[Capability]Cell
-}
-
-// Capabilities computes what a user can do towards a care recipient, as seed 003's table says.
-func (s *Service) Capabilities(ctx context.Context, c *Caller, userID, clientID string) (CapabilityReport, error) {
-	if clientID == "" {
-		return CapabilityReport{}, Invalid("clientId", "is required")
-	}
-	if _, err := validIDs("clientId", []string{clientID}, 1); err != nil {
-		return CapabilityReport{}, Invalid("clientId", "is not a valid id")
-	}
-	if !c.canReadAssistants(userID) {
-		return CapabilityReport{}, Forbidden("reading another user's capabilities needs view on users or an administrative role")
-	}
-	u, err := s.Store.GetUser(ctx, c.TenantID(), userID)
-	if err != nil {
-		return CapabilityReport{}, err
-	}
-	if err := s.clientExists(ctx, c, clientID, ""); err != nil {
-		return CapabilityReport{}, err
-	}
-	var link *Link
-	l, err := s.Store.GetLink(ctx, c.TenantID(), userID, clientID)
-	switch {
-	case err == nil:
-		link = &l
-	case !errors.Is(err, ErrNotFound):
-		return CapabilityReport{}, err
-	}
-	r := CapabilityReport{UserID: userID, ClientID: clientID}
-	r.State, r.Cells = CapabilityCells(u, link)
-	return r, nil
 }

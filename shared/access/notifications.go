@@ -36,35 +36,3 @@ type NotificationStore interface {
 	// MarkNotificationRead sets read; ErrNotFound if the user has no such notification.
 	MarkNotificationRead(ctx context.Context, tenantID, userID, id string, at time.Time) (Notification, error)
 }
-
-func (s *Service) notificationRetention() time.Duration {
-	if s.NotificationRetention > 0 {
-		return s.NotificationRetention
-	}
-	return DefaultNotificationRetention
-}
-
-// Notifications pages the caller's own notifications.
-func (s *Service) Notifications(ctx context.Context, c *Caller, p Page) ([]Notification, string, error) {
-	p, err := p.Normalize()
-	if err != nil {
-		return nil, "", err
-	}
-	return s.Store.ListNotifications(ctx, c.TenantID(), c.User.ID, s.Now(), p)
-}
-
-// MarkNotificationRead marks one of the caller's notifications read; marking it again changes
-// nothing. Another user's notification is not found.
-func (s *Service) MarkNotificationRead(ctx context.Context, c *Caller, id string) (Notification, error) {
-	if validID("notificationId", id) != nil {
-		return Notification{}, NotFound("notification")
-	}
-	n, err := s.Store.MarkNotificationRead(ctx, c.TenantID(), c.User.ID, id, s.Now())
-	if err != nil {
-		return Notification{}, err
-	}
-	if !n.ExpiresAt.IsZero() && !n.ExpiresAt.After(s.Now()) {
-		return Notification{}, NotFound("notification")
-	}
-	return n, nil
-}

@@ -86,8 +86,8 @@ type ClientFacts struct {
 
 // Outcome codes a decision may carry besides forbidden: a job item reports them as outcomes.
 const (
-	codeNotAConsultant Code = "not_a_consultant"
-	codeInactive       Code = "inactive"
+	CodeNotAConsultant Code = "not_a_consultant"
+	CodeInactive       Code = "inactive"
 )
 
 // Decision is the policy's answer: allowed or not, the level that counted, and why, in words
@@ -112,7 +112,7 @@ func (d Decision) Err() error {
 		return &Error{Code: CodeNotFound, Message: d.Reason}
 	}
 	code := d.Code
-	if code == "" || code == codeNotAConsultant || code == codeInactive {
+	if code == "" || code == CodeNotAConsultant || code == CodeInactive {
 		code = CodeForbidden
 	}
 	return &Error{Code: code, Field: d.Field, Message: d.Reason}
@@ -318,7 +318,7 @@ func alternatives(needs []need) string {
 func describeSources(srcs []Source) string {
 	names := make([]string, 0, len(srcs))
 	for _, s := range srcs {
-		names = append(names, sourceName(s))
+		names = append(names, SourceName(s))
 	}
 	if len(names) == 0 {
 		return "a right"
@@ -470,9 +470,9 @@ func decideGrantProgram(p Principal, r Request) Decision {
 	if r.Target != nil && r.Level != LevelNone {
 		switch {
 		case r.Target.Status != StatusActive:
-			return Decision{Level: LevelNone, Code: codeInactive, Reason: "the consultant is not active"}
+			return Decision{Level: LevelNone, Code: CodeInactive, Reason: "the consultant is not active"}
 		case !r.Target.HasRole(RoleConsultant):
-			return Decision{Level: LevelNone, Code: codeNotAConsultant, Reason: "the user does not have the consultant role"}
+			return Decision{Level: LevelNone, Code: CodeNotAConsultant, Reason: "the user does not have the consultant role"}
 		}
 	}
 	return d

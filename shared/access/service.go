@@ -2,11 +2,6 @@ package access
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"math/rand/v2"
-	"reflect"
 	"strings"
 	"time"
 
@@ -136,31 +131,28 @@ func (NoIdentity) Delete(context.Context, User) error { return nil }
 // UpdateEmail does nothing.
 func (NoIdentity) UpdateEmail(context.Context, User) error { return nil }
 
-// Service carries out the domain's use cases.
-type Service struct {
-	Store    Store
-	Identity Identity
-	// Events publishes domain events; nil publishes nothing.
-	Events Publisher
-	// Now and NewID are injected so tests are deterministic.
+// Base is what every use-case service shares: the clock and the id generator, injected so tests
+// are deterministic, and the audit entries they build from them.
+type Base struct {
 	Now   func() time.Time
 	NewID func(prefix string) string
-	// Queue carries access-job messages to the workers; NotificationRetention is how long
-	// notifications live (DefaultNotificationRetention when zero); FanOutChunks is how many
-	// chunks one fan-out message stands for (DefaultFanOutChunks when zero).
-	Queue                 JobQueue
-	NotificationRetention time.Duration
-	FanOutChunks          int
-	// Log records outbox effects that failed after their write (ids only); nil: slog.Default.
-	Log *slog.Logger
 }
 
-// NewService returns a Service with the real clock and ULID ids.
-func NewService(store Store, identity Identity) *Service {
-	if identity == nil {
-		identity = NoIdentity{}
+// NewBase returns a Base with the real clock and ULID ids.
+func NewBase() Base {
+	return Base{Now: func() time.Time { return time.Now().UTC() }, NewID: NewULID}
+}
+
+// Audit builds an audit entry for the caller's request (c nil: the system).
+func (b Base) Audit(c *Caller, action, targetType, targetID string, before, after map[string]any) AuditEntry {
+	e := AuditEntry{
+		ID: b.NewID("aud"), Time: b.Now(), Action: action,
+		TargetType: targetType, TargetID: targetID, Before: before, After: after,
 	}
-	return &Service{Store: store, Identity: identity, Now: func() time.Time { return time.Now().UTC() }, NewID: NewULID}
+	if c != nil {
+		e.TenantID, e.ActorID, e.RequestID = c.TenantID(), c.User.ID, c.RequestID
+	}
+	return e
 }
 
 // NewULID returns prefix + "_" + a lower-case ULID: sortable by creation time, unguessable.
@@ -180,61 +172,23 @@ type Caller struct {
 func (c *Caller) TenantID() string { return c.User.TenantID }
 
 // principal is the caller as the policy sees them.
-func (c *Caller) principal() Principal { return Principal{User: c.User, Effective: c.Effective} }
+func (c *Caller) Principal() Principal { return Principal{User: c.User, Effective: c.Effective} }
 
 // decide asks the policy core about the caller.
-func (c *Caller) decide(r Request) Decision { return Decide(c.principal(), r) }
+func (c *Caller) Decide(r Request) Decision { return Decide(c.Principal(), r) }
 
 // require asks the policy core and turns a refusal into its error. A refusal about a user the
 // caller may not read answers 404, exactly like a user that does not exist, so that no refusal
 // tells anyone who works in the tenant.
-func (c *Caller) require(r Request) error {
-	d := c.decide(r)
+func (c *Caller) Require(r Request) error {
+	d := c.Decide(r)
 	if d.Allowed {
 		return nil
 	}
-	if d.Code == CodeForbidden && r.Target != nil && r.Op != OpReadJob && !c.canReadUser(r.Target.ID) {
+	if d.Code == CodeForbidden && r.Target != nil && r.Op != OpReadJob && !c.CanReadUser(r.Target.ID) {
 		return NotFound("user")
 	}
 	return d.Err()
-}
-
-// Authenticate loads the principal of a verified token. A user who is missing, of another
-// tenant, or not active is refused, so deactivation takes effect on the very next request.
-// It costs one BatchGetItem (the user and the tenant's group set).
-func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID string) (*Caller, error) {
-	if tenantID == "" || userID == "" {
-		return nil, &Error{Code: CodeUnauthenticated, Message: "the token names no tenant or user"}
-	}
-	u, groups, err := s.Store.Principal(ctx, tenantID, userID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, &Error{Code: CodeUnauthenticated, Message: "the token's user does not exist"}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	return newCaller(u, groups, requestID)
-}
-
-// newCaller makes the principal of a request from a loaded user; only active users may act.
-func newCaller(u User, groups map[string]Group, requestID string) (*Caller, error) {
-	if u.Status != StatusActive {
-		return nil, &Error{Code: CodeUnauthenticated, Message: "the user is " + string(u.Status) + " and cannot sign in"}
-	}
-	groups = groupsOf(u, groups)
-	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
-}
-
-// audit builds an audit entry for the caller's request.
-func (s *Service) audit(c *Caller, action, targetType, targetID string, before, after map[string]any) AuditEntry {
-	e := AuditEntry{
-		ID: s.NewID("aud"), Time: s.Now(), Action: action,
-		TargetType: targetType, TargetID: targetID, Before: before, After: after,
-	}
-	if c != nil {
-		e.TenantID, e.ActorID, e.RequestID = c.TenantID(), c.User.ID, c.RequestID
-	}
-	return e
 }
 
 // maxRetries bounds the read-modify-write loop of updates sent without If-Match. With the
@@ -250,73 +204,15 @@ const (
 	retryCap  = 250 * time.Millisecond
 )
 
-// retryPause waits before retry n (from 1).
-func retryPause(n int) {
-	d := min(retryBase<<min(n, 16), retryCap)
-	time.Sleep(d/4 + rand.N(d))
-}
-
-// retry runs an optimistic read-modify-write. With an If-Match the first conflict is final
-// (the client must re-read); without one the request asked for last-write-wins, so the change
-// is re-applied to the fresh state after a jittered pause, and two concurrent edits both land
-// instead of one being lost or handed back to the client as a 409. Only when contention outlasts
-// the whole budget does the caller get a 409.
-func retry(ifMatch *int, kind string, fn func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := fn()
-		if !errors.Is(err, ErrVersionConflict) {
-			return err
-		}
-		if ifMatch != nil {
-			return Stale(kind)
-		}
-		if attempt == maxRetries {
-			return Conflict("%s is being changed by others; retry", kind)
-		}
-		retryPause(attempt + 1)
-	}
-}
-
-// unchanged reports whether a read-modify-write changed nothing, so that it writes nothing: an
-// empty PATCH, or one that sets what is already there, keeps the version (everyone else's ETag
-// stays good) and leaves no audit entry.
-func unchanged[T any](prev, next T) bool { return reflect.DeepEqual(prev, next) }
-
 // ErrVersionConflict is what stores return when a conditional write lost against a concurrent one.
 var ErrVersionConflict = &Error{Code: CodeConflict, Message: "version conflict"}
 
-// checkIfMatch compares a client's If-Match with the current version.
-func checkIfMatch(ifMatch *int, current int, kind string) error {
-	if ifMatch != nil && *ifMatch != current {
-		return Stale(kind)
-	}
-	return nil
-}
-
 // record is the idempotency record a create leaves for its retries, written in the create's own
 // transaction; nil when the request carried no key.
-func (idem *Idempotency) record(tenantID, resourceID string, now time.Time) *IdempotencyRecord {
+func (idem *Idempotency) Record(tenantID, resourceID string, now time.Time) *IdempotencyRecord {
 	if idem == nil {
 		return nil
 	}
 	return &IdempotencyRecord{TenantID: tenantID, Key: idem.Key, Operation: idem.Operation,
 		RequestHash: idem.RequestHash, ResourceID: resourceID, CreatedAt: now}
-}
-
-// replay answers a retried create: done is true when the key was used before, and then load
-// reads what the first request made. The same key with another body is refused.
-func replay[T any](ctx context.Context, s *Service, c *Caller, idem *Idempotency, load func(resourceID string) (T, error)) (T, bool, error) {
-	var zero T
-	rec, err := s.Store.GetIdempotency(ctx, c.TenantID(), idem.Operation, idem.Key)
-	if errors.Is(err, ErrNotFound) {
-		return zero, false, nil
-	}
-	if err != nil {
-		return zero, true, err
-	}
-	if rec.RequestHash != idem.RequestHash {
-		return zero, true, &Error{Code: CodeIdempotencyKey, Message: "this Idempotency-Key was used for a different request"}
-	}
-	v, err := load(rec.ResourceID)
-	return v, true, err
 }

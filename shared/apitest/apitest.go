@@ -104,7 +104,7 @@ type Tenant struct {
 func (e *Env) NewTenant(t testing.TB, activate bool, templates ...string) *Tenant {
 	t.Helper()
 	n := reqSeq.Add(1)
-	tn, owner, err := e.App.Service.CreateTenant(context.Background(), access.NewTenant{
+	tn, owner, err := e.App.People.CreateTenant(context.Background(), access.NewTenant{
 		Name: fmt.Sprintf("Clinic %d", n), OwnerName: fmt.Sprintf("Owner %d", n),
 		OwnerEmail: fmt.Sprintf("owner-%d-%s@example.com", n, strings.ToLower(access.NewULID("x"))),
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/eventbus"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -54,9 +55,10 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		ctx = tracing.Start(ctx)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
-		ob, oerr := a.Service.SweepOutbox(ctx, 0)
+		ob, oerr := a.People.SweepOutbox(ctx, 0)
 		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
 		if ev.DetailType == access.EventOutboxSweep {
 			if oerr != nil {
@@ -79,11 +81,9 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		if dl, ok := ctx.Deadline(); ok {
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
-		res, err := a.Service.SweepUserBank(ctx, o)
-		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
-		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
-			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed,
-			"settled", res.Settled, "stillPending", res.StillPending, "more", res.Next != "")
+		res, err := a.People.SweepUserBank(ctx, o)
+		// Counts only: the line never names anyone. The logger adds the request and trace ids.
+		a.Metrics.Emit(ctx, anonymiserRecord(res, after != "", err))
 		if err != nil {
 			return fmt.Errorf("anonymiser: %w", err)
 		}
@@ -92,7 +92,7 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		}
 		// Through the outbox: if publishing fails the entry stays and the next outbox sweep
 		// (minutes, not the next night) publishes it.
-		return a.Service.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
+		return a.People.PublishOwed(ctx, access.Event{Type: access.EventAnonymiserContinue, Detail: map[string]string{"cursor": res.Next}})
 	}
 }
 
@@ -115,7 +115,7 @@ func ScheduledEvent(now time.Time) events.EventBridgeEvent {
 // consume them). A failed continuation is reported for redelivery.
 func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	anonymiser := a.Anonymiser()
-	return func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	return a.countUnreadable("events", eventReadable, func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range batch.Records {
 			var ev events.EventBridgeEvent
@@ -132,5 +132,5 @@ func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSE
 			}
 		}
 		return res, nil
-	}
+	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/localstack"
 )
@@ -99,7 +100,7 @@ func snapshot(t *testing.T, env *apitest.Env) string {
 
 // later moves the service's clock forward, as if the sweep ran days after the removals.
 func later(env *apitest.Env, d time.Duration) {
-	env.App.Service.Now = func() time.Time { return time.Now().UTC().Add(d) }
+	env.App.People.Now = func() time.Time { return time.Now().UTC().Add(d) }
 }
 
 func setPeriod(t *testing.T, ten *apitest.Tenant, days int) {
@@ -110,7 +111,7 @@ func setPeriod(t *testing.T, ten *apitest.Tenant, days int) {
 func TestScheduledRunTwice(t *testing.T) {
 	env := newEnv(t, func(*config.Config) {})
 	rec := &recorder{}
-	env.App.Service.Events = rec
+	env.App.People.Events = rec
 	due, never, young := env.NewTenant(t, true), env.NewTenant(t, true), env.NewTenant(t, true)
 	setPeriod(t, due, 30)
 	setPeriod(t, never, 0)
@@ -179,7 +180,7 @@ func TestAnonymiseThousandAcrossInvocations(t *testing.T) {
 	}
 	env := newEnv(t, func(*config.Config) {})
 	rec := &recorder{}
-	env.App.Service.Events = rec
+	env.App.People.Events = rec
 	env.App.AnonymiserBatch = 300
 	ten := env.NewTenant(t, true)
 	setPeriod(t, ten, 30)
@@ -351,7 +352,7 @@ func TestScheduledRunRetriesLoginDeletionAndEvent(t *testing.T) {
 		ids = append(ids, id)
 	}
 	f := &flaky{fail: true, deleted: map[string]int{}}
-	env.App.Service.Identity, env.App.Service.Events = f, f
+	env.App.People.Identity, env.App.People.Events = f, f
 	marker := func(id string) bool {
 		t.Helper()
 		_, err := env.App.Store.GetPendingEffects(context.Background(), ten.ID, id)
@@ -392,5 +393,57 @@ func TestScheduledRunRetriesLoginDeletionAndEvent(t *testing.T) {
 	}
 	if len(f.events) != len(ids) {
 		t.Errorf("events %v, want one per user", f.events)
+	}
+}
+
+// The anonymiser's continuation goes through the outbox: when it cannot be published the run
+// does not fail, the continuation stays owed, and the next outbox sweep (minutes later, not the
+// next night) publishes it, once.
+func TestContinuationSurvivesAFailedPublish(t *testing.T) {
+	env := newEnv(t, func(*config.Config) {})
+	env.App.AnonymiserBatch = 1
+	ten := env.NewTenant(t, true)
+	setPeriod(t, ten, 30)
+	for i := 0; i < 3; i++ {
+		id := ten.Owner.CreateUser(t, nil)
+		ten.Owner.Must(t, "POST", "/v1/users/"+id+"/remove", nil, 200)
+	}
+	f := &flaky{fail: true, deleted: map[string]int{}}
+	env.App.People.Events = f
+	later(env, 40*24*time.Hour)
+	run := env.App.Anonymiser()
+	if err := run(context.Background(), scheduleEvent(t)); err != nil {
+		t.Fatalf("a run whose continuation cannot be published failed: %v", err)
+	}
+	owedContinuation := func() int {
+		t.Helper()
+		entries, err := env.App.Store.OutboxAfter(context.Background(), "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Effect == access.EffectPublish && e.Event != nil && e.Event.Type == access.EventAnonymiserContinue {
+				n++
+			}
+		}
+		return n
+	}
+	if owedContinuation() != 1 {
+		t.Fatalf("owed continuations = %d, want 1", owedContinuation())
+	}
+	f.set(false)
+	later(env, 40*24*time.Hour+access.OutboxGrace+time.Second)
+	if err := run(context.Background(), app.OutboxSweepEvent(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	continued := 0
+	for _, e := range f.events {
+		if e.Type == access.EventAnonymiserContinue && e.Detail["cursor"] != "" {
+			continued++
+		}
+	}
+	if continued != 1 || owedContinuation() != 0 {
+		t.Errorf("continuations published %d, still owed %d; want 1 and 0", continued, owedContinuation())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -15,23 +16,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/jobs"
+	"github.com/tilgang/tilgang/shared/access/people"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/metrics"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // App holds what the handlers share; build it once per process, outside the handlers.
 type App struct {
-	Config  config.Config
-	AWS     aws.Config
-	Dynamo  *dynamodb.Client
-	Store   *dynamo.Store
-	Service *access.Service
+	Config config.Config
+	AWS    aws.Config
+	Dynamo *dynamodb.Client
+	Store  *dynamo.Store
+	// The use cases: people (tenants, users, groups, links, user bank), clients (clients,
+	// assignments, client administration, programs) and jobs (bureau access jobs).
+	People  *people.Service
+	Clients *clients.Service
+	Jobs    *jobs.Service
 	Log     *slog.Logger
+	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
+	Metrics *metrics.Emitter
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
 	AnonymiserBatch int
 	api             *httpapi.API
+	now             func() time.Time
 }
 
 // Options adjust New, mostly for tests.
@@ -40,6 +53,8 @@ type Options struct {
 	DynamoOptions []func(*dynamodb.Options)
 	Log           *slog.Logger
 	Identity      access.Identity
+	// Now is the clock of request latencies and job durations [time.Now].
+	Now func() time.Time
 }
 
 // New builds the App from configuration.
@@ -57,6 +72,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	if cfg.XRayDaemonAddress != "" {
+		// Lambda's active tracing runs the daemon endpoint: trace every AWS SDK call.
+		tracer, err := tracing.New(cfg.XRayDaemonAddress)
+		if err != nil {
+			return nil, err
+		}
+		tracer.Instrument(&awsCfg)
+	}
 	dynOpts := o.DynamoOptions
 	if cfg.DynamoEndpoint != "" {
 		dynOpts = append([]func(*dynamodb.Options){func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(cfg.DynamoEndpoint) }}, dynOpts...)
@@ -66,6 +89,11 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if log == nil {
 		log = NewLogger()
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	emitter := &metrics.Emitter{Log: log, Now: now}
 	store := dynamo.New(db, cfg.TableName)
 	identity := o.Identity
 	switch {
@@ -77,16 +105,23 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 		// every request, decides whether a token still works.
 		identity = access.NoIdentity{}
 	}
-	svc := access.NewService(store, identity)
-	svc.Events = newPublisher(awsCfg, cfg, svc.NewID)
-	svc.Log = log
-	wireJobs(svc, awsCfg, cfg)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, Service: svc, Log: log,
-		api: &httpapi.API{Svc: svc, Log: log}}, nil
+	ppl := people.New(store, identity)
+	ppl.Events = newPublisher(awsCfg, cfg, ppl.NewID)
+	ppl.Log = log
+	cls := clients.New(store)
+	// Job items and durations are counted where the store applies them (a redelivered part
+	// counts once).
+	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
+	wireJobs(jbs, awsCfg, cfg)
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
+		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}, nil
 }
 
-// API returns the Lambda handler of one API function (see routes.APIFunctions).
-func (a *App) API(function string) httpapi.LambdaHandler { return a.api.Handler(function) }
+// API returns the Lambda handler of one API function (see routes.APIFunctions): traced, with
+// one request line (and EMF record) per request.
+func (a *App) API(function string) httpapi.LambdaHandler {
+	return tracing.Handler(a.observeAPI(function, a.api.Handler(function)))
+}
 
 // MustNew builds the App from the environment or exits with a clear message; for mains.
 func MustNew(ctx context.Context) *App {

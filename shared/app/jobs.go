@@ -8,15 +8,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // wireJobs gives the service the jobs queue (the API sends fan-outs to it, the worker the chunks
 // they expand into) and the notification retention.
-func wireJobs(svc *access.Service, awsCfg aws.Config, cfg config.Config) {
+func wireJobs(svc *jobs.Service, awsCfg aws.Config, cfg config.Config) {
 	svc.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
 	if cfg.JobsQueueURL == "" {
 		return // job submission and expansion then fail with a logged error
@@ -37,9 +39,9 @@ func sqsClient(awsCfg aws.Config, cfg config.Config) *sqs.Client {
 // on its dead-letter queue (config JobsDLQARN), which the handler tells apart by event source.
 // Poison messages go to the archive queue (config JobsArchiveQueueURL), which nothing consumes.
 func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	w := &jobworker.Worker{Processor: a.Service, MaxReceives: jobworker.MaxReceives, DeadLetterARN: a.Config.JobsDLQARN, Log: a.Log}
+	w := &jobworker.Worker{Processor: a.Jobs, MaxReceives: jobworker.MaxReceives, DeadLetterARN: a.Config.JobsDLQARN, Log: a.Log}
 	if a.Config.JobsArchiveQueueURL != "" {
 		w.Archive = &jobqueue.Archive{Client: sqsClient(a.AWS, a.Config), QueueURL: a.Config.JobsArchiveQueueURL}
 	}
-	return w.Handle
+	return tracing.Handler(a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle))
 }

@@ -36,8 +36,8 @@ func realApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 	}
 	return devserver.App{
 		API:          func(function string) devserver.APIHandler { return a.API(function) },
-		CreateTenant: a.Service.CreateTenant,
-		UserByEmail:  a.Service.UserByEmail,
+		CreateTenant: a.People.CreateTenant,
+		UserByEmail:  a.People.UserByEmail,
 		JobWorker:    a.JobWorker(),
 		EventsWorker: a.EventsWorker(),
 	}, nil

@@ -19,7 +19,7 @@ func (a *API) listAudit(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	entries, next, err := a.Svc.ListAudit(ctx, r.caller, p)
+	entries, next, err := a.People.ListAudit(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -33,7 +33,7 @@ type seatsJSON struct {
 }
 
 func (a *API) getSeats(ctx context.Context, r *request) (response, error) {
-	s, err := a.Svc.BillingSeats(ctx, r.caller)
+	s, err := a.People.BillingSeats(ctx, r.caller)
 	if err != nil {
 		return response{}, err
 	}

@@ -121,7 +121,7 @@ func (a *API) listClients(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	clients, next, err := a.Svc.ListClients(ctx, r.caller, p)
+	clients, next, err := a.Clients.ListClients(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -140,7 +140,7 @@ func (a *API) createClient(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	c, err := a.Svc.CreateClient(ctx, r.caller, access.NewClient{Name: b.Name, Source: b.Source}, idem)
+	c, err := a.Clients.CreateClient(ctx, r.caller, access.NewClient{Name: b.Name, Source: b.Source}, idem)
 	if err != nil {
 		return response{}, err
 	}
@@ -148,7 +148,7 @@ func (a *API) createClient(ctx context.Context, r *request) (response, error) {
 }
 
 func (a *API) getClient(ctx context.Context, r *request) (response, error) {
-	c, err := a.Svc.GetClient(ctx, r.caller, r.path("clientId"))
+	c, err := a.Clients.GetClient(ctx, r.caller, r.path("clientId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -163,7 +163,7 @@ func (a *API) listClientAccess(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
-	users, next, err := a.Svc.ClientAccessList(ctx, r.caller, r.path("clientId"), p)
+	users, next, err := a.Clients.ClientAccessList(ctx, r.caller, r.path("clientId"), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -177,7 +177,7 @@ func (a *API) putAssignment(ctx context.Context, r *request) (response, error) {
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	x, err := a.Svc.SetAssignment(ctx, r.caller, r.path("clientId"), r.path("userId"), b.Level)
+	x, err := a.Clients.SetAssignment(ctx, r.caller, r.path("clientId"), r.path("userId"), b.Level)
 	if err != nil {
 		return response{}, err
 	}
@@ -185,7 +185,7 @@ func (a *API) putAssignment(ctx context.Context, r *request) (response, error) {
 }
 
 func (a *API) deleteAssignment(ctx context.Context, r *request) (response, error) {
-	if err := a.Svc.RemoveAssignment(ctx, r.caller, r.path("clientId"), r.path("userId")); err != nil {
+	if err := a.Clients.RemoveAssignment(ctx, r.caller, r.path("clientId"), r.path("userId")); err != nil {
 		return response{}, err
 	}
 	return noContent(), nil
@@ -199,7 +199,7 @@ func (a *API) listUserClients(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	res, err := a.Svc.UserClients(ctx, r.caller, r.path("userId"), p)
+	res, err := a.Clients.UserClients(ctx, r.caller, r.path("userId"), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -236,7 +236,7 @@ func (a *API) createAppointment(ctx context.Context, r *request) (response, erro
 	if err != nil {
 		return response{}, err
 	}
-	apt, err := a.Svc.CreateAppointment(ctx, r.caller, access.NewAppointment{ClientID: b.ClientID, EmployeeID: b.EmployeeID,
+	apt, err := a.Clients.CreateAppointment(ctx, r.caller, access.NewAppointment{ClientID: b.ClientID, EmployeeID: b.EmployeeID,
 		CalendarID: b.CalendarID, Source: b.Source}, idem)
 	if err != nil {
 		return response{}, err

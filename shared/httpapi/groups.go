@@ -36,7 +36,7 @@ func (a *API) createGroup(ctx context.Context, r *request) (response, error) {
 	if b.Description != nil {
 		in.Description = *b.Description
 	}
-	g, err := a.Svc.CreateGroup(ctx, r.caller, in, idem)
+	g, err := a.People.CreateGroup(ctx, r.caller, in, idem)
 	if err != nil {
 		return response{}, err
 	}
@@ -44,7 +44,7 @@ func (a *API) createGroup(ctx context.Context, r *request) (response, error) {
 }
 
 func (a *API) getGroup(ctx context.Context, r *request) (response, error) {
-	g, err := a.Svc.GetGroup(ctx, r.caller, r.path("groupId"))
+	g, err := a.People.GetGroup(ctx, r.caller, r.path("groupId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -59,7 +59,7 @@ func (a *API) listGroups(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	groups, next, err := a.Svc.ListGroups(ctx, r.caller, p)
+	groups, next, err := a.People.ListGroups(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -75,7 +75,7 @@ func (a *API) patchGroup(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	g, err := a.Svc.UpdateGroup(ctx, r.caller, r.path("groupId"), access.GroupPatch{
+	g, err := a.People.UpdateGroup(ctx, r.caller, r.path("groupId"), access.GroupPatch{
 		Name: b.Name, Description: b.Description, Permissions: permissionsFromJSON(b.Permissions)}, im)
 	if err != nil {
 		return response{}, err
@@ -88,7 +88,7 @@ func (a *API) deleteGroup(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	if err := a.Svc.DeleteGroup(ctx, r.caller, r.path("groupId"), im); err != nil {
+	if err := a.People.DeleteGroup(ctx, r.caller, r.path("groupId"), im); err != nil {
 		return response{}, err
 	}
 	return noContent(), nil

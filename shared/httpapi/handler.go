@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/jobs"
+	"github.com/tilgang/tilgang/shared/access/people"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -27,10 +30,12 @@ const (
 // LambdaHandler is the signature of an API Lambda.
 type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
-// API serves the HTTP API routes over the domain service.
+// API serves the HTTP API routes over the use-case services.
 type API struct {
-	Svc *access.Service
-	Log *slog.Logger
+	People  *people.Service
+	Clients *clients.Service
+	Jobs    *jobs.Service
+	Log     *slog.Logger
 }
 
 // request is one API call as the route functions see it.
@@ -54,7 +59,7 @@ type response struct {
 type routeFunc func(ctx context.Context, r *request) (response, error)
 
 // authenticatesItself lists the routes that load their principal together with the rest of what
-// they read (see access.Service.AuthorizeAs): r.caller is nil there; r.tenantID and r.userID
+// they read (see people.Service.AuthorizeAs): r.caller is nil there; r.tenantID and r.userID
 // name the token's principal.
 var authenticatesItself = map[string]bool{"POST /v1/authorize": true}
 
@@ -109,7 +114,7 @@ func (a *API) Handler(function string) LambdaHandler {
 		}
 		tenantID, userID := claims[ClaimTenant], claims[ClaimUsername]
 		if !authenticatesItself[ev.RouteKey] {
-			caller, err := a.Svc.Authenticate(ctx, tenantID, userID, reqID)
+			caller, err := a.People.Authenticate(ctx, tenantID, userID, reqID)
 			if err != nil {
 				return a.fail(ctx, log, ev, "", "", err), nil
 			}

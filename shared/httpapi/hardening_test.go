@@ -86,7 +86,7 @@ func TestEmailIdentity(t *testing.T) {
 	if got := owner.Must(t, "GET", "/v1/users/"+id, nil, 200).Map(t)["email"]; got != typed {
 		t.Errorf("email = %v, want %q as typed", got, typed)
 	}
-	u, err := env.App.Service.UserByEmail(context.Background(), strings.ToLower(typed))
+	u, err := env.App.People.UserByEmail(context.Background(), strings.ToLower(typed))
 	if err != nil || u.ID != id {
 		t.Errorf("UserByEmail(lower case) = %v, %v; want %s", u.ID, err, id)
 	}

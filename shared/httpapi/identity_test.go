@@ -79,7 +79,7 @@ func identityEnv(t *testing.T) (*apitest.Env, *apitest.Tenant, *fakeIdentity) {
 	env := apitest.New(t)
 	ten := env.NewTenant(t, true)
 	f := &fakeIdentity{}
-	env.App.Service.Identity = f
+	env.App.People.Identity = f
 	return env, ten, f
 }
 
@@ -127,7 +127,7 @@ func owed(t *testing.T, env *apitest.Env, effect access.Effect, userID string) b
 // that wrote the entries.
 func sweepLater(t *testing.T, env *apitest.Env) access.OutboxSweep {
 	t.Helper()
-	svc := env.App.Service
+	svc := env.App.People
 	now := svc.Now
 	svc.Now = func() time.Time { return now().Add(access.OutboxGrace + time.Second) }
 	defer func() { svc.Now = now }()
@@ -313,7 +313,7 @@ func TestTenantWhoseOwnerInviteFailedRollsBack(t *testing.T) {
 	f.InviteFn = failing
 	email := apitest.UniqueEmail("opener")
 	in := access.NewTenant{Name: "Klinik", OwnerName: "Karin", OwnerEmail: email}
-	tn, owner, err := env.App.Service.CreateTenant(context.Background(), in)
+	tn, owner, err := env.App.People.CreateTenant(context.Background(), in)
 	if err == nil {
 		t.Fatalf("opened tenant %s although its owner could not be invited", tn.ID)
 	}
@@ -327,7 +327,7 @@ func TestTenantWhoseOwnerInviteFailedRollsBack(t *testing.T) {
 	}
 	_ = owner
 	f.InviteFn = nil
-	tn, owner, err = env.App.Service.CreateTenant(context.Background(), in)
+	tn, owner, err = env.App.People.CreateTenant(context.Background(), in)
 	if err != nil {
 		t.Fatalf("opening again: %v", err)
 	}
@@ -373,7 +373,7 @@ func (p *flakyPublisher) published() []access.Event {
 func TestRepeatedAnonymiseFinishesWhatItOwes(t *testing.T) {
 	env, ten, f := identityEnv(t)
 	pub := &flakyPublisher{fail: true}
-	env.App.Service.Events = pub
+	env.App.People.Events = pub
 	id := ten.Owner.CreateUser(t, nil)
 	ten.Owner.Must(t, "POST", "/v1/users/"+id+"/remove", nil, 200)
 	pending := func() *access.PendingEffects {

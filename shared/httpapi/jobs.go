@@ -102,7 +102,7 @@ func (a *API) createJob(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	j, dry, err := a.Svc.CreateJob(ctx, r.caller, access.NewJob{Action: b.Action, ConsultantIDs: b.ConsultantIDs,
+	j, dry, err := a.Jobs.CreateJob(ctx, r.caller, access.NewJob{Action: b.Action, ConsultantIDs: b.ConsultantIDs,
 		ClientIDs: b.ClientIDs, Programs: b.Programs, DryRun: b.DryRun}, idem)
 	if err != nil {
 		return response{}, err
@@ -123,7 +123,7 @@ func (a *API) getJob(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	j, err := a.Svc.GetJob(ctx, r.caller, r.path("jobId"))
+	j, err := a.Jobs.GetJob(ctx, r.caller, r.path("jobId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -142,7 +142,7 @@ func (a *API) jobResults(ctx context.Context, r *request) (response, error) {
 	if _, given := r.ev.QueryStringParameters["outcome"]; given && outcome == "" {
 		return response{}, access.Invalid("outcome", "must be one of %v", access.Outcomes)
 	}
-	j, results, next, err := a.Svc.JobResults(ctx, r.caller, r.path("jobId"), outcome, p)
+	j, results, next, err := a.Jobs.JobResults(ctx, r.caller, r.path("jobId"), outcome, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -174,7 +174,7 @@ func (a *API) listNotifications(ctx context.Context, r *request) (response, erro
 	if err != nil {
 		return response{}, err
 	}
-	ns, next, err := a.Svc.Notifications(ctx, r.caller, p)
+	ns, next, err := a.Jobs.Notifications(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -185,7 +185,7 @@ func (a *API) readNotification(ctx context.Context, r *request) (response, error
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	n, err := a.Svc.MarkNotificationRead(ctx, r.caller, r.path("notificationId"))
+	n, err := a.Jobs.MarkNotificationRead(ctx, r.caller, r.path("notificationId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -201,7 +201,7 @@ func (a *API) listPrograms(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery(); err != nil {
 		return response{}, err
 	}
-	ps, err := a.Svc.Programs(ctx, r.caller)
+	ps, err := a.Clients.Programs(ctx, r.caller)
 	if err != nil {
 		return response{}, err
 	}
@@ -237,7 +237,7 @@ func (a *API) listClientAdmins(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
-	admins, next, err := a.Svc.ClientAdmins(ctx, r.caller, r.path("clientId"), p)
+	admins, next, err := a.Clients.ClientAdmins(ctx, r.caller, r.path("clientId"), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -255,7 +255,7 @@ func (a *API) putClientAdmin(ctx context.Context, r *request) (response, error) 
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	ad, err := a.Svc.SetClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId"), b.System, b.Programs)
+	ad, err := a.Clients.SetClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId"), b.System, b.Programs)
 	if err != nil {
 		return response{}, err
 	}
@@ -263,7 +263,7 @@ func (a *API) putClientAdmin(ctx context.Context, r *request) (response, error) 
 }
 
 func (a *API) deleteClientAdmin(ctx context.Context, r *request) (response, error) {
-	if err := a.Svc.RemoveClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId")); err != nil {
+	if err := a.Clients.RemoveClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId")); err != nil {
 		return response{}, err
 	}
 	return noContent(), nil

@@ -15,9 +15,9 @@ func (a *API) linkRoutes(m map[string]routeFunc) {
 	m["DELETE /v1/users/{userId}/links/{clientId}"] = a.removeLink
 	m["GET /v1/clients/{clientId}/assistants"] = a.listAssistants
 	m["GET /v1/users/{userId}/capabilities"] = a.getCapabilities
-	m["POST /v1/users/{userId}/remove"] = a.userAction(a.Svc.RemoveUser)
-	m["POST /v1/users/{userId}/restore"] = a.userAction(a.Svc.RestoreUser)
-	m["POST /v1/users/{userId}/anonymise"] = a.userAction(a.Svc.AnonymiseUser)
+	m["POST /v1/users/{userId}/remove"] = a.userAction(a.People.RemoveUser)
+	m["POST /v1/users/{userId}/restore"] = a.userAction(a.People.RestoreUser)
+	m["POST /v1/users/{userId}/anonymise"] = a.userAction(a.People.AnonymiseUser)
 	m["GET /v1/user-bank"] = a.listUserBank
 }
 
@@ -65,7 +65,7 @@ func (a *API) listLinks(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	links, next, err := a.Svc.ListLinks(ctx, r.caller, r.path("userId"), r.linkStatus(), p)
+	links, next, err := a.People.ListLinks(ctx, r.caller, r.path("userId"), r.linkStatus(), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -80,7 +80,7 @@ func (a *API) listAssistants(ctx context.Context, r *request) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	links, next, err := a.Svc.ListAssistants(ctx, r.caller, r.path("clientId"), r.linkStatus(), p)
+	links, next, err := a.People.ListAssistants(ctx, r.caller, r.path("clientId"), r.linkStatus(), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -92,7 +92,7 @@ func (a *API) addLink(ctx context.Context, r *request) (response, error) {
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	l, err := a.Svc.AddLink(ctx, r.caller, r.path("userId"), *b.domain())
+	l, err := a.People.AddLink(ctx, r.caller, r.path("userId"), *b.domain())
 	if err != nil {
 		return response{}, err
 	}
@@ -115,7 +115,7 @@ func (a *API) patchLink(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	l, err := a.Svc.UpdateLink(ctx, r.caller, r.path("userId"), r.path("clientId"), access.LinkPatch{
+	l, err := a.People.UpdateLink(ctx, r.caller, r.path("userId"), r.path("clientId"), access.LinkPatch{
 		EmploymentRate: b.EmploymentRate, EmploymentNumber: b.EmploymentNumber, Color: b.Color, Status: b.Status,
 	}, im)
 	if err != nil {
@@ -129,7 +129,7 @@ func (a *API) removeLink(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	l, err := a.Svc.RemoveLink(ctx, r.caller, r.path("userId"), r.path("clientId"), im)
+	l, err := a.People.RemoveLink(ctx, r.caller, r.path("userId"), r.path("clientId"), im)
 	if err != nil {
 		return response{}, err
 	}
@@ -167,7 +167,7 @@ func (a *API) getCapabilities(ctx context.Context, r *request) (response, error)
 	if err := r.knownQuery("clientId"); err != nil {
 		return response{}, err
 	}
-	rep, err := a.Svc.Capabilities(ctx, r.caller, r.path("userId"), r.ev.QueryStringParameters["clientId"])
+	rep, err := a.People.Capabilities(ctx, r.caller, r.path("userId"), r.ev.QueryStringParameters["clientId"])
 	if err != nil {
 		return response{}, err
 	}
@@ -182,7 +182,7 @@ func (a *API) listUserBank(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	users, next, err := a.Svc.ListUserBank(ctx, r.caller, p)
+	users, next, err := a.People.ListUserBank(ctx, r.caller, p)
 	if err != nil {
 		return response{}, err
 	}

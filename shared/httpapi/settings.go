@@ -14,7 +14,7 @@ func (a *API) settingsRoutes(m map[string]routeFunc) {
 }
 
 func (a *API) getSettings(ctx context.Context, r *request) (response, error) {
-	t, err := a.Svc.GetTenant(ctx, r.caller)
+	t, err := a.People.GetTenant(ctx, r.caller)
 	if err != nil {
 		return response{}, err
 	}
@@ -36,7 +36,7 @@ func (a *API) patchSettings(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	t, err := a.Svc.UpdateSettings(ctx, r.caller, access.SettingsPatch{
+	t, err := a.People.UpdateSettings(ctx, r.caller, access.SettingsPatch{
 		NewClientAccess: b.NewClientAccess, AnonymiseAfterDays: b.AnonymiseAfterDays, BookableCalendarIDs: b.BookableCalendarIDs}, im)
 	if err != nil {
 		return response{}, err
@@ -56,7 +56,7 @@ func (a *API) activateEmployees(ctx context.Context, r *request) (response, erro
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	t, groups, err := a.Svc.ActivateEmployees(ctx, r.caller, b.Templates)
+	t, groups, err := a.People.ActivateEmployees(ctx, r.caller, b.Templates)
 	if err != nil {
 		return response{}, err
 	}
@@ -77,7 +77,7 @@ func (a *API) putOwner(ctx context.Context, r *request) (response, error) {
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	t, err := a.Svc.TransferOwnership(ctx, r.caller, access.OwnerTransfer{UserID: b.UserID, Roles: b.FormerOwnerRoles, GroupIDs: b.FormerOwnerGroupIDs})
+	t, err := a.People.TransferOwnership(ctx, r.caller, access.OwnerTransfer{UserID: b.UserID, Roles: b.FormerOwnerRoles, GroupIDs: b.FormerOwnerGroupIDs})
 	if err != nil {
 		return response{}, err
 	}

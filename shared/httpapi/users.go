@@ -13,8 +13,8 @@ func (a *API) userRoutes(m map[string]routeFunc) {
 	m["GET /v1/users/{userId}"] = a.getUser
 	m["PATCH /v1/users/{userId}"] = a.patchUser
 	m["DELETE /v1/users/{userId}"] = a.deleteUser
-	m["POST /v1/users/{userId}/deactivate"] = a.userAction(a.Svc.Deactivate)
-	m["POST /v1/users/{userId}/activate"] = a.userAction(a.Svc.Activate)
+	m["POST /v1/users/{userId}/deactivate"] = a.userAction(a.People.Deactivate)
+	m["POST /v1/users/{userId}/activate"] = a.userAction(a.People.Activate)
 	m["PUT /v1/users/{userId}/groups"] = a.putGroups
 	m["PUT /v1/users/{userId}/roles"] = a.putRoles
 	m["PUT /v1/users/{userId}/calendar-access"] = a.putCalendarAccess
@@ -43,7 +43,7 @@ func (a *API) createUser(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.Svc.CreateUser(ctx, r.caller, access.NewUser{
+	u, err := a.People.CreateUser(ctx, r.caller, access.NewUser{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, PictureURL: b.PictureURL, Profession: b.Profession,
 		GroupIDs: b.GroupIDs, Roles: b.Roles, CalendarIDs: b.CalendarIDs, LegacyPermissions: permissionsFromJSON(b.LegacyPermissions),
 		Link: b.Link.domain(),
@@ -55,7 +55,7 @@ func (a *API) createUser(ctx context.Context, r *request) (response, error) {
 }
 
 func (a *API) getUser(ctx context.Context, r *request) (response, error) {
-	u, err := a.Svc.GetUser(ctx, r.caller, r.path("userId"))
+	u, err := a.People.GetUser(ctx, r.caller, r.path("userId"))
 	if err != nil {
 		return response{}, err
 	}
@@ -77,7 +77,7 @@ func (a *API) listUsers(ctx context.Context, r *request) (response, error) {
 			f.Statuses = append(f.Statuses, access.Status(strings.TrimSpace(st)))
 		}
 	}
-	users, next, err := a.Svc.ListUsers(ctx, r.caller, f, p)
+	users, next, err := a.People.ListUsers(ctx, r.caller, f, p)
 	if err != nil {
 		return response{}, err
 	}
@@ -102,7 +102,7 @@ func (a *API) patchUser(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.Svc.UpdateUser(ctx, r.caller, r.path("userId"), access.UserPatch{
+	u, err := a.People.UpdateUser(ctx, r.caller, r.path("userId"), access.UserPatch{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, PictureURL: b.PictureURL, Profession: b.Profession, CalendarIDs: b.CalendarIDs,
 	}, im)
 	if err != nil {
@@ -116,7 +116,7 @@ func (a *API) deleteUser(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	if err := a.Svc.DeleteUser(ctx, r.caller, r.path("userId"), im); err != nil {
+	if err := a.People.DeleteUser(ctx, r.caller, r.path("userId"), im); err != nil {
 		return response{}, err
 	}
 	return noContent(), nil
@@ -151,7 +151,7 @@ func (a *API) putGroups(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.Svc.SetGroups(ctx, r.caller, r.path("userId"), b.GroupIDs, im)
+	u, err := a.People.SetGroups(ctx, r.caller, r.path("userId"), b.GroupIDs, im)
 	if err != nil {
 		return response{}, err
 	}
@@ -169,7 +169,7 @@ func (a *API) putRoles(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.Svc.SetRoles(ctx, r.caller, r.path("userId"), b.Roles, im)
+	u, err := a.People.SetRoles(ctx, r.caller, r.path("userId"), b.Roles, im)
 	if err != nil {
 		return response{}, err
 	}
@@ -185,7 +185,7 @@ func (a *API) putCalendarAccess(ctx context.Context, r *request) (response, erro
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.Svc.SetCalendarAccess(ctx, r.caller, r.path("userId"), b, im)
+	u, err := a.People.SetCalendarAccess(ctx, r.caller, r.path("userId"), b, im)
 	if err != nil {
 		return response{}, err
 	}

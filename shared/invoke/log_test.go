@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/people"
 	"github.com/tilgang/tilgang/shared/invoke"
 	"github.com/tilgang/tilgang/shared/localstack"
 	"github.com/tilgang/tilgang/shared/routes"
@@ -24,7 +25,7 @@ const envLogChild = "TILGANG_TEST_LOG_CHILD"
 
 // failingStore is a table that cannot take the new user, which turns a create into a 500 (an
 // identity provider that cannot invite no longer does: the invitation is owed in the outbox).
-type failingStore struct{ access.Store }
+type failingStore struct{ people.Store }
 
 func (failingStore) CreateUser(context.Context, access.User, access.Meta) error {
 	return errors.New("table unavailable")
@@ -109,7 +110,7 @@ func failCreateUser(t *testing.T) {
 	if err := invoke.Seed(ctx, a, repoRoot(t)); err != nil {
 		t.Fatal(err)
 	}
-	a.Service.Store = failingStore{a.Service.Store}
+	a.People.Store = failingStore{a.People.Store}
 	payload, err := os.ReadFile(filepath.Join(invoke.EventsDir(repoRoot(t)), "users-create.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -59,15 +59,16 @@ func Seed(ctx context.Context, a *app.App, root string) error {
 		return err
 	}
 	// A copy of the service whose new ids are the samples' ones.
-	s := *a.Service
+	s, cs := *a.People, *a.Clients
 	ids := map[string]string{"t": tenantID, "u": ownerID, "g": SampleGroupID, "c": SampleClientID}
 	s.NewID = func(prefix string) string {
 		if id, ok := ids[prefix]; ok {
 			delete(ids, prefix)
 			return id
 		}
-		return a.Service.NewID(prefix)
+		return a.People.NewID(prefix)
 	}
+	cs.NewID = s.NewID
 	if _, _, err := s.CreateTenant(ctx, access.NewTenant{Name: "Example Clinic", OwnerName: "Example Owner",
 		OwnerEmail: "sample-owner@example.com"}); err != nil {
 		return fmt.Errorf("seed tenant: %w", err)
@@ -88,7 +89,7 @@ func Seed(ctx context.Context, a *app.App, root string) error {
 		Permissions: access.Permissions{access.AreaClients: {Level: access.LevelView}}}, nil); err != nil {
 		return fmt.Errorf("seed group: %w", err)
 	}
-	if _, err := s.CreateClient(ctx, caller, access.NewClient{Name: "Example Client"}, nil); err != nil {
+	if _, err := cs.CreateClient(ctx, caller, access.NewClient{Name: "Example Client"}, nil); err != nil {
 		return fmt.Errorf("seed client: %w", err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/clients"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobqueue"
@@ -42,7 +43,7 @@ func storedJobs(t testing.TB, s *stack, tenantID string) []string {
 // size, and the worker expands them into every chunk.
 func TestFanOutsCoverTheJob(t *testing.T) {
 	s := newStack(t)
-	s.env.App.Service.FanOutChunks = 2
+	s.env.App.Jobs.FanOutChunks = 2
 	b := newBureau(t, s, 5, 1)
 	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll", "orders"}})
 	if n := s.queueDepth(t, s.queues.JobsURL); n != 3 {
@@ -80,7 +81,7 @@ func TestFanOutExpandedAgain(t *testing.T) {
 	jobID := j["id"].(string)
 	fanOut := s.receiveAll(t, 1)
 
-	faulty := *s.env.App.Service
+	faulty := *s.env.App.Jobs
 	faulty.Store = &markerFailingStore{Store: s.env.App.Store}
 	w := &jobworker.Worker{Processor: &faulty, MaxReceives: jobworker.MaxReceives}
 	if res, err := w.Handle(context.Background(), fanOut); err != nil || len(res.BatchItemFailures) != 1 {
@@ -130,8 +131,8 @@ func TestFanOutInTheDLQ(t *testing.T) {
 		j := submit(t, b.Owner, body)
 		jobID := j["id"].(string)
 		s.shortVisibility(t, s.queues.JobsURL)
-		broken := *s.env.App.Service
-		broken.Queue = brokenQueue{s.env.App.Service.Queue}
+		broken := *s.env.App.Jobs
+		broken.Queue = brokenQueue{s.env.App.Jobs.Queue}
 		p := s.poller((&jobworker.Worker{Processor: &broken, MaxReceives: jobworker.MaxReceives}).Handle)
 		deadline := time.Now().Add(30 * time.Second)
 		for s.queueDepth(t, s.queues.JobsDLQURL) == 0 {
@@ -238,7 +239,7 @@ func (stuckQueue) FanOut(ctx context.Context, _ []access.JobFanOut) error {
 // its Idempotency-Key runs the job, and the stray fan-out changes nothing.
 func TestSubmissionThatCannotQueueStoresNothing(t *testing.T) {
 	s := newStack(t)
-	svc := s.env.App.Service
+	svc := s.env.App.Jobs
 	svc.FanOutChunks = 1
 	b := newBureau(t, s, 2, 1)
 	body := map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll"}}
@@ -257,7 +258,7 @@ func TestSubmissionThatCannotQueueStoresNothing(t *testing.T) {
 
 	stuck := *svc
 	stuck.Queue = stuckQueue{real}
-	caller, err := svc.Authenticate(context.Background(), b.ID, b.Owner.UserID, "req")
+	caller, err := s.env.App.People.Authenticate(context.Background(), b.ID, b.Owner.UserID, "req")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,17 +328,17 @@ func TestSystemAdministratorsCannotRemoveEachOther(t *testing.T) {
 	b := newBureau(t, s, 2, 1)
 	c, a1, a2 := b.clients[0], b.consultants[0], b.consultants[1]
 	ctx := context.Background()
-	svc := s.env.App.Service
+	svc := s.env.App.Clients
 	caller := func(id string) *access.Caller {
-		c, err := svc.Authenticate(ctx, b.ID, id, "req-"+id)
+		c, err := s.env.App.People.Authenticate(ctx, b.ID, id, "req-"+id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	for name, change := range map[string]func(*access.Service, *access.Caller) error{
-		"remove": func(svc *access.Service, by *access.Caller) error { return svc.RemoveClientAdmin(ctx, by, c, a2) },
-		"demote": func(svc *access.Service, by *access.Caller) error {
+	for name, change := range map[string]func(*clients.Service, *access.Caller) error{
+		"remove": func(svc *clients.Service, by *access.Caller) error { return svc.RemoveClientAdmin(ctx, by, c, a2) },
+		"demote": func(svc *clients.Service, by *access.Caller) error {
 			_, err := svc.SetClientAdmin(ctx, by, c, a2, false, []string{"payroll"})
 			return err
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/apitest"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/jobworker"
@@ -200,7 +201,7 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 	s.expand(t, 1)
 	ev := s.receiveAll(t, 1)
 
-	faulty := *s.env.App.Service
+	faulty := *s.env.App.Jobs
 	faulty.Store = &failingStore{Store: s.env.App.Store, failOn: 2}
 	w := &jobworker.Worker{Processor: &faulty, MaxReceives: jobworker.MaxReceives}
 	res, err := w.Handle(context.Background(), ev)
@@ -227,7 +228,7 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 
 // poisonProcessor fails one chunk every time.
 type poisonProcessor struct {
-	*access.Service
+	*jobs.Service
 	poison int
 }
 
@@ -247,7 +248,7 @@ func TestPoisonMessageEndsInTheDLQ(t *testing.T) {
 	b := newBureau(t, s, 2, 2)
 	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": []string{"payroll", "orders", "bookkeeping"}})
 	jobID := j["id"].(string)
-	w := &jobworker.Worker{Processor: poisonProcessor{Service: s.env.App.Service, poison: 0}, MaxReceives: jobworker.MaxReceives}
+	w := &jobworker.Worker{Processor: poisonProcessor{Service: s.env.App.Jobs, poison: 0}, MaxReceives: jobworker.MaxReceives}
 	p := s.poller(w.Handle)
 	got := s.runUntilDone(t, b.Owner, jobID, p)
 	if got["status"] != "completed_with_errors" {
@@ -284,7 +285,7 @@ func TestPoisonMessageEndsInTheDLQ(t *testing.T) {
 		t.Errorf("failed results = %v", r)
 	}
 	// A redrive of the dead letter to the workers changes nothing either.
-	if err := s.env.App.Service.ProcessChunk(context.Background(), ch); err != nil {
+	if err := s.env.App.Jobs.ProcessChunk(context.Background(), ch); err != nil {
 		t.Fatal(err)
 	}
 	jsonEqual(t, "counts after redrive", counts(b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)), counts(got))
@@ -334,7 +335,7 @@ func TestCrashingWorkerEndsThroughTheDLQ(t *testing.T) {
 
 // stallingProcessor never finishes one chunk: it runs until its context ends.
 type stallingProcessor struct {
-	*access.Service
+	*jobs.Service
 	stall int
 }
 
@@ -356,7 +357,7 @@ func TestTimingOutChunkEndsTheJob(t *testing.T) {
 	jobID := j["id"].(string)
 	s.expand(t, 1)
 	s.shortVisibility(t, s.queues.JobsURL)
-	w := &jobworker.Worker{Processor: stallingProcessor{Service: s.env.App.Service, stall: 1}, MaxReceives: jobworker.MaxReceives}
+	w := &jobworker.Worker{Processor: stallingProcessor{Service: s.env.App.Jobs, stall: 1}, MaxReceives: jobworker.MaxReceives}
 	p := s.poller(w.Handle)
 	p.Timeout = time.Second // the function's timeout
 	got := s.runUntilDone(t, b.Owner, jobID, p)

@@ -60,7 +60,7 @@ func TestPoisonMessagesAreParkedOnce(t *testing.T) {
 	})
 	s := &stack{env: env, sqs: client, queues: q}
 	logs := &syncBuffer{}
-	w := &jobworker.Worker{Processor: env.App.Service, MaxReceives: jobworker.MaxReceives, DeadLetterARN: q.JobsDLQARN,
+	w := &jobworker.Worker{Processor: env.App.Jobs, MaxReceives: jobworker.MaxReceives, DeadLetterARN: q.JobsDLQARN,
 		Archive: &jobqueue.Archive{Client: client, QueueURL: q.JobsArchiveURL}, Log: slog.New(slog.NewJSONHandler(logs, nil))}
 
 	secret := "mette.secret@example.com"

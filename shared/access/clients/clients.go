@@ -1,0 +1,685 @@
+package clients
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
+)
+
+// clientAudit is the audit view of a client: never its name.
+func clientAudit(cl access.Client) map[string]any {
+	m := map[string]any{"status": cl.Status, "source": cl.Source, "version": cl.Version}
+	if cl.PolicyLevel != "" {
+		m["policyLevel"] = cl.PolicyLevel
+	}
+	return m
+}
+
+func assignmentAudit(a *access.Assignment) map[string]any {
+	if a == nil {
+		return nil
+	}
+	return map[string]any{"clientId": a.ClientID, "userId": a.UserID, "level": a.Level, "source": a.Source}
+}
+
+// CreateClient creates a client. Manual clients need edit on clients; clients arriving by signup
+// or online booking may also come from the booking system (edit on online_booking), and get the
+// tenant's new-client policy. A creator who only sees their own clients is assigned the client,
+// or they could not open what they just created.
+func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.NewClient, idem *access.Idempotency) (access.Client, error) {
+	if in.Source == "" {
+		in.Source = access.ClientManual
+	}
+	if !in.Source.Valid() {
+		return access.Client{}, access.Invalid("source", "must be manual, signup or online_booking")
+	}
+	name, err := access.Text("name", in.Name, 200, true)
+	if err != nil {
+		return access.Client{}, err
+	}
+	if err := c.Require(access.Request{Op: access.OpCreateClient, Source: string(in.Source)}); err != nil {
+		return access.Client{}, err
+	}
+	if idem != nil {
+		if cl, done, err := s.replayClient(ctx, c, idem); done {
+			return cl, err
+		}
+	}
+	now := s.Now()
+	cl := access.Client{ID: s.NewID("c"), TenantID: c.TenantID(), Name: name, Status: access.ClientActive, Source: in.Source,
+		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if in.Source != access.ClientManual {
+		t, err := s.Store.GetTenant(ctx, c.TenantID())
+		if err != nil {
+			return access.Client{}, err
+		}
+		switch t.Settings.NewClientAccess {
+		case access.PolicyView:
+			cl.PolicyLevel = access.LevelView
+		case access.PolicyEdit:
+			cl.PolicyLevel = access.LevelEdit
+		}
+	}
+	meta := access.Meta{Audit: []access.AuditEntry{s.Audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
+	var assignments []access.Assignment
+	if in.Source == access.ClientManual && !c.SeesAllClientsAt(access.LevelEdit) {
+		a := access.Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: access.LevelEdit,
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+		assignments = append(assignments, a)
+		meta.Audit = append(meta.Audit, s.Audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
+	}
+	meta.Idempotency = idem.Record(c.TenantID(), cl.ID, now)
+	if err := s.Store.CreateClient(ctx, cl, assignments, meta); err != nil {
+		if idem != nil && errors.Is(err, access.ErrConflict) {
+			if cl2, done, err2 := s.replayClient(ctx, c, idem); done {
+				return cl2, err2
+			}
+		}
+		return access.Client{}, err
+	}
+	return cl, nil
+}
+
+func (s *Service) replayClient(ctx context.Context, c *access.Caller, idem *access.Idempotency) (access.Client, bool, error) {
+	return access.Replay(ctx, s.Store, c, idem, func(id string) (access.Client, error) { return s.Store.GetClient(ctx, c.TenantID(), id) })
+}
+
+// ListClients pages through every client; it needs view on clients with scope all (users who see
+// only their own clients list them with UserClients).
+func (s *Service) ListClients(ctx context.Context, c *access.Caller, p access.Page) ([]access.Client, string, error) {
+	if d := c.Decide(access.Request{Op: access.OpListClients}); !d.Allowed {
+		return nil, "", access.Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason)
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListClients(ctx, c.TenantID(), p)
+}
+
+// GetClient reads a client the caller may view under the access rule.
+func (s *Service) GetClient(ctx context.Context, c *access.Caller, id string) (access.Client, error) {
+	if access.ValidID("clientId", id) != nil {
+		return access.Client{}, access.NotFound("client")
+	}
+	facts, err := s.Store.ClientFacts(ctx, c.TenantID(), id, c.User.ID)
+	if err != nil {
+		return access.Client{}, err
+	}
+	if d := c.Decide(access.Request{Op: access.OpAccess, Level: access.LevelView, Area: access.AreaClients, Client: &facts}); !d.Allowed {
+		return access.Client{}, access.Forbidden("this client is not one of yours, no bureau grant opens it, and your groups give no view on every client")
+	}
+	return facts.Client, nil
+}
+
+// assignable loads the client and the user's assignment, checking that the user can hold one.
+func (s *Service) assignable(ctx context.Context, tenantID, clientID, userID string) (access.Client, *access.Assignment, access.User, error) {
+	if access.ValidID("clientId", clientID) != nil {
+		return access.Client{}, nil, access.User{}, access.NotFound("client")
+	}
+	if access.ValidID("userId", userID) != nil {
+		return access.Client{}, nil, access.User{}, access.NotFound("user")
+	}
+	u, err := s.Store.GetUser(ctx, tenantID, userID)
+	if err != nil {
+		return access.Client{}, nil, access.User{}, err
+	}
+	cl, asg, err := s.Store.ClientWithAssignment(ctx, tenantID, clientID, userID)
+	if err != nil {
+		return access.Client{}, nil, access.User{}, err
+	}
+	return cl, asg, u, nil
+}
+
+// SetAssignment assigns a client to a user manually at a level, replacing the level (and the
+// source) of an existing assignment.
+func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID, userID string, level access.Level) (access.Assignment, error) {
+	if level == "" {
+		return access.Assignment{}, access.Invalid("level", "is required: view or edit")
+	}
+	if level != access.LevelView && level != access.LevelEdit {
+		return access.Assignment{}, access.Invalid("level", "must be view or edit")
+	}
+	var out access.Assignment
+	err := access.Retry(nil, "assignment", func() error {
+		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		if err != nil {
+			return err
+		}
+		if err := c.RequireManageAssignments(u); err != nil {
+			return err
+		}
+		// Nobody hands out more than they have: assigning at a level needs that level on every
+		// client (scope all) — user management alone does not open clients.
+		if err := c.Require(access.Request{Op: access.OpAssignAt, Level: level}); err != nil {
+			return err
+		}
+		if u.Status == access.StatusRemoved || u.Status == access.StatusAnonymised {
+			return access.Conflict("a %s user cannot be assigned clients", u.Status)
+		}
+		now := s.Now()
+		next := access.Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if prev != nil {
+			if prev.Level == level && prev.Source == access.AssignedManually {
+				out = *prev
+				return nil
+			}
+			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
+		}
+		entry := s.Audit(c, "client.access.set", "client", clientID, assignmentAudit(prev), assignmentAudit(&next))
+		if err := s.Store.PutAssignment(ctx, prev, next, access.Meta{Audit: []access.AuditEntry{entry}}); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// RemoveAssignment removes a user's assignment to a client; removing a missing one does nothing.
+// Access the new-client policy gives is not an assignment and stays.
+func (s *Service) RemoveAssignment(ctx context.Context, c *access.Caller, clientID, userID string) error {
+	return access.Retry(nil, "assignment", func() error {
+		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		if err != nil {
+			return err
+		}
+		if err := c.RequireManageAssignments(u); err != nil || prev == nil {
+			return err
+		}
+		entry := s.Audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
+		return s.Store.DeleteAssignment(ctx, *prev, access.Meta{Audit: []access.AuditEntry{entry}})
+	})
+}
+
+// CreateAppointment records an appointment of a client with an employee, assigning the client to
+// the employee (never lowering an assignment they have). Manual appointments need edit on the
+// employee's calendar; online bookings come from the booking system (edit on online_booking) and
+// only into calendars the tenant made bookable. Nobody but the owner makes appointments for
+// themselves: that would be assigning themselves any client.
+//
+// With an Idempotency-Key, a retry answers with the first request's appointment id and the
+// assignment as it is now, and writes nothing.
+func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in access.NewAppointment, idem *access.Idempotency) (access.Appointment, error) {
+	if in.ClientID == "" {
+		return access.Appointment{}, access.Invalid("clientId", "is required")
+	}
+	if err := access.ValidID("clientId", in.ClientID); err != nil {
+		return access.Appointment{}, err
+	}
+	if in.EmployeeID == "" {
+		return access.Appointment{}, access.Invalid("employeeId", "is required")
+	}
+	if err := access.ValidID("employeeId", in.EmployeeID); err != nil {
+		return access.Appointment{}, err
+	}
+	if in.CalendarID != "" {
+		if err := access.ValidID("calendarId", in.CalendarID); err != nil {
+			return access.Appointment{}, err
+		}
+	}
+	switch in.Source {
+	case access.AppointmentManual:
+	case access.AppointmentOnlineBooking:
+		if in.CalendarID == "" {
+			return access.Appointment{}, access.Invalid("calendarId", "is required for an online booking")
+		}
+	case "":
+		return access.Appointment{}, access.Invalid("source", "is required: manual or online_booking")
+	default:
+		return access.Appointment{}, access.Invalid("source", "must be manual or online_booking")
+	}
+
+	source := access.AssignedByAppointment
+	if in.Source == access.AppointmentOnlineBooking {
+		source = access.AssignedByOnlineBooking
+	}
+	if idem != nil {
+		if apt, done, err := s.replayAppointment(ctx, c, in, idem); done {
+			return apt, err
+		}
+	}
+	out := access.Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+	var meta access.Meta
+	meta.Idempotency = idem.Record(c.TenantID(), out.ID, s.Now())
+	err := access.Retry(nil, "assignment", func() error {
+		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		if err != nil {
+			return err
+		}
+		if err := c.Require(access.Request{Op: access.OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID}); err != nil {
+			return err
+		}
+		if emp.Status != access.StatusActive {
+			return access.Conflict("the employee is %s and cannot take appointments", emp.Status)
+		}
+		if in.CalendarID != "" && !slices.Contains(emp.CalendarIDs, in.CalendarID) {
+			return access.Conflict("calendar %s is not a calendar of the employee", in.CalendarID)
+		}
+		if in.Source == access.AppointmentOnlineBooking {
+			t, err := s.Store.GetTenant(ctx, c.TenantID())
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(t.Settings.BookableCalendarIDs, in.CalendarID) {
+				return access.Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
+			}
+		}
+		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
+			out.Assignment, out.Changed = *prev, false
+			if meta.Idempotency != nil {
+				return s.Store.WriteMeta(ctx, meta)
+			}
+			return nil
+		}
+		now := s.Now()
+		next := access.Assignment{TenantID: c.TenantID(), ClientID: in.ClientID, UserID: in.EmployeeID, Level: appointmentLevel,
+			Source: source, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if prev != nil {
+			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
+		}
+		after := assignmentAudit(&next)
+		after["appointmentId"], after["appointmentSource"] = out.ID, in.Source
+		if in.CalendarID != "" {
+			after["calendarId"] = in.CalendarID
+		}
+		entry := s.Audit(c, "client.access.set", "client", in.ClientID, assignmentAudit(prev), after)
+		if err := s.Store.PutAssignment(ctx, prev, next, access.Meta{Audit: []access.AuditEntry{entry}, Idempotency: meta.Idempotency}); err != nil {
+			return err
+		}
+		out.Assignment, out.Changed = next, true
+		return nil
+	})
+	if err != nil && idem != nil && errors.Is(err, access.ErrConflict) && !errors.Is(err, access.ErrVersionConflict) {
+		// A concurrent retry with the same key may have won.
+		if apt, done, err2 := s.replayAppointment(ctx, c, in, idem); done {
+			return apt, err2
+		}
+	}
+	return out, err
+}
+
+// replayAppointment answers a retried appointment: done is true when the key was used before.
+func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in access.NewAppointment, idem *access.Idempotency) (access.Appointment, bool, error) {
+	return access.Replay(ctx, s.Store, c, idem, func(id string) (access.Appointment, error) {
+		// The same key means the same body, so the request itself describes the appointment.
+		apt := access.Appointment{ID: id, ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
+		_, asg, err := s.Store.ClientWithAssignment(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		if err != nil {
+			return access.Appointment{}, err
+		}
+		if asg == nil {
+			return access.Appointment{}, access.Conflict("the assignment this appointment made has since been removed")
+		}
+		apt.Assignment = *asg
+		return apt, nil
+	})
+}
+
+// accessOf explains a user's access to a client in the clients area. Users who are not active
+// keep their assignments but are refused (level none).
+func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant) (access.Level, []access.AccessReason) {
+	r := eff.Areas[access.AreaClients]
+	var reasons []access.AccessReason
+	if u.IsOwner {
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonOwner, Level: access.LevelDelete, Detail: "the account owner"})
+	}
+	for _, src := range r.Sources {
+		if src.Scope == access.ScopeAll && src.Level != access.LevelNone && !u.IsOwner {
+			reasons = append(reasons, access.AccessReason{Type: access.ReasonScopeAll, GroupID: src.ID, Level: src.Level,
+				Detail: fmt.Sprintf("%s gives clients %s on every client", access.SourceName(src), src.Level)})
+		}
+	}
+	if asg != nil {
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonAssignment, Source: asg.Source, Level: access.MinLevel(r.Level, asg.Level),
+			Detail: fmt.Sprintf("%s with %s; their groups give clients %s", access.AssignmentWords[asg.Source], asg.Level, r.Level)})
+	}
+	if cl.PolicyLevel != "" && cl.PolicyLevel != access.LevelNone && u.Status == access.StatusActive {
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonPolicy, Level: access.MinLevel(r.Level, cl.PolicyLevel),
+			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
+	}
+	if grant != nil {
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonGrant, Level: grant.Level, Detail: access.GrantWords(grant)})
+	}
+	if u.Status != access.StatusActive {
+		for i := range reasons {
+			reasons[i].Level = access.LevelNone
+			reasons[i].Detail += fmt.Sprintf("; refused while the user is %s", u.Status)
+		}
+		return access.LevelNone, reasons
+	}
+	return access.FactsLevel(eff, access.AreaClients, &access.ClientFacts{Client: cl, Assignment: asg, Grant: grant}), reasons
+}
+
+// userAccess explains one user's access to a client, with their grant from grants if any.
+func userAccess(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grants map[string]access.ClientGrant) access.UserAccess {
+	var grant *access.ClientGrant
+	if g, ok := grants[u.ID]; ok {
+		grant = &g
+	}
+	lvl, reasons := accessOf(u, eff, cl, asg, grant)
+	return access.UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: grant}
+}
+
+// allGroups loads every group of the tenant (groups are few; rights are derived from them).
+func (s *Service) allGroups(ctx context.Context, tenantID string) (map[string]access.Group, error) {
+	out := map[string]access.Group{}
+	p := access.Page{Limit: access.MaxPageLimit}
+	for {
+		gs, next, err := s.Store.ListGroups(ctx, tenantID, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			out[g.ID] = g
+		}
+		if next == "" {
+			return out, nil
+		}
+		p.Cursor = next
+	}
+}
+
+// ClientAccessList pages the users who can open a client and why. It pages three sources one
+// after the other: first the client's assignments (by user id, with their bureau grants), then
+// the client's bureau grants of users without an assignment, then the active users who need
+// neither (the owner, members of scope-all groups, or every active employee when the client has a
+// policy level), skipping those already listed. Assigned or granted users who are deactivated are
+// listed with level none.
+func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, clientID string, p access.Page) ([]access.UserAccess, string, error) {
+	if err := c.RequireReadClientAccess(); err != nil {
+		return nil, "", err
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", err
+	}
+	if access.ValidID("clientId", clientID) != nil {
+		return nil, "", access.NotFound("client")
+	}
+	cur, err := decodeAccessCursor(p.Cursor, clientID)
+	if err != nil {
+		return nil, "", err
+	}
+	cl, err := s.Store.GetClient(ctx, c.TenantID(), clientID)
+	if err != nil {
+		return nil, "", err
+	}
+	groups, err := s.allGroups(ctx, c.TenantID())
+	if err != nil {
+		return nil, "", err
+	}
+	var out []access.UserAccess
+	if cur.Phase == phaseAssigned {
+		asgs, next, err := s.Store.ClientAssignments(ctx, c.TenantID(), clientID, access.Page{Limit: p.Limit, Cursor: cur.Inner})
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, 0, len(asgs))
+		for _, a := range asgs {
+			ids = append(ids, a.UserID)
+		}
+		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
+		if err != nil {
+			return nil, "", err
+		}
+		grants, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range asgs {
+			u, ok := users[a.UserID]
+			if !ok {
+				continue // left behind by a deleted user: it gives nothing
+			}
+			out = append(out, userAccess(u, access.Compute(u, groups), cl, &a, grants))
+		}
+		if next != "" {
+			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
+		}
+		cur = accessCursor{Client: clientID, Phase: phaseGranted}
+		if len(out) >= p.Limit {
+			return out, encodeAccessCursor(cur), nil
+		}
+	}
+	// Bureau grants of users without an assignment (those were listed with it).
+	if cur.Phase == phaseGranted {
+		gs, next, err := s.Store.ClientGrants(ctx, c.TenantID(), clientID, access.Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, 0, len(gs))
+		grants := make(map[string]access.ClientGrant, len(gs))
+		for _, g := range gs {
+			ids = append(ids, g.UserID)
+			grants[g.UserID] = g
+		}
+		assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
+		if err != nil {
+			return nil, "", err
+		}
+		users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, g := range gs {
+			u, ok := users[g.UserID]
+			if _, listed := assigned[g.UserID]; !ok || listed {
+				continue
+			}
+			out = append(out, userAccess(u, access.Compute(u, groups), cl, nil, grants))
+		}
+		if next != "" {
+			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseGranted, Inner: next}), nil
+		}
+		cur = accessCursor{Client: clientID, Phase: phaseUnassigned}
+		if len(out) >= p.Limit {
+			return out, encodeAccessCursor(cur), nil
+		}
+	}
+	var allGroupIDs []string
+	for _, g := range groups {
+		if perm := g.Permissions.Get(access.AreaClients); perm.Scope == access.ScopeAll && perm.Level != access.LevelNone {
+			allGroupIDs = append(allGroupIDs, g.ID)
+		}
+	}
+	slices.Sort(allGroupIDs)
+	everyone := cl.PolicyLevel != "" && cl.PolicyLevel != access.LevelNone || len(allGroupIDs) > maxCandidateGroups
+	users, next, err := s.Store.ListAccessCandidates(ctx, c.TenantID(), everyone, allGroupIDs, access.Page{Limit: p.Limit - len(out), Cursor: cur.Inner})
+	if err != nil {
+		return nil, "", err
+	}
+	ids := make([]string, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, u.ID)
+	}
+	assigned, err := s.Store.AssignmentsOn(ctx, c.TenantID(), clientID, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	granted, err := s.Store.GrantsOn(ctx, c.TenantID(), clientID, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, u := range users {
+		_, hasAsg := assigned[u.ID]
+		_, hasGrant := granted[u.ID]
+		if hasAsg || hasGrant {
+			continue // listed with their assignment or grant
+		}
+		ua := userAccess(u, access.Compute(u, groups), cl, nil, nil)
+		if !ua.Level.AtLeast(access.LevelView) {
+			continue
+		}
+		out = append(out, ua)
+	}
+	if next == "" {
+		return out, "", nil
+	}
+	return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseUnassigned, Inner: next}), nil
+}
+
+// UserClients pages the clients a user can open through assignments, bureau grants and the
+// new-client policy, merged by client id from the user's assignments, the user's grants and the
+// tenant's policy clients.
+func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID string, p access.Page) (access.UserClientsResult, error) {
+	if !c.CanReadUser(userID) {
+		return access.UserClientsResult{}, access.NotFound("user")
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	if access.ValidID("userId", userID) != nil {
+		return access.UserClientsResult{}, access.NotFound("user")
+	}
+	after, err := decodeUserClientsCursor(p.Cursor, userID)
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	r, err := access.RightsOf(ctx, s.Store, c, userID)
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	res := access.UserClientsResult{AllClientsLevel: access.LevelNone}
+	active := r.User.Status == access.StatusActive
+	if all := r.Effective.Areas[access.AreaClients].AllLevel; active && all.AtLeast(access.LevelView) {
+		res.AllClients, res.AllClientsLevel = true, all
+	}
+	asgs, moreA, err := s.Store.UserAssignmentsAfter(ctx, c.TenantID(), userID, after, p.Limit)
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	grants, moreG, err := s.Store.UserGrantsAfter(ctx, c.TenantID(), userID, after, p.Limit)
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	var policy []access.Client
+	moreP := false
+	// The policy counts like an assignment for active users whose groups give clients at all.
+	if active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone {
+		if policy, moreP, err = s.Store.PolicyClientsAfter(ctx, c.TenantID(), after, p.Limit); err != nil {
+			return access.UserClientsResult{}, err
+		}
+	}
+	// Merge the three id-ordered streams; a page ends at the limit or where any stream was cut
+	// short, so that no id beyond what every stream covered is passed over.
+	type entry struct {
+		asg    *access.Assignment
+		grant  *access.ClientGrant
+		client *access.Client
+	}
+	merged := map[string]*entry{}
+	get := func(id string) *entry {
+		e, ok := merged[id]
+		if !ok {
+			e = &entry{}
+			merged[id] = e
+		}
+		return e
+	}
+	bound := "" // the highest id every stream is complete up to, when one was cut
+	cut := func(more bool, last string) {
+		if more && (bound == "" || last < bound) {
+			bound = last
+		}
+	}
+	for i := range asgs {
+		get(asgs[i].ClientID).asg = &asgs[i]
+	}
+	for i := range grants {
+		get(grants[i].ClientID).grant = &grants[i]
+	}
+	for i := range policy {
+		get(policy[i].ID).client = &policy[i]
+	}
+	if len(asgs) > 0 {
+		cut(moreA, asgs[len(asgs)-1].ClientID)
+	}
+	if len(grants) > 0 {
+		cut(moreG, grants[len(grants)-1].ClientID)
+	}
+	if len(policy) > 0 {
+		cut(moreP, policy[len(policy)-1].ID)
+	}
+	ids := slices.Sorted(maps.Keys(merged))
+	if bound != "" {
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id > bound })
+	}
+	if len(ids) > p.Limit {
+		ids = ids[:p.Limit]
+	}
+	more := moreA || moreG || moreP || len(merged) > len(ids)
+	var need []string
+	for _, id := range ids {
+		if merged[id].client == nil {
+			need = append(need, id)
+		}
+	}
+	clients, err := s.Store.GetClients(ctx, c.TenantID(), need)
+	if err != nil {
+		return access.UserClientsResult{}, err
+	}
+	for _, id := range ids {
+		e := merged[id]
+		cl := e.client
+		if cl == nil {
+			got, ok := clients[id]
+			if !ok {
+				continue
+			}
+			cl = &got
+		}
+		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		res.Items = append(res.Items, access.ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
+	}
+	if more && len(ids) > 0 {
+		res.Next = encodeUserClientsCursor(userID, ids[len(ids)-1])
+	}
+	return res, nil
+}
+
+// Cursors of the reverse look-ups: opaque to clients, bound to the client or user they page, so
+// a cursor of one list is refused by another.
+
+func encodeAccessCursor(c accessCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeAccessCursor(s, clientID string) (accessCursor, error) {
+	if s == "" {
+		return accessCursor{Client: clientID, Phase: phaseAssigned}, nil
+	}
+	var c accessCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 4096 || json.Unmarshal(b, &c) != nil || c.Client != clientID ||
+		(c.Phase != phaseAssigned && c.Phase != phaseGranted && c.Phase != phaseUnassigned) || (c.Phase == phaseAssigned && c.Inner == "") {
+		return accessCursor{}, access.Invalid("cursor", "is not a cursor of this list")
+	}
+	return c, nil
+}
+
+func encodeUserClientsCursor(userID, after string) string {
+	b, _ := json.Marshal(userClientsCursor{User: userID, After: after})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeUserClientsCursor(s, userID string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	var c userClientsCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 1024 || json.Unmarshal(b, &c) != nil || c.User != userID || access.ValidID("cursor", c.After) != nil {
+		return "", access.Invalid("cursor", "is not a cursor of this list")
+	}
+	return c.After, nil
+}
