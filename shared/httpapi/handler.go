@@ -77,6 +77,7 @@ func (a *API) table() map[string]routeFunc {
 	a.clientAdminRoutes(m)
 	a.programRoutes(m)
 	a.jobRoutes(m)
+	a.seedRoutes(m)
 	return m
 }
 
