@@ -312,6 +312,7 @@ func TestConsole(t *testing.T) {
 		choose("#user-profession", "consultant"),
 		click(fmt.Sprintf(`#user-groups input[value=%q]`, group.ID)),
 		click(`#user-roles input[value="consultant"]`),
+		choose("#user-calendars select[data-calendar]", "view"),
 		click("#user-save"),
 		chromedp.WaitVisible(chromedp.CSS("#lifecycle")),
 		until(`document.querySelector('#user-status')?.innerText === 'Active'`),
@@ -321,7 +322,8 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("users named carl: %v", users)
 	}
 	carl := users[0].(map[string]any)
-	if fmt.Sprint(carl["groupIds"]) != "["+group.ID+"]" || fmt.Sprint(carl["roles"]) != "[consultant]" || carl["profession"] != "consultant" {
+	if fmt.Sprint(carl["groupIds"]) != "["+group.ID+"]" || fmt.Sprint(carl["roles"]) != "[consultant]" || carl["profession"] != "consultant" ||
+		len(carl["calendarAccess"].(map[string]any)) != 1 {
 		t.Errorf("user created in the console: %v", carl)
 	}
 
@@ -485,6 +487,18 @@ func TestConsole(t *testing.T) {
 	)
 	if got := getJSON(t, d.URL+"/v1/users/"+carl["id"].(string), token); got["status"] != "anonymised" || got["name"] != "***" {
 		t.Errorf("user after anonymising in the console: %v", got)
+	}
+
+	// Disable the group: it stays, marked, and gives nothing.
+	step("group-disable",
+		click(`a[href="#/groups"]`),
+		click(`#groups-table a[href="#/groups/`+group.ID+`"]`),
+		click(`input[name="disabled"]`),
+		click("#group-save"),
+		until(`document.querySelector('#groups-table tr[data-group="`+group.ID+`"]')?.innerText.includes('Disabled')`),
+	)
+	if got := getJSON(t, d.URL+"/v1/groups/"+group.ID, token); got["disabled"] != true {
+		t.Errorf("group after disabling in the console: %v", got)
 	}
 
 	// The owner's audit log.

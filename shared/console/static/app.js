@@ -353,7 +353,7 @@
     const form = h('form', { class: 'panel', id: 'activate-form' },
       h('h2', {}, t('activate.title')), h('p', {}, t('activate.intro')), slot,
       h('fieldset', {}, h('legend', {}, t('activate.templates')),
-        h('div', { class: 'choices' }, cat.templates.map((tp) => choice('checkbox', 'templates', tp.id, tp.name, true, tp.description)))),
+        h('div', { class: 'choices' }, cat.templates.filter((tp) => tp.id !== 'hirer').map((tp) => choice('checkbox', 'templates', tp.id, tp.name, true, tp.description)))),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'activate-submit' }, t('activate.submit'))));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -395,7 +395,7 @@
       h('td', {}, badge('status', u.status)),
       h('td', {}, u.groupIds.map((id) => nameOf(groupById, id)).join(', ') || t('app.none')),
       h('td', {}, (u.isOwner ? [t('app.owner')] : []).concat(u.roles.map((r) => tv('role', r))).join(', ') || t('app.none')),
-      h('td', {}, tv('profession', u.profession))));
+      h('td', {}, (u.professions && u.professions.length ? u.professions : [u.profession]).map((p) => tv('profession', p)).join(', '))));
     page(t('users.title'), activation, filters,
       table(null, [t('users.name'), t('users.status'), t('users.groups'), t('users.roles'), t('users.profession')], rows, { id: 'users-table' }));
   });
@@ -404,9 +404,10 @@
   route(/^\/users\/([^/]+)$/, 'users', async ([id]) => userForm(id));
 
   async function userForm(id) {
-    const [{ list: groups }, { list: users }, user, clients] = await Promise.all([
+    const [{ list: groups }, { list: users }, user, clients, calendarList] = await Promise.all([
       groupsById(), usersById(), id ? api.get('/v1/users/' + enc(id)) : null,
       all('/v1/clients', {}, 5).catch(() => []),
+      all('/v1/calendars', {}, 5).catch(() => null),
     ]);
     const me = session.me;
     const slot = h('div');
@@ -425,13 +426,18 @@
     const rolesBox = h('fieldset', { id: 'user-roles' }, h('legend', {}, t('users.rolesLegend')),
       h('div', { class: 'choices' }, ['main_admin', 'admin', 'team_lead', 'assistant', 'consultant'].map((r) => choice('checkbox', 'roles', r, tv('role', r), roleSet.has(r)))));
 
-    // Calendars are the users' own: list every colleague's with a level.
+    // Every calendar but the user's own, with a level: named from GET /v1/calendars, or, where
+    // the caller may not list calendars, from the users' own calendars.
     const access = v('calendarAccess', {}) || {};
-    const calendars = users.filter((u) => u.id !== id && u.status !== 'anonymised').flatMap((u) => u.calendarIds.map((c) => ({ id: c, owner: u })));
+    const userName = (uid2) => (uid2 && users.find((u) => u.id === uid2) || {}).name;
+    let calendars = calendarList
+      ? calendarList.filter((c) => !(user && user.calendarIds.includes(c.id))).map((c) => ({ id: c.id, label: c.name || t('users.calendarOf', { name: userName(c.ownerId) || t('app.none') }), owner: userName(c.ownerId) }))
+      : users.filter((u) => u.id !== id && u.status !== 'anonymised').flatMap((u) => u.calendarIds.map((c) => ({ id: c, label: t('users.calendarOf', { name: u.name }) })));
     const calRows = calendars.map((c) => {
+      const label = c.owner && c.label !== t('users.calendarOf', { name: c.owner }) ? `${c.label} (${c.owner})` : c.label;
       const sel = select('cal:' + c.id, ['none', 'view', 'edit'].map((l) => [l, tv('level', l)]), access[c.id] || 'none',
-        { 'aria-label': t('users.calendarOf', { name: c.owner.name }), 'data-calendar': c.id });
-      return h('tr', {}, h('th', { scope: 'row' }, t('users.calendarOf', { name: c.owner.name })), h('td', {}, sel));
+        { 'aria-label': label, 'data-calendar': c.id });
+      return h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, sel));
     });
     const calBox = h('fieldset', { id: 'user-calendars' }, h('legend', {}, t('users.calendarLegend')), h('p', { class: 'hint' }, t('users.calendarHint')),
       calRows.length ? table(null, [t('users.calendarLegend'), t('access.level')], calRows) : h('p', {}, t('users.noCalendars')));
@@ -477,8 +483,8 @@
               color: form.elements['link.color'].value,
             };
           }
+          if (Object.keys(cal).length) body.calendarAccess = cal;
           u = await api.post('/v1/users', body, { idempotent: true });
-          if (Object.keys(cal).length) u = await api.put('/v1/users/' + enc(u.id) + '/calendar-access', cal, u.version);
           toast(t('users.created', { name: u.name }));
         } else {
           u = user;
@@ -602,7 +608,8 @@
     const summary = (g) => cat.areas.filter((a) => g.permissions[a.id] && g.permissions[a.id].level !== 'none')
       .map((a) => `${tv('area', a.id)}: ${tv('level', g.permissions[a.id].level)}${g.permissions[a.id].scope ? ' (' + tv('scope', g.permissions[a.id].scope) + ')' : ''}`).join('; ');
     const rows = groups.map((g) => h('tr', { 'data-group': g.id },
-      h('th', { scope: 'row' }, h('a', { href: '#/groups/' + enc(g.id) }, g.name), g.description ? h('div', { class: 'small' }, g.description) : null),
+      h('th', { scope: 'row' }, h('a', { href: '#/groups/' + enc(g.id) }, g.name), g.disabled ? [' ', h('span', { class: 'badge deactivated' }, t('groups.disabledBadge'))] : null,
+        g.description ? h('div', { class: 'small' }, g.description) : null),
       h('td', { class: 'center', 'data-members': members(g) }, String(members(g))),
       h('td', { class: 'small' }, summary(g) || t('level.none'))));
     page(t('groups.title'), activation,
@@ -645,8 +652,9 @@
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('groups.area')), levels.map((l) => h('th', { scope: 'col', class: 'center' }, tv('level', l))), h('th', { scope: 'col' }, t('groups.scope')))),
       h('tbody', {}, rows)));
     const memberCount = group ? users.filter((u) => u.status !== 'anonymised' && u.groupIds.includes(group.id)).length : 0;
+    const disabled = group ? choice('checkbox', 'disabled', 'yes', t('groups.disabled'), !!group.disabled, t('groups.disabledHint')) : null;
     const form = h('form', { id: 'group-form' }, slot,
-      field(t('groups.name'), name), field(t('groups.description'), description),
+      field(t('groups.name'), name), field(t('groups.description'), description), disabled,
       h('p', { class: 'hint' }, t('groups.matrixHint')), matrix,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'group-save' }, t('app.save')),
         h('a', { class: 'button', href: '#/groups' }, t('app.back')),
@@ -668,6 +676,10 @@
         if (a.scoped && level !== 'none') permissions[a.id].scope = form.elements['scope-' + a.id].value;
       }
       const body = { name: name.value.trim(), description: description.value.trim(), permissions };
+      if (group) {
+        const off = $('input[name=disabled]', form).checked;
+        if (off !== !!group.disabled) body.disabled = off;
+      }
       try {
         const g = group ? await api.patch('/v1/groups/' + enc(group.id), body, group.version) : await api.post('/v1/groups', body, { idempotent: true });
         toast(t(group ? 'groups.saved' : 'groups.created', { name: g.name }));

@@ -135,6 +135,9 @@ window.STRINGS = {
       deleteConfirm: 'Delete the group {name}? Its members lose the rights it gave.',
       deleted: 'Group {name} was deleted.',
       membersOf: '{n} members',
+      disabled: 'Disable this group',
+      disabledHint: 'Its members stay in it but it gives no rights until it is enabled again.',
+      disabledBadge: 'Disabled',
     },
     access: {
       title: 'Access explained',
@@ -247,7 +250,7 @@ window.STRINGS = {
     level: { none: 'No access', view: 'View', edit: 'Edit', delete: 'Delete' },
     scope: { own: 'Own', all: 'All' },
     newClient: { none: 'Do nothing', view: 'Every employee can view the new client', edit: 'Every employee can view and edit the new client' },
-    source: { group: 'Group', override: 'Individual', legacy: 'Earlier individual right', owner: 'Account owner', default: 'Default', role: 'Role', grant: 'Bureau grant', manual: 'Manual', signup: 'Sign-up', online_booking: 'Online booking' },
+    source: { group: 'Group', override: 'Individual', legacy: 'Earlier individual right', owner: 'Account owner', default: 'Default', role: 'Role', grant: 'Bureau grant', disabled_group: 'Disabled group (gives nothing)', manual: 'Manual', signup: 'Sign-up', online_booking: 'Online booking' },
     privilege: { links: 'Manage assistant links', user_bank: 'Remove and restore users', anonymise: 'Anonymise users', manage_admins: 'Manage administrators', client_admins: 'Appoint client administrators', own_links: 'Manage own links', audit: 'Read the audit log', ownership: 'Transfer ownership' },
     jobAction: {
       grant: 'Give access to clients and assign programs',
