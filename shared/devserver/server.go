@@ -112,6 +112,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (invoked bool) {
 	if s.docs.serve(w, r) {
 		return false
 	}
+	if serveConsole(w, r) {
+		return false
+	}
 	route, params, ok := routes.Match(r.Method, r.URL.EscapedPath())
 	if !ok {
 		if pathKnown(r.URL.EscapedPath()) {
