@@ -293,6 +293,9 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 	p.User.IsOwner = owner
 	p.Now = now
 	admin := st.Admins[clientID]
+	// systemAdmin: the requester administers every program here (owner, or a live system
+	// administration), so they may set a grant's expiry and end assignments.
+	systemAdmin := owner || (admin.System && access.Live(admin.ExpiresAt, now))
 	grant, hasGrant := st.Grants[clientID]
 	if hasGrant && ch.Action != access.JobRevoke && !access.Live(grant.ExpiresAt, now) {
 		// An expired grant gives nothing: a grant job starts afresh over it (its version kept
@@ -320,7 +323,9 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 			set(access.OutcomeNotAssignedBefore)
 		default:
 			set(access.OutcomeRemoved)
-			if hasAsg {
+			// The assignment goes only by the hand of one who may manage it: the owner or a
+			// system administrator of the client (a program administrator ends the grant only).
+			if hasAsg && systemAdmin {
 				part.DeleteAssignments = append(part.DeleteAssignments, asg)
 			}
 			if hasGrant {
@@ -373,6 +378,12 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 				ExpiresAt: grant.ExpiresAt}
 			if ch.Action == access.JobGrant && anyGranted {
 				change.Next.ExpiresAt = ch.ExpiresAt
+				// One record holds every program of the consultant at the client: a requester
+				// who does not administer all of them never extends (or makes permanent) the
+				// expiry of programs already granted; only the earlier expiry holds.
+				if len(grant.Programs) > 0 && !systemAdmin {
+					change.Next.ExpiresAt = earlier(grant.ExpiresAt, ch.ExpiresAt)
+				}
 			}
 			part.Programs = append(part.Programs, change)
 		}
@@ -707,4 +718,15 @@ func countNotDone(m map[access.Outcome]int) int {
 		}
 	}
 	return n
+}
+
+// earlier is the earlier of two expiries; nil means never.
+func earlier(a, b *time.Time) *time.Time {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || a.Before(*b):
+		return a
+	}
+	return b
 }

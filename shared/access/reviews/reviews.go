@@ -635,7 +635,9 @@ func (s *Service) CompleteReview(ctx context.Context, c *access.Caller, id strin
 func (s *Service) revokeByJobs(ctx context.Context, c *access.Caller, r access.AccessReview, all []access.ReviewItem) ([]access.ReviewItem, error) {
 	kept := map[string]bool{}
 	for _, it := range all {
-		if it.Decision == access.ReviewKeep && it.ClientID != "" {
+		// Anything at the client that is not decided revoke stays as it is: a revoke job would
+		// take the assignment along with the grant.
+		if it.Decision != access.ReviewRevoke && it.ClientID != "" {
 			kept[it.ClientID+"#"+it.UserID] = true
 		}
 	}
@@ -721,7 +723,12 @@ func (s *Service) applyRevoke(ctx context.Context, c *access.Caller, r access.Ac
 			if !u.InGroup(it.GroupID) {
 				return access.ReviewAlreadyGone, "there was nothing left to remove"
 			}
-			ids := slices.DeleteFunc(slices.Clone(u.GroupIDs), func(g string) bool { return g == it.GroupID })
+			// Memberships that have already expired go too: rewriting them without their expiry
+			// would bring them back for good.
+			ids := slices.DeleteFunc(slices.Clone(u.GroupIDs), func(g string) bool {
+				e, timed := u.GroupExpiry[g]
+				return g == it.GroupID || timed && !access.Live(&e.At, s.Now())
+			})
 			exp := map[string]time.Time{}
 			for g, e := range u.GroupExpiry {
 				if g != it.GroupID && access.Live(&e.At, s.Now()) {
