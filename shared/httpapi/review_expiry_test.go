@@ -41,4 +41,3 @@ func TestReviewRevokeDoesNotReviveAnExpiredMembership(t *testing.T) {
 		t.Errorf("revoking Base in a review made the EXPIRED All-clients membership permanent: %v", d["reason"])
 	}
 }
-
