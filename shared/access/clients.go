@@ -45,6 +45,10 @@ type Client struct {
 	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// Practice is "" for the clinic's clients, or the id of the hirer whose own practice the
+	// client belongs to (practice.go).
+	Practice string
 }
 
 // AssignmentSource is how an assignment was made.
@@ -67,6 +71,9 @@ type Assignment struct {
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ExpiresAt ends the assignment at that instant (nil: never); GrantedBy made it.
+	ExpiresAt *time.Time
+	GrantedBy string
 }
 
 // AppointmentSource is who made an appointment.
@@ -160,6 +167,9 @@ var AssignmentWords = map[AssignmentSource]string{
 type NewClient struct {
 	Name   string
 	Source ClientSource // empty: manual
+	// HirerID puts the client in a hirer's own practice (an online booking into their calendar);
+	// empty: the caller's own practice (the clinic's, or a hirer's own).
+	HirerID string
 }
 
 // seesAllClientsAt: the owner and users whose clients permission has scope all at level.
@@ -192,6 +202,8 @@ type AccessReason struct {
 	Source  AssignmentSource // assignment: how it was made
 	Level   Level            // the level this reason gives on its own
 	Detail  string
+	// ExpiresAt is when an assignment or grant ends (or ended: then Level is none).
+	ExpiresAt *time.Time
 }
 
 // UserAccess is one user's access to a client, with the reasons and the bureau grant (its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SourceType says where a right comes from.
@@ -18,6 +19,8 @@ const (
 	SourceDefault  SourceType = "default" // the minimal rights of a user without groups
 	SourceRole     SourceType = "role"    // a system role (RoleRights)
 	SourceGrant    SourceType = "grant"   // a bureau client grant
+	// SourceDisabledGroup is a group the user is in that is disabled: listed, giving nothing.
+	SourceDisabledGroup SourceType = "disabled_group"
 )
 
 // Source explains one contribution to an effective right.
@@ -27,6 +30,8 @@ type Source struct {
 	Name  string
 	Level Level
 	Scope Scope
+	// Until is when a group membership giving it ends (nil: never).
+	Until *time.Time
 }
 
 // AreaRight is a user's effective right on one area.
@@ -138,8 +143,8 @@ func Compute(u User, groups map[string]Group) Effective {
 			slices.Sort(ids)
 		}
 		for _, id := range ids {
-			if g, ok := groups[id]; ok {
-				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name}, g.Permissions})
+			if g, ok := groups[id]; ok && !g.Disabled {
+				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name, Until: u.groupUntil(id)}, g.Permissions})
 			}
 		}
 		if len(contributions) == 0 {
@@ -192,6 +197,10 @@ func Compute(u User, groups map[string]Group) Effective {
 			}
 		}
 		eff.Areas[a] = r
+	}
+	// Disabled groups are listed among the sources, giving nothing (levels and scopes stay).
+	if slices.ContainsFunc(u.GroupIDs, func(id string) bool { return groups[id].Disabled }) {
+		addDisabledGroups(&eff, u, groups)
 	}
 	cal := eff.Areas[AreaCalendars]
 	if cal.Level != LevelNone && len(u.CalendarIDs)+len(u.CalendarAccess) > 0 {
@@ -251,6 +260,7 @@ func describeTo(b *strings.Builder, r AreaRight, a Area) {
 			b.WriteString(string(s.Scope))
 			b.WriteByte(')')
 		}
+		b.WriteString(until(s.Until))
 	}
 }
 

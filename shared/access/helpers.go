@@ -114,6 +114,7 @@ func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
 			b.WriteString(" with ")
 			b.WriteString(string(asg.Level))
 		}
+		b.WriteString(until(asg.ExpiresAt))
 	}
 	policy := cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone
 	if policy {
@@ -132,6 +133,10 @@ func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
 		} else {
 			b.WriteString("; not assigned to them")
 		}
+	}
+	for _, e := range f.Expired {
+		b.WriteString("; ")
+		b.WriteString(e)
 	}
 }
 
@@ -215,6 +220,7 @@ func grantWordsTo(b *strings.Builder, g *ClientGrant) {
 		b.WriteString(g.Source)
 		b.WriteByte(')')
 	}
+	b.WriteString(until(g.ExpiresAt))
 }
 
 // GroupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

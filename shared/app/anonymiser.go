@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -33,13 +35,18 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		ctx = tracing.Start(ctx)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
 		ob, oerr := a.People.SweepOutbox(ctx, 0)
 		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
 		if ev.DetailType == access.EventOutboxSweep {
-			if oerr != nil {
-				return fmt.Errorf("outbox sweep: %w", oerr)
+			// The frequent schedule also tidies away expired grants and warns their granters
+			// (decisions never wait for it: they compare with the clock).
+			ex, xerr := a.Expiry.SweepExpired(ctx, 0)
+			a.Log.InfoContext(ctx, "expiry sweep", "removed", ex.Removed, "notified", ex.Notified, "skipped", ex.Skipped)
+			if err := errors.Join(oerr, xerr); err != nil {
+				return fmt.Errorf("outbox and expiry sweep: %w", err)
 			}
 			return nil
 		}
@@ -59,10 +66,8 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
 		res, err := a.People.SweepUserBank(ctx, o)
-		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
-		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
-			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed,
-			"settled", res.Settled, "stillPending", res.StillPending, "more", res.Next != "")
+		// Counts only: the line never names anyone. The logger adds the request and trace ids.
+		a.Metrics.Emit(ctx, anonymiserRecord(res, after != "", err))
 		if err != nil {
 			return fmt.Errorf("anonymiser: %w", err)
 		}
@@ -94,7 +99,7 @@ func ScheduledEvent(now time.Time) events.EventBridgeEvent {
 // consume them). A failed continuation is reported for redelivery.
 func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	anonymiser := a.Anonymiser()
-	return func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	return a.countUnreadable("events", eventReadable, func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range batch.Records {
 			var ev events.EventBridgeEvent
@@ -111,5 +116,5 @@ func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSE
 			}
 		}
 		return res, nil
-	}
+	})
 }

@@ -14,12 +14,16 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/expiry"
 	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/access/people"
+	"github.com/tilgang/tilgang/shared/access/reviews"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/metrics"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // App holds what the handlers share; build it once per process, outside the handlers.
@@ -33,12 +37,18 @@ type App struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
+	// Reviews runs access reviews; Expiry sweeps expired grants (issue 15).
+	Reviews *reviews.Service
+	Expiry  *expiry.Service
 	Log     *slog.Logger
+	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
+	Metrics *metrics.Emitter
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
 	AnonymiserBatch int
 	// JobArchive is where the job worker parks poison messages (nil: they are only logged).
 	JobArchive jobworker.Archive
 	api        *httpapi.API
+	now        func() time.Time
 }
 
 // Options adjust New, mostly for tests.
@@ -47,6 +57,8 @@ type Options struct {
 	DynamoOptions []func(*dynamodb.Options)
 	Log           *slog.Logger
 	Identity      access.Identity
+	// Now is the clock of request latencies and job durations [time.Now].
+	Now func() time.Time
 }
 
 // New builds the App from configuration.
@@ -56,6 +68,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 		o = opts[0]
 	}
 	awsCfg := awsConfig(cfg)
+	if cfg.XRayDaemonAddress != "" {
+		// Lambda's active tracing runs the daemon endpoint: trace every AWS SDK call.
+		tracer, err := tracing.New(cfg.XRayDaemonAddress)
+		if err != nil {
+			return nil, err
+		}
+		tracer.Instrument(&awsCfg)
+	}
 	dynOpts := o.DynamoOptions
 	if cfg.DynamoEndpoint != "" {
 		dynOpts = append([]func(*dynamodb.Options){func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(cfg.DynamoEndpoint) }}, dynOpts...)
@@ -65,23 +85,34 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if log == nil {
 		log = NewLogger()
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	emitter := &metrics.Emitter{Log: log, Now: now}
 	store := dynamo.New(db, cfg.TableName)
 	ppl := people.New(store, defaultIdentity(cfg))
 	ppl.Events = defaultEvents(cfg)
 	ppl.Log = log
 	cls := clients.New(store)
-	jbs := jobs.New(store, cls, nil)
+	// Job items and durations are counted where the store applies them (a redelivered part
+	// counts once).
+	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
 	jbs.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
-	a := &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
-		api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}
+	rvs, exp := wireReviews(store, ppl, cls, jbs, cfg, log)
+	a := &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Expiry: exp, Log: log,
+		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Log: log}}
 	if o.Identity != nil {
 		ppl.Identity = o.Identity
 	}
 	return a, nil
 }
 
-// API returns the Lambda handler of one API function (see routes.APIFunctions).
-func (a *App) API(function string) httpapi.LambdaHandler { return a.api.Handler(function) }
+// API returns the Lambda handler of one API function (see routes.APIFunctions): traced, with
+// one request line (and EMF record) per request.
+func (a *App) API(function string) httpapi.LambdaHandler {
+	return tracing.Handler(a.observeAPI(function, a.api.Handler(function)))
+}
 
 // MustNew builds the App from the environment or exits with a clear message; for mains, which
 // then wire the clients beyond DynamoDB their routes use.

@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // JobWorker returns the access-job worker's handler (function jobworker): SQS event sources with
@@ -18,5 +20,5 @@ func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEven
 	if a.JobArchive != nil {
 		w.Archive = a.JobArchive
 	}
-	return w.Handle
+	return tracing.Handler(a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle))
 }

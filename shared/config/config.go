@@ -26,8 +26,13 @@ type Config struct {
 	// DynamoEndpoint and SQSEndpoint point the SDK at local servers; empty in AWS.
 	DynamoEndpoint string
 	SQSEndpoint    string
+	// XRayDaemonAddress is where Lambda's active tracing receives segments (UDP); empty means
+	// no tracing (locally, or with tracing off).
+	XRayDaemonAddress string
 	// NotificationRetentionDays is how long notifications live before DynamoDB's TTL removes them.
 	NotificationRetentionDays int
+	// ExpiryNoticeDays is how many days before a grant expires its granter is notified.
+	ExpiryNoticeDays int
 }
 
 // FromEnv reads the configuration from the environment and fails on what is missing.
@@ -43,12 +48,19 @@ func FromEnv() (Config, error) {
 		UserPoolID:          os.Getenv("USER_POOL_ID"),
 		DynamoEndpoint:      os.Getenv("DYNAMODB_ENDPOINT"),
 		SQSEndpoint:         os.Getenv("SQS_ENDPOINT"),
+		// Set by Lambda when the function has active tracing.
+		XRayDaemonAddress: os.Getenv("AWS_XRAY_DAEMON_ADDRESS"),
 	}
 	days, err := strconv.Atoi(getenv("NOTIFICATION_RETENTION_DAYS", "30"))
 	if err != nil || days < 1 {
 		return Config{}, fmt.Errorf("config: NOTIFICATION_RETENTION_DAYS must be a positive number of days")
 	}
 	c.NotificationRetentionDays = days
+	notice, err := strconv.Atoi(getenv("EXPIRY_NOTICE_DAYS", "3"))
+	if err != nil || notice < 0 || notice > 365 {
+		return Config{}, fmt.Errorf("config: EXPIRY_NOTICE_DAYS must be a number of days from 0 to 365")
+	}
+	c.ExpiryNoticeDays = notice
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("config: TABLE_NAME is required")
 	}

@@ -53,13 +53,16 @@ type clientItem struct {
 	Version     int    `dynamodbav:"version"`
 	CreatedAt   string `dynamodbav:"createdAt"`
 	UpdatedAt   string `dynamodbav:"updatedAt"`
+
+	// Practice is the hirer whose own practice the client belongs to; absent: the clinic's.
+	Practice string `dynamodbav:"practice,omitempty"`
 }
 
 func clientToItem(c access.Client) clientItem {
 	it := clientItem{
 		PK: tenantPK(c.TenantID), SK: pfxClient + c.ID, Type: "client", ID: c.ID, TenantID: c.TenantID, Name: c.Name,
 		Status: string(c.Status), Source: string(c.Source), Version: c.Version,
-		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
+		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt), Practice: c.Practice,
 	}
 	if c.PolicyLevel != "" && c.PolicyLevel != access.LevelNone {
 		it.PolicyLevel = string(c.PolicyLevel)
@@ -72,7 +75,7 @@ func (it clientItem) domain() access.Client {
 	return access.Client{
 		ID: it.ID, TenantID: it.TenantID, Name: it.Name, Status: access.ClientStatus(it.Status),
 		Source: access.ClientSource(it.Source), PolicyLevel: access.Level(it.PolicyLevel), Version: it.Version,
-		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
+		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt), Practice: it.Practice,
 	}
 }
 
@@ -90,10 +93,12 @@ type assignmentItem struct {
 	Version   int    `dynamodbav:"version"`
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
+	GrantedBy string `dynamodbav:"grantedBy,omitempty"`
+	expiringItem
 }
 
 func assignmentToItem(a access.Assignment) assignmentItem {
-	return assignmentItem{
+	return assignmentItem{expiringItem: expiring(a.TenantID, assignmentSK(a.ClientID, a.UserID), a.ExpiresAt), GrantedBy: a.GrantedBy,
 		PK: tenantPK(a.TenantID), SK: assignmentSK(a.ClientID, a.UserID),
 		GSI1PK: userAccessPK(a.TenantID, a.UserID), GSI1SK: pfxAccess + a.ClientID,
 		Type: "assignment", TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID,
@@ -107,6 +112,7 @@ func (it assignmentItem) domain() access.Assignment {
 		TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, Level: access.Level(it.Level),
 		Source: access.AssignmentSource(it.Source), Version: it.Version,
 		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
+		ExpiresAt: expiryFromItem(it.GrantExpiresAt), GrantedBy: it.GrantedBy,
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 //
 //	member  PK TENANT#t#MEMBERS  SK G#<groupId>#<userId> | LEGACY#<userId> | ROLE#<role>#<userId>
 //
-// Each entry copies what access is computed from (status, ownership, groups, roles, legacy
-// rights) and nothing personal, so reading a list needs no second read of the users and
+// Each entry copies what access is computed from (status, ownership, groups and their expiry,
+// roles, legacy rights, kind) and nothing personal, so reading a list needs no second read of the users and
 // anonymisation has nothing to clear here. Users who are not active have no entries.
 const (
 	pfxMemberGroup  = "G#"
@@ -44,11 +44,14 @@ type memberItem struct {
 	GroupIDs []string    `dynamodbav:"groupIds"`
 	Roles    []string    `dynamodbav:"roles"`
 	Legacy   *legacyItem `dynamodbav:"legacy,omitempty"`
+	// GroupExpiry ends memberships; Kind puts a hirer behind the practice wall.
+	GroupExpiry map[string]groupExpiryItem `dynamodbav:"groupExpiry,omitempty"`
+	Kind        string                     `dynamodbav:"kind,omitempty"`
 }
 
 func (it memberItem) domain() access.User {
 	return userItem{ID: it.ID, TenantID: it.TenantID, Status: it.Status, IsOwner: it.IsOwner, GroupIDs: it.GroupIDs,
-		Roles: it.Roles, Legacy: it.Legacy}.domain()
+		Roles: it.Roles, Legacy: it.Legacy, GroupExpiry: it.GroupExpiry, Kind: it.Kind}.domain()
 }
 
 // roleReachesAll reports whether a role gives clients with scope all (none does today; the
@@ -83,13 +86,14 @@ func memberSKs(u *access.User) []string {
 func memberToItem(u access.User, sk string) memberItem {
 	full := userToItem(u)
 	return memberItem{PK: membersPK(u.TenantID), SK: sk, Type: "member", ID: u.ID, TenantID: u.TenantID, Status: full.Status,
-		IsOwner: full.IsOwner, GroupIDs: full.GroupIDs, Roles: full.Roles, Legacy: full.Legacy}
+		IsOwner: full.IsOwner, GroupIDs: full.GroupIDs, Roles: full.Roles, Legacy: full.Legacy, GroupExpiry: full.GroupExpiry, Kind: full.Kind}
 }
 
 // sameAccessFields reports whether two versions of a user copy the same into the index.
 func sameAccessFields(a, b access.User) bool {
 	return a.Status == b.Status && a.IsOwner == b.IsOwner && slices.Equal(a.GroupIDs, b.GroupIDs) &&
-		slices.Equal(a.Roles, b.Roles) && reflect.DeepEqual(a.Legacy, b.Legacy)
+		slices.Equal(a.Roles, b.Roles) && reflect.DeepEqual(a.Legacy, b.Legacy) &&
+		reflect.DeepEqual(a.GroupExpiry, b.GroupExpiry) && a.Kind == b.Kind
 }
 
 // indexMembers adds to t what keeps the member index in step with a user write: prev is the

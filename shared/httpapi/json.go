@@ -51,6 +51,11 @@ type userJSON struct {
 	CreatedAt      time.Time               `json:"createdAt"`
 	UpdatedAt      time.Time               `json:"updatedAt"`
 	Version        int                     `json:"version"`
+	// GroupExpiresAt ends some group memberships (group id → instant).
+	GroupExpiresAt map[string]time.Time `json:"groupExpiresAt,omitempty"`
+
+	Professions []access.Profession `json:"professions"`
+	Kind        access.UserKind     `json:"kind"`
 }
 
 func toUserJSON(u access.User) userJSON {
@@ -63,6 +68,8 @@ func toUserJSON(u access.User) userJSON {
 	if j.CalendarAccess == nil {
 		j.CalendarAccess = map[string]access.Level{}
 	}
+	j.GroupExpiresAt = groupExpiryJSON(u)
+	j.Professions, j.Kind = nonNil(u.AllProfessions()), u.KindOf()
 	return j
 }
 
@@ -82,11 +89,13 @@ type groupJSON struct {
 	CreatedAt   time.Time                      `json:"createdAt"`
 	UpdatedAt   time.Time                      `json:"updatedAt"`
 	Version     int                            `json:"version"`
+
+	Disabled bool `json:"disabled"`
 }
 
 func toGroupJSON(g access.Group) groupJSON {
 	return groupJSON{ID: g.ID, Name: g.Name, Description: g.Description, Permissions: permissionsJSON(g.Permissions),
-		Template: g.Template, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Version: g.Version}
+		Template: g.Template, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Version: g.Version, Disabled: g.Disabled}
 }
 
 type settingsJSON struct {
@@ -96,12 +105,14 @@ type settingsJSON struct {
 	ActiveApps          []string            `json:"activeApps"`
 	OwnerID             string              `json:"ownerId"`
 	Version             int                 `json:"version"`
+
+	HirerSeats access.HirerSeats `json:"hirerSeats"`
 }
 
 func toSettingsJSON(t access.Tenant) settingsJSON {
 	return settingsJSON{NewClientAccess: t.Settings.NewClientAccess, AnonymiseAfterDays: t.Settings.AnonymiseAfterDays,
 		BookableCalendarIDs: nonNil(t.Settings.BookableCalendarIDs), ActiveApps: nonNil(t.Settings.ActiveApps),
-		OwnerID: t.OwnerID, Version: t.Version}
+		OwnerID: t.OwnerID, Version: t.Version, HirerSeats: t.Settings.HirerSeats.Or(access.HirerSeatsBillable)}
 }
 
 type sourceJSON struct {
@@ -110,10 +121,11 @@ type sourceJSON struct {
 	Name  string            `json:"name,omitempty"`
 	Level access.Level      `json:"level,omitempty"`
 	Scope access.Scope      `json:"scope,omitempty"`
+	Until *time.Time        `json:"until,omitempty"`
 }
 
 func toSourceJSON(s access.Source) sourceJSON {
-	return sourceJSON{Type: s.Type, ID: s.ID, Name: s.Name, Level: s.Level, Scope: s.Scope}
+	return sourceJSON{Type: s.Type, ID: s.ID, Name: s.Name, Level: s.Level, Scope: s.Scope, Until: s.Until}
 }
 
 type areaRightJSON struct {
@@ -136,6 +148,7 @@ type rightsJSON struct {
 	Status         access.Status                 `json:"status"`
 	Roles          []access.Role                 `json:"roles"`
 	GroupIDs       []string                      `json:"groupIds"`
+	GroupExpiresAt map[string]time.Time          `json:"groupExpiresAt,omitempty"`
 	Permissions    map[access.Area]areaRightJSON `json:"permissions"`
 	CalendarAccess map[string]calendarRightJSON  `json:"calendarAccess"`
 	// Privileges are the administrative rights beyond areas (roles and ownership carry them).
@@ -144,7 +157,7 @@ type rightsJSON struct {
 
 func toRightsJSON(r access.Rights) rightsJSON {
 	j := rightsJSON{UserID: r.User.ID, TenantID: r.User.TenantID, Name: r.User.Name, IsOwner: r.User.IsOwner,
-		Status: r.User.Status, Roles: nonNil(r.User.Roles), GroupIDs: nonNil(r.User.GroupIDs),
+		Status: r.User.Status, Roles: nonNil(r.User.Roles), GroupIDs: nonNil(r.User.GroupIDs), GroupExpiresAt: groupExpiryJSON(r.User),
 		Permissions: map[access.Area]areaRightJSON{}, CalendarAccess: map[string]calendarRightJSON{}}
 	for _, a := range access.Areas {
 		ar := r.Effective.Areas[a]

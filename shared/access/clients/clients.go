@@ -1,12 +1,13 @@
 package clients
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // clientAudit is the audit view of a client: never its name.
@@ -14,6 +15,9 @@ func clientAudit(cl access.Client) map[string]any {
 	m := map[string]any{"status": cl.Status, "source": cl.Source, "version": cl.Version}
 	if cl.PolicyLevel != "" {
 		m["policyLevel"] = cl.PolicyLevel
+	}
+	if cl.Practice != "" {
+		m["hirerId"] = cl.Practice
 	}
 	return m
 }
@@ -40,7 +44,11 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	if err != nil {
 		return access.Client{}, err
 	}
-	if err := c.Require(access.Request{Op: access.OpCreateClient, Source: string(in.Source)}); err != nil {
+	practice, hirer, err := s.clientPractice(ctx, c, in.HirerID)
+	if err != nil {
+		return access.Client{}, err
+	}
+	if err := c.Require(access.Request{Op: access.OpCreateClient, Source: string(in.Source), Client: &access.ClientFacts{Client: access.Client{Practice: practice}}}); err != nil {
 		return access.Client{}, err
 	}
 	if idem != nil {
@@ -50,8 +58,9 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	}
 	now := s.Now()
 	cl := access.Client{ID: s.NewID("c"), TenantID: c.TenantID(), Name: name, Status: access.ClientActive, Source: in.Source,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if in.Source != access.ClientManual {
+		Version: 1, CreatedAt: now, UpdatedAt: now, Practice: practice}
+	// The new-client policy applies to the clinic's clients only.
+	if in.Source != access.ClientManual && practice == "" {
 		t, err := s.Store.GetTenant(ctx, c.TenantID())
 		if err != nil {
 			return access.Client{}, err
@@ -65,7 +74,13 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	}
 	meta := access.Meta{Audit: []access.AuditEntry{s.Audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
 	var assignments []access.Assignment
-	if in.Source == access.ClientManual && !c.SeesAllClientsAt(access.LevelEdit) {
+	if hirer != nil {
+		// A client of a hirer's practice is the hirer's own from the start.
+		a := access.Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: hirer.ID, Level: access.LevelEdit,
+			Source: access.HirerAssignmentSource(in.Source), Version: 1, CreatedAt: now, UpdatedAt: now}
+		assignments = append(assignments, a)
+		meta.Audit = append(meta.Audit, s.Audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
+	} else if in.Source == access.ClientManual && !c.SeesAllClientsAt(access.LevelEdit) {
 		a := access.Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: access.LevelEdit,
 			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
 		assignments = append(assignments, a)
@@ -97,7 +112,8 @@ func (s *Service) ListClients(ctx context.Context, c *access.Caller, p access.Pa
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListClients(ctx, c.TenantID(), p)
+	cls, next, err := s.Store.ListClients(ctx, c.TenantID(), p)
+	return c.InPractice(cls), next, err
 }
 
 // GetClient reads a client the caller may view under the access rule.
@@ -135,21 +151,25 @@ func (s *Service) assignable(ctx context.Context, tenantID, clientID, userID str
 }
 
 // SetAssignment assigns a client to a user manually at a level, replacing the level (and the
-// source) of an existing assignment.
-func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID, userID string, level access.Level) (access.Assignment, error) {
+// source) of an existing assignment; expiresAt (nil: never) ends it at that instant.
+func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID, userID string, level access.Level, expiresAt *time.Time) (access.Assignment, error) {
 	if level == "" {
 		return access.Assignment{}, access.Invalid("level", "is required: view or edit")
 	}
 	if level != access.LevelView && level != access.LevelEdit {
 		return access.Assignment{}, access.Invalid("level", "must be view or edit")
 	}
+	expiresAt, err := access.ValidExpiry("expiresAt", expiresAt, s.Now())
+	if err != nil {
+		return access.Assignment{}, err
+	}
 	var out access.Assignment
-	err := access.Retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+	err = access.Retry(nil, "assignment", func() error {
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.RequireManageAssignments(u); err != nil {
+		if err := c.RequireManageAssignmentsOn(u, cl); err != nil {
 			return err
 		}
 		// Nobody hands out more than they have: assigning at a level needs that level on every
@@ -162,15 +182,18 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 		}
 		now := s.Now()
 		next := access.Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
-			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt, GrantedBy: c.User.ID}
 		if prev != nil {
-			if prev.Level == level && prev.Source == access.AssignedManually {
+			if prev.Level == level && prev.Source == access.AssignedManually && access.SameExpiry(prev.ExpiresAt, expiresAt) && access.Live(prev.ExpiresAt, now) {
 				out = *prev
 				return nil
 			}
 			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
 		}
 		entry := s.Audit(c, "client.access.set", "client", clientID, assignmentAudit(prev), assignmentAudit(&next))
+		if expiresAt != nil {
+			entry.After["expiresAt"] = access.ExpiryAudit(expiresAt)
+		}
 		if err := s.Store.PutAssignment(ctx, prev, next, access.Meta{Audit: []access.AuditEntry{entry}}); err != nil {
 			return err
 		}
@@ -184,11 +207,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 // Access the new-client policy gives is not an assignment and stays.
 func (s *Service) RemoveAssignment(ctx context.Context, c *access.Caller, clientID, userID string) error {
 	return access.Retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.RequireManageAssignments(u); err != nil || prev == nil {
+		if err := c.RequireManageAssignmentsOn(u, cl); err != nil || prev == nil {
 			return err
 		}
 		entry := s.Audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
@@ -243,15 +266,25 @@ func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in ac
 			return apt, err
 		}
 	}
+	if in.CalendarID != "" {
+		found, err := s.Store.ExistingCalendars(ctx, c.TenantID(), []string{in.CalendarID})
+		if err != nil {
+			return access.Appointment{}, err
+		}
+		if !found[in.CalendarID] {
+			return access.Appointment{}, access.Invalid("calendarId", "no such calendar")
+		}
+	}
 	out := access.Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
 	var meta access.Meta
 	meta.Idempotency = idem.Record(c.TenantID(), out.ID, s.Now())
 	err := access.Retry(nil, "assignment", func() error {
-		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		cl, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
 		if err != nil {
 			return err
 		}
-		if err := c.Require(access.Request{Op: access.OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID}); err != nil {
+		if err := c.Require(access.Request{Op: access.OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID,
+			Client: &access.ClientFacts{Client: cl}}); err != nil {
 			return err
 		}
 		if emp.Status != access.StatusActive {
@@ -269,7 +302,8 @@ func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in ac
 				return access.Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
 			}
 		}
-		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
+		// An appointment assigns for good: a time-bound assignment (live or expired) is replaced.
+		if prev != nil && prev.Level.AtLeast(appointmentLevel) && prev.ExpiresAt == nil {
 			out.Assignment, out.Changed = *prev, false
 			if meta.Idempotency != nil {
 				return s.Store.WriteMeta(ctx, meta)
@@ -322,9 +356,14 @@ func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in ac
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant) (access.Level, []access.AccessReason) {
+func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
+	if lvl, reasons, walled := access.PracticeAccess(u, eff, cl); walled {
+		return lvl, reasons
+	}
 	r := eff.Areas[access.AreaClients]
 	var reasons []access.AccessReason
+	var expired []access.AccessReason
+	asg, grant, expired = access.LiveAccess(asg, grant, now)
 	if u.IsOwner {
 		reasons = append(reasons, access.AccessReason{Type: access.ReasonOwner, Level: access.LevelDelete, Detail: "the account owner"})
 	}
@@ -335,16 +374,17 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 		}
 	}
 	if asg != nil {
-		reasons = append(reasons, access.AccessReason{Type: access.ReasonAssignment, Source: asg.Source, Level: access.MinLevel(r.Level, asg.Level),
-			Detail: fmt.Sprintf("%s with %s; their groups give clients %s", access.AssignmentWords[asg.Source], asg.Level, r.Level)})
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonAssignment, Source: asg.Source, Level: access.MinLevel(r.Level, asg.Level), ExpiresAt: asg.ExpiresAt,
+			Detail: fmt.Sprintf("%s with %s%s; their groups give clients %s", access.AssignmentWords[asg.Source], asg.Level, access.Until(asg.ExpiresAt), r.Level)})
 	}
 	if cl.PolicyLevel != "" && cl.PolicyLevel != access.LevelNone && u.Status == access.StatusActive {
 		reasons = append(reasons, access.AccessReason{Type: access.ReasonPolicy, Level: access.MinLevel(r.Level, cl.PolicyLevel),
 			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
 	}
 	if grant != nil {
-		reasons = append(reasons, access.AccessReason{Type: access.ReasonGrant, Level: grant.Level, Detail: access.GrantWords(grant)})
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonGrant, Level: grant.Level, Detail: access.GrantWords(grant), ExpiresAt: grant.ExpiresAt})
 	}
+	reasons = append(reasons, expired...)
 	if u.Status != access.StatusActive {
 		for i := range reasons {
 			reasons[i].Level = access.LevelNone
@@ -375,10 +415,14 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 	if err != nil {
 		return nil, "", err
 	}
+	// Who can open a client is that client's practice's (and the account owner's) to read.
+	if err := c.Require(access.Request{Op: access.OpReadClientAccess, Client: &access.ClientFacts{Client: page.Client}}); err != nil {
+		return nil, "", err
+	}
 	out := make([]access.UserAccess, 0, len(page.Candidates))
 	for _, cand := range page.Candidates {
 		u := cand.User
-		lvl, reasons := accessOf(u, access.Compute(u, page.Groups), page.Client, cand.Assignment, cand.Grant)
+		lvl, reasons := accessOf(u, access.Compute(u, access.LiveGroups(u, page.Groups, c.Now)), page.Client, cand.Assignment, cand.Grant, c.Now)
 		if cand.Assignment == nil && cand.Grant == nil && !lvl.AtLeast(access.LevelView) {
 			continue
 		}
@@ -417,7 +461,10 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 	}
 	res.Next = page.Next
 	for _, cand := range page.Candidates {
-		lvl, reasons := accessOf(r.User, r.Effective, cand.Client, cand.Assignment, cand.Grant)
+		lvl, reasons := accessOf(r.User, r.Effective, cand.Client, cand.Assignment, cand.Grant, c.Now)
+		if access.WalledOff(lvl, reasons) {
+			continue // another practice's client (a clinic policy client, for a hirer)
+		}
 		res.Items = append(res.Items, access.ClientAccess{Client: cand.Client, Level: lvl, Reasons: reasons, Grant: cand.Grant})
 	}
 	return res, nil

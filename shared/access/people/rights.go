@@ -1,10 +1,10 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Me returns the caller's own rights (already loaded with the principal: no store calls).
@@ -30,6 +30,10 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 		return access.Decision{}, &access.Error{Code: access.CodeUnauthenticated, Message: "the token names no tenant or user"}
 	}
 	if err := req.Validate(); err != nil {
+		// The token is judged before the body: a refused principal hears 401 whatever it sent.
+		if _, aerr := s.Authenticate(ctx, tenantID, callerID, requestID); aerr != nil {
+			return access.Decision{}, aerr
+		}
 		return access.Decision{}, err
 	}
 	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID, req.Program != "")
@@ -39,7 +43,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Caller == nil {
 		return access.Decision{}, &access.Error{Code: access.CodeUnauthenticated, Message: "the token's user does not exist"}
 	}
-	c, err := access.NewCaller(*snap.Caller, snap.Groups, requestID)
+	c, err := access.NewCaller(*snap.Caller, snap.Groups, requestID, s.Now())
 	if err != nil {
 		return access.Decision{}, err
 	}
@@ -58,7 +62,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 			return access.Decision{}, access.Invalid("program", "not in the bureau package (see GET /v1/programs)")
 		}
 	}
-	target := access.Rights{User: *snap.Target, Effective: access.Compute(*snap.Target, access.GroupsOf(*snap.Target, snap.Groups))}
+	target := access.Rights{User: *snap.Target, Effective: access.Compute(*snap.Target, access.LiveGroups(*snap.Target, access.GroupsOf(*snap.Target, snap.Groups), c.Now))}
 	if req.ClientID != "" && snap.Client == nil {
 		return access.Decision{}, access.NotFound("client")
 	}
@@ -66,5 +70,5 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Client != nil {
 		facts = &access.ClientFacts{Client: *snap.Client, Assignment: snap.Assignment, Grant: snap.Grant, Admin: snap.Admin}
 	}
-	return access.DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program), nil
+	return access.DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program, c.Now), nil
 }

@@ -1,8 +1,6 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // CreateTenant opens an account with its owner. It is a system operation (the dev server's
@@ -69,6 +69,15 @@ func userAudit(u access.User) map[string]any {
 	}
 	if u.Legacy != nil {
 		m["legacyRights"] = true
+	}
+	if e := access.GroupExpiryAudit(u); e != nil {
+		m["groupExpiresAt"] = e
+	}
+	if len(u.Professions) > 1 {
+		m["professions"] = u.Professions
+	}
+	if u.Kind != "" {
+		m["kind"] = u.Kind
 	}
 	return m
 }
@@ -168,8 +177,11 @@ func (s *Service) CreateUser(ctx context.Context, c *access.Caller, in access.Ne
 	if err != nil {
 		return access.User{}, err
 	}
-	if !t.Settings.AppActive(access.AppEmployees) {
-		return access.User{}, &access.Error{Code: access.CodeNotActivated, Message: "activate the Employees app before creating users"}
+	if !in.Kind.Valid() {
+		return access.User{}, access.Invalid("kind", "must be employee or hirer")
+	}
+	if app, msg := access.AppForKind(in.Kind); !t.Settings.AppActive(app) {
+		return access.User{}, &access.Error{Code: access.CodeNotActivated, Message: msg}
 	}
 	u, err := s.buildUser(ctx, c, in)
 	if err != nil {
@@ -216,13 +228,13 @@ func (s *Service) buildUser(ctx context.Context, c *access.Caller, in access.New
 	if u.PictureURL, err = validURL("pictureUrl", in.PictureURL); err != nil {
 		return access.User{}, err
 	}
-	if in.Profession == "" {
-		return access.User{}, access.Invalid("profession", "is required: one of %v", access.Professions)
+	if u.Professions, err = access.ValidProfessions(in.Profession, in.Professions, true); err != nil {
+		return access.User{}, err
 	}
-	if !in.Profession.Valid() {
-		return access.User{}, access.Invalid("profession", "must be one of %v", access.Professions)
+	u.Profession = u.Professions[0]
+	if in.Kind == access.KindHirer {
+		u.Kind = access.KindHirer
 	}
-	u.Profession = in.Profession
 	if u.Roles, err = validRoles(in.Roles); err != nil {
 		return access.User{}, err
 	}
@@ -242,6 +254,9 @@ func (s *Service) buildUser(ctx context.Context, c *access.Caller, in access.New
 	}
 	if len(u.CalendarIDs) == 0 {
 		u.CalendarIDs = []string{s.NewID("cal")}
+	}
+	if u.CalendarAccess, err = s.initialCalendarAccess(ctx, c, in.CalendarAccess); err != nil {
+		return access.User{}, err
 	}
 	if in.LegacyPermissions != nil {
 		// Legacy rights arrive with a migration, on the owner's authority only.
@@ -369,6 +384,16 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 	if p.Profession != nil && !p.Profession.Valid() {
 		return access.User{}, access.Invalid("profession", "must be one of %v", access.Professions)
 	}
+	var professions []access.Profession
+	if p.Professions != nil {
+		var single access.Profession
+		if p.Profession != nil {
+			single = *p.Profession
+		}
+		if professions, err = access.ValidProfessions(single, *p.Professions, true); err != nil {
+			return access.User{}, err
+		}
+	}
 	if p.CalendarIDs != nil {
 		ids, err := access.ValidIDs("calendarIds", *p.CalendarIDs, 20)
 		if err != nil {
@@ -387,7 +412,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 		switch {
 		case u.ID == c.User.ID && c.User.IsOwner:
 			// The owner has every right already; their own profile is theirs to keep.
-		case p.Profession != nil || p.CalendarIDs != nil:
+		case p.Profession != nil || p.Professions != nil || p.CalendarIDs != nil:
 			// Profession decides billing and own calendars are rights: never one's own.
 			if err := c.RequireChangeRightsOf(*u); err != nil {
 				return err
@@ -409,8 +434,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 		if p.PictureURL != nil {
 			u.PictureURL = *p.PictureURL
 		}
-		if p.Profession != nil {
+		if p.Profession != nil && professions == nil {
 			u.Profession = *p.Profession
+			u.Professions = access.ReplaceFirst(u.AllProfessions(), u.Profession)
+		}
+		if professions != nil {
+			u.Profession, u.Professions = professions[0], professions
 		}
 		if p.CalendarIDs != nil {
 			u.CalendarIDs = *p.CalendarIDs
@@ -443,6 +472,7 @@ func (s *Service) SetGroups(ctx context.Context, c *access.Caller, id string, gr
 			u.Legacy = nil
 		}
 		u.GroupIDs = ids
+		u.GroupExpiry = nil // a replacement without expiries makes every membership permanent
 		return nil
 	}, nil)
 }
