@@ -8,8 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
-
-	"github.com/tilgang/tilgang/shared/openapi"
 )
 
 // Assets are the files of swagger-ui-dist the page loads; nothing else of the package is served.
@@ -63,14 +61,23 @@ func Installed(assets fs.FS) bool {
 	return true
 }
 
-// Handler serves /openapi.yaml and /docs[/…] from assets (swagger-ui-dist's files, flat) with
-// the page's policy; other paths answer 404. Without the assets /docs answers 503 saying so,
-// and /openapi.yaml still works.
-func Handler(assets fs.FS) http.Handler {
-	installed := Installed(assets)
-	var files http.Handler
+// Document is the name of the OpenAPI document among the files Handler serves.
+const Document = "openapi.yaml"
+
+// Handler serves /openapi.yaml and /docs[/…] from files: the OpenAPI document (Document) and
+// swagger-ui-dist's Assets, flat. It does not read shared/openapi itself, which would link the
+// OpenAPI validator into the console function: the build copies the document in. Missing files
+// answer 503 saying so; other paths 404.
+func Handler(files fs.FS) http.Handler {
+	installed := Installed(files)
+	var document []byte
+	if files != nil {
+		document, _ = fs.ReadFile(files, Document)
+	}
+	assets := files
+	var static http.Handler
 	if installed {
-		files = http.StripPrefix("/docs/", http.FileServerFS(assets))
+		static = http.StripPrefix("/docs/", http.FileServerFS(assets))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
@@ -85,8 +92,12 @@ func Handler(assets fs.FS) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		switch {
 		case path == "/openapi.yaml":
+			if document == nil {
+				http.Error(w, "the OpenAPI document was not built into this function: build it with make build", http.StatusServiceUnavailable)
+				return
+			}
 			h.Set("Content-Type", "application/yaml")
-			_, _ = w.Write(openapi.YAML)
+			_, _ = w.Write(document)
 		case path == "/docs" || path == "/docs/":
 			if !installed {
 				http.Error(w, "the reference page's assets were not built into this function: build it with make build", http.StatusServiceUnavailable)
@@ -99,7 +110,7 @@ func Handler(assets fs.FS) http.Handler {
 			_, _ = w.Write([]byte(Init))
 		case installed && isAsset(strings.TrimPrefix(path, "/docs/")):
 			h.Set("Cache-Control", "max-age=3600")
-			files.ServeHTTP(w, r)
+			static.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
