@@ -15,13 +15,8 @@ import (
 
 // consoleURL is the template form of the API's URL + /console/.
 func (s *synthesized) consoleURL() any {
-	return map[string]any{"Fn::Join": []any{"", []any{
-		map[string]any{"Fn::Join": []any{"", []any{
-			"https://", ref(s.id(s.stack.API.Node().DefaultChild().(awscdk.CfnElement))),
-			".execute-api.", map[string]any{"Ref": "AWS::Region"}, ".", map[string]any{"Ref": "AWS::URLSuffix"},
-		}}},
-		"/console/",
-	}}}
+	api := s.id(s.stack.API.Node().DefaultChild().(awscdk.CfnElement))
+	return map[string]any{"Fn::Join": []any{"", []any{getAtt(api, "ApiEndpoint"), "/console/"}}}
 }
 
 // TestConsoleRoutesArePublic: each route of routes.Public is in the API, without an authorizer,
