@@ -17,8 +17,10 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/expiry"
 	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/access/people"
+	"github.com/tilgang/tilgang/shared/access/reviews"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
@@ -38,6 +40,9 @@ type App struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
+	// Reviews runs access reviews; Expiry sweeps expired grants (issue 15).
+	Reviews *reviews.Service
+	Expiry  *expiry.Service
 	Log     *slog.Logger
 	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
 	Metrics *metrics.Emitter
@@ -113,8 +118,9 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	// counts once).
 	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
 	wireJobs(jbs, awsCfg, cfg)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
-		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}, nil
+	rvs, exp := wireReviews(store, ppl, cls, jbs, cfg, log)
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Expiry: exp, Log: log,
+		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Log: log}}, nil
 }
 
 // API returns the Lambda handler of one API function (see routes.APIFunctions): traced, with
