@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -144,5 +146,29 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(h); got != want {
 			t.Errorf("acceptsGzip(%q) = %v", h, got)
 		}
+	}
+}
+
+// TestBuildCopiesEveryAsset keeps the three lists of the page's files in step: apidocs.Assets
+// (what the page loads), the embed directive (what the function carries) and make build's copy.
+func TestBuildCopiesEveryAsset(t *testing.T) {
+	embedded, err := os.ReadFile("assets_embedded.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apidocs.Assets {
+		if !strings.Contains(string(embedded), "swagger/"+a) {
+			t.Errorf("assets_embedded.go does not embed %s", a)
+		}
+		if !strings.Contains(string(makefile), a) {
+			t.Errorf("make build does not copy %s", a)
+		}
+	}
+	if !strings.Contains(string(embedded), "swagger/"+apidocs.Document) {
+		t.Errorf("assets_embedded.go does not embed %s", apidocs.Document)
 	}
 }
