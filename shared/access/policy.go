@@ -79,6 +79,8 @@ type Request struct {
 	Role       Role   // OpGrantRole
 	Client     *ClientFacts
 	CalendarID string
+	// Calendar is the calendar asked about, when it was read (its practice counts).
+	Calendar *Calendar
 	Program    string
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
@@ -561,6 +563,10 @@ func decideAccess(p Principal, r Request) Decision {
 		}
 		return clientDecision(p.Effective, r, r.Client)
 	case r.CalendarID != "":
+		if r.Calendar != nil && r.Calendar.Practice != p.User.Practice() {
+			return Decision{Level: LevelNone, Code: CodeForbidden,
+				Reason: "the calendar belongs to another practice: a hirer's calendars are the hirer's, the clinic's the clinic's (scope all and the account owner included)"}
+		}
 		return p.Effective.AuthorizeCalendar(r.Level, r.CalendarID)
 	default:
 		return p.Effective.AuthorizeArea(r.Level, r.Area)
