@@ -56,6 +56,12 @@ const (
 	OpRevokeClient       Op = "client.revoke"
 	OpAppointment        Op = "appointment"
 	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
+	// Provisioning (SCIM): see provisioning.go.
+	OpManageProvisioning  Op = "provisioning.manage"     // create, list and revoke SCIM tokens
+	OpProvisionUser       Op = "user.provision"          // the directory creates, changes or re-activates a user
+	OpDeprovisionUser     Op = "user.deprovision"        // the directory deactivates or removes a user
+	OpProvisionGroup      Op = "group.provision"         // the directory creates, renames or deletes a group (Request.Group)
+	OpProvisionMembership Op = "group.members.provision" // the directory puts Target in Group or takes them out
 )
 
 // Request is one question to the policy. Only the fields an Op reads matter.
@@ -72,6 +78,8 @@ type Request struct {
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
 	Source string
+	// Directory says that Group is managed by the tenant's directory (provisioning ops).
+	Directory bool
 }
 
 // ClientFacts is what the policy needs to know about one client: the client, the user's
@@ -189,6 +197,18 @@ var (
 	gNotSelfGrant    = guard{"not_self_grant", CodeForbidden, "nobody grants themselves client access or programs", isSelf}
 	gRequesterActive = guard{"requester_active", CodeForbidden, "the requester is no longer an active user",
 		func(p Principal, _ Request) bool { return p.User.ID == "" || p.User.Status != StatusActive }}
+	// Provisioning: the directory never reaches the owner (who does not exist for it), never
+	// changes an administrator but to deactivate or remove them, only manages the groups it
+	// created, and never creates a group with rights.
+	gProvisionNotOwner = guard{"provisioning_not_owner", CodeNotFound, "user not found", targetOwner}
+	gProvisionNotAdmin = guard{"provisioning_not_admin", CodeForbidden, "administrators are managed in Tilgang by a main administrator or the account owner, not by the directory",
+		func(_ Principal, r Request) bool { return isAdmin(r.Target) }}
+	gProvisionDirectoryGroup = guard{"provisioning_directory_group", CodeNotFound, "group not found",
+		func(_ Principal, r Request) bool { return r.Group == nil || !r.Directory }}
+	gProvisionNoRights = guard{"provisioning_grants_nothing", CodeForbidden, "the directory cannot give rights: an administrator gives a directory group its rights in Tilgang",
+		func(_ Principal, r Request) bool {
+			return r.Group != nil && r.Group.Version == 0 && RightsFingerprint(r.Group.Permissions) != ""
+		}}
 	gNotDeleteSelfOrOwner = guard{"not_delete_self_or_owner", CodeConflict, "the account owner and yourself cannot be deleted",
 		func(p Principal, r Request) bool { return isSelf(p, r) || targetOwner(p, r) }}
 )
@@ -236,6 +256,16 @@ func init() {
 		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
 		OpAccess:        {what: "access", custom: decideAccess},
 		OpMigrateLegacy: {what: "migrating users with individual rights"},
+		// No needs: the owner's alone.
+		OpManageProvisioning: {what: "managing provisioning tokens"},
+		OpProvisionUser: {what: "provisioning users", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner, gProvisionNotAdmin}},
+		OpDeprovisionUser: {what: "deprovisioning users", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner}},
+		OpProvisionGroup: {what: "provisioning groups", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionDirectoryGroup, gProvisionNoRights}},
+		OpProvisionMembership: {what: "provisioning group members", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner, gProvisionNotAdmin, gProvisionDirectoryGroup}},
 	}
 }
 
