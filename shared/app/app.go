@@ -22,6 +22,8 @@ import (
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/scim"
 )
 
 // App holds what the handlers share; build it once per process, outside the handlers.
@@ -35,10 +37,13 @@ type App struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
-	Log     *slog.Logger
+	// Provisioning is the SCIM use cases (tokens, directory users and groups).
+	Provisioning *people.Provisioning
+	Log          *slog.Logger
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
 	AnonymiserBatch int
 	api             *httpapi.API
+	scim            *scim.Handler
 }
 
 // Options adjust New, mostly for tests.
@@ -90,12 +95,19 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	cls := clients.New(store)
 	jbs := jobs.New(store, cls, nil)
 	wireJobs(jbs, awsCfg, cfg)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Log: log,
-		api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Log: log}}, nil
+	prov := people.NewProvisioning(ppl, store)
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log,
+		api:  &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log},
+		scim: &scim.Handler{P: prov, Log: log}}, nil
 }
 
 // API returns the Lambda handler of one API function (see routes.APIFunctions).
-func (a *App) API(function string) httpapi.LambdaHandler { return a.api.Handler(function) }
+func (a *App) API(function string) httpapi.LambdaHandler {
+	if function == routes.FnSCIM {
+		return a.scim.Lambda()
+	}
+	return a.api.Handler(function)
+}
 
 // MustNew builds the App from the environment or exits with a clear message; for mains.
 func MustNew(ctx context.Context) *App {

@@ -91,6 +91,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveDev(w, r)
 		return
 	}
+	if s.serveSCIM(w, r) {
+		return
+	}
 	route, params, ok := routes.Match(r.Method, r.URL.EscapedPath())
 	if !ok {
 		if pathKnown(r.URL.EscapedPath()) {

@@ -35,7 +35,9 @@ type API struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
-	Log     *slog.Logger
+	// Provisioning manages the SCIM tokens (the SCIM routes themselves are shared/scim's).
+	Provisioning *people.Provisioning
+	Log          *slog.Logger
 }
 
 // request is one API call as the route functions see it.
@@ -77,6 +79,7 @@ func (a *API) table() map[string]routeFunc {
 	a.clientAdminRoutes(m)
 	a.programRoutes(m)
 	a.jobRoutes(m)
+	a.scimTokenRoutes(m)
 	return m
 }
 
