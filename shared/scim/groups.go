@@ -30,7 +30,7 @@ func groupJSON(pg access.ProvisionedGroup, members []access.User, withMembers bo
 	if withMembers {
 		list := make([]any, 0, len(members))
 		for _, u := range members {
-			list = append(list, map[string]any{"value": u.ID, "display": u.Name, "type": "User", "$ref": base + "/Users/" + u.ID})
+			list = append(list, map[string]any{"value": u.ID, "display": u.Name, "type": "User"})
 		}
 		res["members"] = list
 	}

@@ -65,7 +65,7 @@ func userJSON(pu access.ProvisionedUser, base string) map[string]any {
 		ent["department"] = d.Department
 	}
 	if d.ManagerID != "" {
-		ent["manager"] = map[string]any{"value": d.ManagerID, "$ref": base + "/Users/" + d.ManagerID}
+		ent["manager"] = map[string]any{"value": d.ManagerID}
 	}
 	if len(ent) > 0 {
 		res["schemas"] = []any{URNUser, URNEnterprise}
