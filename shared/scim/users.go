@@ -29,20 +29,19 @@ func userJSON(pu access.ProvisionedUser, base string) map[string]any {
 	if d.FamilyName != "" {
 		name["familyName"] = d.FamilyName
 	}
-	display := d.DisplayName
-	if display == "" {
-		display = u.Name
-	}
 	res := map[string]any{
-		"schemas":     []any{URNUser},
-		"id":          u.ID,
-		"userName":    u.Email,
-		"name":        name,
-		"displayName": display,
-		"active":      u.Status == access.StatusActive,
+		"schemas":  []any{URNUser},
+		"id":       u.ID,
+		"userName": u.Email,
+		"name":     name,
+		"active":   u.Status == access.StatusActive,
 		"emails":      []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
 		"meta": map[string]any{"resourceType": "User", "created": stamp(u.CreatedAt), "lastModified": stamp(u.UpdatedAt),
 			"location": base + "/Users/" + u.ID, "version": etag(u.Version)},
+	}
+	// Only what the directory sent: a rendered user read back must be the user unchanged.
+	if d.DisplayName != "" {
+		res["displayName"] = d.DisplayName
 	}
 	if d.ExternalID != "" {
 		res["externalId"] = d.ExternalID
@@ -129,6 +128,9 @@ func parseUser(m map[string]any, cur *access.ProvisionedUser) (access.Provisione
 		phone, typ, err := pickPhone(array(v))
 		if err != nil {
 			return out, err
+		}
+		if phone == "" || typ == "work" {
+			typ = "" // work is the default type
 		}
 		out.User.Phone, d.PhoneType = phone, typ
 	}

@@ -168,7 +168,7 @@ func (p *Provisioning) GetProvisionedUser(ctx context.Context, c *access.Caller,
 
 // ProvisionedUsers reads users by id, leaving out those the directory does not see.
 func (p *Provisioning) ProvisionedUsers(ctx context.Context, c *access.Caller, ids []string) ([]access.ProvisionedUser, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, err
 	}
 	var users []access.User
@@ -212,7 +212,7 @@ func (p *Provisioning) withRecords(ctx context.Context, c *access.Caller, users 
 // ProvisionedUserIDsByEmail finds the user holding an email (the SCIM userName), if the
 // directory sees them: one read of the email claim.
 func (p *Provisioning) ProvisionedUserIDsByEmail(ctx context.Context, c *access.Caller, email string) ([]string, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, err
 	}
 	e, err := access.NormalizeEmail("userName", email)
@@ -234,7 +234,7 @@ func (p *Provisioning) ProvisionedUserIDsByEmail(ctx context.Context, c *access.
 
 // ProvisionedUserIDsByExternalID reads the externalId index.
 func (p *Provisioning) ProvisionedUserIDsByExternalID(ctx context.Context, c *access.Caller, m access.Match, limit int) ([]string, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, err
 	}
 	return p.Dir.DirectoryUserIDs(ctx, c.TenantID(), m, limit)
@@ -242,7 +242,7 @@ func (p *Provisioning) ProvisionedUserIDsByExternalID(ctx context.Context, c *ac
 
 // ListProvisionedUsers pages through the users the directory sees.
 func (p *Provisioning) ListProvisionedUsers(ctx context.Context, c *access.Caller, pg access.Page) ([]access.ProvisionedUser, string, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, "", err
 	}
 	users, next, err := p.Store.ListUsers(ctx, c.TenantID(), access.UserFilter{}, pg)
@@ -311,7 +311,7 @@ func (p *Provisioning) emailTaken(ctx context.Context, err error, email, userID 
 // transaction. The user has no groups and no roles; the profession is "other" until an
 // administrator sets it in Tilgang.
 func (p *Provisioning) CreateProvisionedUser(ctx context.Context, c *access.Caller, in access.ProvisionedUser) (access.ProvisionedUser, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return access.ProvisionedUser{}, err
 	}
 	in, err := cleanProvisioned(in)
@@ -396,18 +396,18 @@ func (p *Provisioning) UpdateProvisionedUser(ctx context.Context, c *access.Call
 		switch {
 		case next.Status == access.StatusDeactivated && prev.Status != access.StatusDeactivated:
 			// Deprovisioning reaches administrators too: it raises nobody.
-			if err := c.Require(access.Request{Op: access.OpDeprovisionUser, Target: &prev}); err != nil {
+			if err := decide(c, access.Request{Op: access.OpDeprovisionUser, Target: &prev}); err != nil {
 				return err
 			}
 			action = "user.deactivate"
 		case next.Status == access.StatusActive && prev.Status != access.StatusActive:
-			if err := c.Require(access.Request{Op: access.OpProvisionUser, Target: &prev}); err != nil {
+			if err := decide(c, access.Request{Op: access.OpProvisionUser, Target: &prev}); err != nil {
 				return err
 			}
 			action = "user.activate"
 		}
 		if profile {
-			if err := c.Require(access.Request{Op: access.OpProvisionUser, Target: &prev}); err != nil {
+			if err := decide(c, access.Request{Op: access.OpProvisionUser, Target: &prev}); err != nil {
 				return err
 			}
 			if next.Status == prev.Status {
@@ -445,7 +445,7 @@ func (p *Provisioning) DeprovisionUser(ctx context.Context, c *access.Caller, id
 		if !provisionable(*u) {
 			return nil, access.NotFound("user")
 		}
-		if err := c.Require(access.Request{Op: access.OpDeprovisionUser, Target: u}); err != nil {
+		if err := decide(c, access.Request{Op: access.OpDeprovisionUser, Target: u}); err != nil {
 			return nil, err
 		}
 		now := p.Now()
@@ -462,6 +462,11 @@ func (p *Provisioning) DeprovisionUser(ctx context.Context, c *access.Caller, id
 	})
 	return err
 }
+
+// decide asks the policy about the provisioning principal. Unlike Caller.Require it does not
+// turn refusals into not found: the directory sees every user but the owner and the user bank,
+// and the policy hides the owner itself (provisioning_not_owner).
+func decide(c *access.Caller, r access.Request) error { return c.Decide(r).Err() }
 
 // groupRequest asks about a directory group.
 func groupRequest(op access.Op, g access.Group, directory bool) access.Request {
@@ -510,7 +515,7 @@ func (p *Provisioning) ProvisionedGroups(ctx context.Context, c *access.Caller, 
 
 // ProvisionedGroupIDs reads a directory group index: attr is "displayName" or "externalId".
 func (p *Provisioning) ProvisionedGroupIDs(ctx context.Context, c *access.Caller, attr string, m access.Match, limit int) ([]string, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, err
 	}
 	return p.Dir.DirectoryGroupIDs(ctx, c.TenantID(), attr, m, limit)
@@ -518,7 +523,7 @@ func (p *Provisioning) ProvisionedGroupIDs(ctx context.Context, c *access.Caller
 
 // ListProvisionedGroups pages through the directory groups.
 func (p *Provisioning) ListProvisionedGroups(ctx context.Context, c *access.Caller, pg access.Page) ([]access.ProvisionedGroup, string, error) {
-	if err := c.Require(access.Request{Op: access.OpProvisionUser}); err != nil {
+	if err := decide(c, access.Request{Op: access.OpProvisionUser}); err != nil {
 		return nil, "", err
 	}
 	recs, next, err := p.Dir.ListDirectoryGroups(ctx, c.TenantID(), pg)
@@ -580,7 +585,7 @@ func (p *Provisioning) CreateProvisionedGroup(ctx context.Context, c *access.Cal
 	}
 	now := p.Now()
 	g := access.Group{ID: p.NewID("g"), TenantID: c.TenantID(), Name: name, Permissions: access.Permissions{}, CreatedAt: now, UpdatedAt: now}
-	if err := c.Require(groupRequest(access.OpProvisionGroup, g, true)); err != nil {
+	if err := decide(c, groupRequest(access.OpProvisionGroup, g, true)); err != nil {
 		return access.ProvisionedGroup{}, err
 	}
 	// Every member must be one the directory may put in a group, before anything is written.
@@ -618,7 +623,7 @@ func (p *Provisioning) memberTargets(ctx context.Context, c *access.Caller, g ac
 		if err != nil {
 			return nil, err
 		}
-		if err := c.Require(access.Request{Op: access.OpProvisionMembership, Target: &u, Group: &g, Directory: true}); err != nil {
+		if err := decide(c, access.Request{Op: access.OpProvisionMembership, Target: &u, Group: &g, Directory: true}); err != nil {
 			var e *access.Error
 			if errors.As(err, &e) && e.Code == access.CodeNotFound {
 				return nil, access.Invalid(field, "no such user")
@@ -656,7 +661,7 @@ func (p *Provisioning) UpdateProvisionedGroup(ctx context.Context, c *access.Cal
 		if err := access.CheckIfMatch(ifMatch, prev.Version, "group"); err != nil {
 			return err
 		}
-		if err := c.Require(groupRequest(access.OpProvisionGroup, prev, true)); err != nil {
+		if err := decide(c, groupRequest(access.OpProvisionGroup, prev, true)); err != nil {
 			return err
 		}
 		next, nextRec := prev, rec
@@ -709,7 +714,7 @@ func (p *Provisioning) ChangeMembers(ctx context.Context, c *access.Caller, grou
 			if u.InGroup(groupID) == in {
 				return nil
 			}
-			if err := c.Require(access.Request{Op: access.OpProvisionMembership, Target: u, Group: &pg.Group, Directory: true}); err != nil {
+			if err := decide(c, access.Request{Op: access.OpProvisionMembership, Target: u, Group: &pg.Group, Directory: true}); err != nil {
 				return err
 			}
 			if in {
@@ -752,7 +757,7 @@ func (p *Provisioning) DeleteProvisionedGroup(ctx context.Context, c *access.Cal
 		if err := access.CheckIfMatch(ifMatch, cur.Group.Version, "group"); err != nil {
 			return err
 		}
-		if err := c.Require(groupRequest(access.OpProvisionGroup, cur.Group, true)); err != nil {
+		if err := decide(c, groupRequest(access.OpProvisionGroup, cur.Group, true)); err != nil {
 			return err
 		}
 		meta := tagMeta(c, access.Meta{Audit: []access.AuditEntry{p.Audit(c, "group.delete", "group", id, groupAudit(cur.Group), nil)}})
