@@ -96,7 +96,7 @@ type TilgangStack struct {
 
 // allFunctions lists the API functions in route-table order, then the workers.
 func allFunctions() []string {
-	return append(routes.APIFunctions(), routes.FnJobWorker, routes.FnAnonymiser)
+	return append(routes.APIFunctions(), routes.FnSCIM, routes.FnJobWorker, routes.FnAnonymiser)
 }
 
 // NewTilgangStack builds the stack. It fails when a function has no entry in the grants table,
@@ -198,6 +198,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	newAnonymiserContinuation(stack, s.Bus, s.Functions[routes.FnAnonymiser])
 
 	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
+	newSCIMRoutes(stack, s.API, s.Functions[routes.FnSCIM]) // no JWT authorizer: see scim.go
 
 	s.newAlarms(contextString(stack, ctxAlarmEmail, ""))
 

@@ -171,8 +171,8 @@ func TestEveryRouteIsIntegratedWithItsFunction(t *testing.T) {
 		}
 		byKey[key] = r
 	}
-	if got, want := len(apiRoutes), len(routes.All); got != want {
-		t.Errorf("template has %d routes, routes.All has %d", got, want)
+	if got, want := len(apiRoutes), len(routes.All)+len(routes.SCIM); got != want {
+		t.Errorf("template has %d routes, routes.All and routes.SCIM have %d", got, want)
 	}
 
 	for _, rt := range routes.All {
@@ -681,6 +681,8 @@ func TestCognitoActionsAreThoseTheAdapterCalls(t *testing.T) {
 	want := map[string][]string{
 		routes.FnUsers: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
 			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
+		routes.FnSCIM: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser",
+			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
 		routes.FnAnonymiser: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
 			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
 	}
@@ -764,7 +766,7 @@ func TestWorkerQueuePermissions(t *testing.T) {
 	}
 	for _, name := range allFunctions() {
 		got := resources[s.roleID(name)][batchWriteAction] != nil
-		if want := name == routes.FnUsers || name == routes.FnAnonymiser; got != want {
+		if want := name == routes.FnUsers || name == routes.FnAnonymiser || name == routes.FnSCIM; got != want {
 			t.Errorf("%s has BatchWriteItem: %v, want %v (only the functions that reach the store's deleteKeys)", name, got, want)
 		}
 	}

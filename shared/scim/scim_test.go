@@ -549,3 +549,24 @@ func TestListsAndFilters(t *testing.T) {
 		p.must(t, "GET", path, nil, 200)
 	}
 }
+
+// TestAnonymisationForgetsTheDirectoryRecord: what the directory said about a person (names,
+// employee number, externalId) is personal data and goes with the anonymisation.
+func TestAnonymisationForgetsTheDirectoryRecord(t *testing.T) {
+	s := eventStack{env: apitest.New(t)}
+	p := withToken(t, s.newTenant(t), "Entra ID")
+	id := p.must(t, "POST", "/scim/v2/Users", map[string]any{"userName": apitest.UniqueEmail("gone"), "externalId": "ext-gone",
+		"name": map[string]any{"givenName": "Gone", "familyName": "Person"}, urnEnterprise: map[string]any{"employeeNumber": "9"}}, 201)["id"].(string)
+	p.must(t, "DELETE", "/scim/v2/Users/"+id, nil, 204)
+	recs, err := s.env.App.Store.GetDirectoryUsers(t.Context(), p.ID, []string{id})
+	if err != nil || recs[id].EmployeeNumber != "9" {
+		t.Fatalf("record after removal to the bank = %v, %v (kept: the user can be restored)", recs, err)
+	}
+	p.owner(t, "POST", "/v1/users/"+id+"/anonymise", nil, 200)
+	if recs, err = s.env.App.Store.GetDirectoryUsers(t.Context(), p.ID, []string{id}); err != nil || len(recs) != 0 {
+		t.Errorf("record after anonymisation = %v, %v", recs, err)
+	}
+	if m := p.must(t, "GET", "/scim/v2/Users?"+filterQ(`externalId eq "ext-gone"`), nil, 200); total(t, m) != 0 {
+		t.Errorf("externalId still found: %v", m)
+	}
+}
