@@ -273,8 +273,8 @@ func TestOktaSequence(t *testing.T) {
 		}
 		user := map[string]any{
 			"schemas": []any{urnUser}, "userName": email,
-			"name":   map[string]any{"givenName": "Bob", "familyName": "Smith"},
-			"emails": []any{map[string]any{"primary": true, "value": email, "type": "work"}},
+			"name":        map[string]any{"givenName": "Bob", "familyName": "Smith"},
+			"emails":      []any{map[string]any{"primary": true, "value": email, "type": "work"}},
 			"displayName": "Bob Smith", "locale": "en-US", "externalId": "00u1abcd", "groups": []any{},
 			"password": "Xy9-not-kept", "active": true,
 		}

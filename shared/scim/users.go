@@ -35,7 +35,7 @@ func userJSON(pu access.ProvisionedUser, base string) map[string]any {
 		"userName": u.Email,
 		"name":     name,
 		"active":   u.Status == access.StatusActive,
-		"emails":      []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
+		"emails":   []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
 		"meta": map[string]any{"resourceType": "User", "created": stamp(u.CreatedAt), "lastModified": stamp(u.UpdatedAt),
 			"location": base + "/Users/" + u.ID, "version": etag(u.Version)},
 	}
