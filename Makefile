@@ -12,9 +12,11 @@ MAX_BINARY_MB ?= 20
 FUNCTIONS     := $(filter-out devserver invoke,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
 # Installed by `make tools`; the stamp lives inside node_modules so deleting that reinstalls.
 TOOLS_STAMP   := .tools/node_modules/.installed
+# The /docs page's assets (swagger-ui-dist, pinned in .docs/package.json), installed by `make docs`.
+DOCS_STAMP    := .docs/node_modules/.installed
 GO_FILES       = $(shell find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path './cdk.out/*')
 
-.PHONY: help tools run test build lint bench soak clean
+.PHONY: help tools docs run test build lint bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} \
@@ -26,15 +28,25 @@ help: ## List the targets
 tools: $(TOOLS_STAMP) ## Install the local DynamoDB (dynoxide) and SQS servers into .tools
 
 $(TOOLS_STAMP): .tools/package.json .tools/package-lock.json
+	@echo "tools: npm ci in .tools: dynoxide and local-aws-sqs (about 8 MB, seconds)"
 	cd .tools && npm ci --no-audit --no-fund
 	@touch $@
 
-run: tools ## Run the dev server on 127.0.0.1:8080 (DynamoDB :8000, SQS :9324, data in .local/)
+docs: $(DOCS_STAMP) ## Install the API reference page's assets (Swagger UI) into .docs
+
+$(DOCS_STAMP): .docs/package.json .docs/package-lock.json
+	@echo "docs: npm ci in .docs: swagger-ui-dist for the /docs page (about 13 MB, seconds)"
+	cd .docs && npm ci --no-audit --no-fund
+	@touch $@
+
+run: tools docs ## Run the dev server on 127.0.0.1:8080 (docs at /docs; DynamoDB :8000, SQS :9324, data in .local/)
+	@echo "run: building and starting the dev server (first build: the root module's Go modules, about 155 MB, a minute or two)"
 	$(GO) run ./functions/devserver
 
 ## ---- Quality ------------------------------------------------------------------------------
 
-test: tools ## Vet and run every test against the local servers, the CDK tests and synth
+test: tools docs ## Vet and run every test against the local servers, the CDK tests (with cdk-nag) and synth
+	@echo "test: go vet and go test of the root module (first run: its modules download and compile, a few minutes)"
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory infra-test synth
@@ -62,6 +74,7 @@ soak: tools ## Load and faults on loopback: 32 clients, a 5,000-item job across 
 
 build: ## Build every Lambda to build/<name>/bootstrap (linux/arm64) and check their sizes
 	@if [ -z "$(FUNCTIONS)" ]; then echo "no functions to build"; exit 0; fi
+	@echo "build: cross-compiling $(words $(FUNCTIONS)) functions for linux/arm64 (the first one takes a minute, the rest seconds)"
 	@for fn in $(FUNCTIONS); do \
 		echo "build $$fn"; \
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
@@ -84,20 +97,32 @@ CDK_ENV       := CDK_DISABLE_CLI_TELEMETRY=1 CDK_DISABLE_VERSION_CHECK=1 JSII_SI
 CDK           := $(CDK_ENV) .cdk/node_modules/.bin/cdk
 # `make synth STUB_ASSETS=1` synthesizes with stub bootstrap files instead of building them.
 STUB_ASSETS   ?=
+# Context for deploy, e.g. make deploy CDK_ARGS="-c webOrigin=https://app.example.com -c alarmEmail=ops@example.com"
+CDK_ARGS      ?=
 
-.PHONY: cdk-tools infra-test synth deploy cdk-bootstrap
+.PHONY: cdk-tools infra-deps infra-test synth deploy cdk-bootstrap
 
 cdk-tools: $(CDK_STAMP) ## Install the pinned AWS CDK CLI into .cdk
 
 $(CDK_STAMP): .cdk/package.json .cdk/package-lock.json
+	@echo "cdk-tools: npm ci in .cdk: the pinned AWS CDK CLI (seconds)"
 	cd .cdk && npm ci --no-audit --no-fund
 	@touch $@
 
-infra-test: ## Vet and run the CDK assertion tests (infra/ is its own Go module)
+# The CDK modules of infra/: where the first run spends most of its time.
+CDK_VERSION   = $(shell awk '$$1 == "github.com/aws/aws-cdk-go/awscdk/v2" {print $$2}' infra/go.mod)
+CDK_MODULE    = $(shell $(GO) env GOMODCACHE)/github.com/aws/aws-cdk-go/awscdk/v2@$(CDK_VERSION)
+
+infra-deps: ## Download the CDK modules of infra/ (about 430 MB the first time), saying so
+	@if [ -d "$(CDK_MODULE)" ]; then 		echo "infra: CDK for Go $(CDK_VERSION) modules already downloaded"; 	else 		echo "infra: downloading the AWS CDK for Go $(CDK_VERSION) and cdk-nag modules: about 430 MB, several minutes on a first run"; 		start=$$(date +%s); (cd infra && $(GO) mod download); 		echo "infra: modules downloaded in $$(( $$(date +%s) - start )) s"; 	fi
+
+infra-test: infra-deps ## Vet and run the CDK assertion tests and cdk-nag (infra/ is its own Go module)
+	@echo "infra: go vet and go test of the CDK app (the first compile takes minutes and ~1 GB of memory; later runs seconds)"
 	cd infra && $(CDK_ENV) $(GO) vet ./...
 	cd infra && $(CDK_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-synth: cdk-tools ## Write cdk.out/TilgangStack.template.json, offline (builds the Lambdas if missing)
+synth: cdk-tools infra-deps ## Write cdk.out/TilgangStack.template.json, offline (builds the Lambdas if missing)
+	@echo "synth: building the CDK app and synthesizing TilgangStack offline"
 ifeq ($(STUB_ASSETS),)
 	@for fn in $(FUNCTIONS); do \
 		if [ ! -f build/$$fn/bootstrap ]; then $(MAKE) --no-print-directory build; break; fi; \
@@ -108,8 +133,8 @@ else
 endif
 	@echo "wrote cdk.out/TilgangStack.template.json"
 
-deploy: build cdk-tools ## Deploy to AWS (needs credentials; once per account/region: make cdk-bootstrap)
-	$(CDK) deploy TilgangStack --require-approval broadening --outputs-file cdk.out/outputs.json
+deploy: build cdk-tools ## Deploy to AWS (needs credentials and -c webOrigin=https://…: see infra/README.md)
+	$(CDK) deploy TilgangStack -c deploy=true $(CDK_ARGS) --require-approval broadening --outputs-file cdk.out/outputs.json
 
 cdk-bootstrap: cdk-tools ## Prepare an AWS account and region for deploy, once (needs credentials)
 	$(CDK) bootstrap

@@ -14,13 +14,18 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/eventbus"
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/metrics"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -36,7 +41,9 @@ func TestMain(m *testing.M) {
 type synthesized struct {
 	stack    *TilgangStack
 	template assertions.Template
-	context  map[string]interface{}
+	// nag holds the cdk-nag findings (errors and warnings) left unsuppressed, as "rule at path".
+	nag     []string
+	context map[string]interface{}
 	// resources is the template's Resources section.
 	resources map[string]resource
 	outputs   map[string]any
@@ -85,7 +92,25 @@ func build() (res *synthesized, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// cdk-nag's packs run as aspects during synthesis and report findings as annotations.
+	for _, pack := range []awscdk.IAspect{
+		cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Reports: jsii.Bool(false), Verbose: jsii.Bool(false)}),
+		cdknag.NewServerlessChecks(&cdknag.NagPackProps{Reports: jsii.Bool(false), Verbose: jsii.Bool(false)}),
+	} {
+		awscdk.Aspects_Of(app).Add(pack, nil)
+	}
 	tmpl := assertions.Template_FromStack(stack.Stack, nil)
+	annotations := assertions.Annotations_FromStack(stack.Stack)
+	var findings []string
+	anything := assertions.Match_StringLikeRegexp(jsii.String(".*"))
+	for _, msgs := range [][]*cxapi.SynthesisMessage{
+		*annotations.FindError(jsii.String("*"), anything),
+		*annotations.FindWarning(jsii.String("*"), anything),
+	} {
+		for _, m := range msgs {
+			findings = append(findings, fmt.Sprintf("%v at %s", m.Entry.Data, *m.Id))
+		}
+	}
 
 	raw, err := json.Marshal(tmpl.ToJSON())
 	if err != nil {
@@ -98,7 +123,7 @@ func build() (res *synthesized, err error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
-	return &synthesized{stack: stack, template: tmpl, context: ctx, resources: doc.Resources, outputs: doc.Outputs}, nil
+	return &synthesized{stack: stack, template: tmpl, nag: findings, context: ctx, resources: doc.Resources, outputs: doc.Outputs}, nil
 }
 
 // cdkContext reads the "context" object of cdk.json.
@@ -562,8 +587,21 @@ func TestGrantsCoverEveryFunction(t *testing.T) {
 	}
 }
 
+// xrayActions are what active tracing grants; X-Ray accepts only Resource "*" for them.
+var xrayActions = []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+func onlyXRay(actions []string) bool {
+	for _, a := range actions {
+		if !slices.Contains(xrayActions, a) {
+			return false
+		}
+	}
+	return len(actions) > 0
+}
+
 // TestNoWildcardPermissions walks every IAM policy of the template: no statement may allow "*"
-// or a whole-service wildcard such as "dynamodb:*", or apply to Resource "*".
+// or a whole-service wildcard such as "dynamodb:*", or apply to Resource "*" (but the X-Ray
+// actions of active tracing, which take no resource).
 func TestNoWildcardPermissions(t *testing.T) {
 	s := synth(t)
 	policies := s.ofType("AWS::IAM::Policy")
@@ -578,7 +616,7 @@ func TestNoWildcardPermissions(t *testing.T) {
 				}
 			}
 			for _, r := range strs(st["Resource"]) {
-				if r == "*" {
+				if r == "*" && !onlyXRay(strs(st["Action"])) {
 					t.Errorf("%s statement %d (actions %v) applies to Resource \"*\"", id, i, st["Action"])
 				}
 			}
@@ -610,6 +648,7 @@ func TestEachFunctionHasOnlyItsGrants(t *testing.T) {
 	for _, name := range allFunctions() {
 		g := grants[name]
 		want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+		want = append(want, xrayActions...)
 		want = append(want, g.tableActions()...)
 		if g.sendJobs {
 			want = append(want, "sqs:SendMessage")
@@ -618,10 +657,14 @@ func TestEachFunctionHasOnlyItsGrants(t *testing.T) {
 			want = append(want, "events:PutEvents")
 		}
 		want = append(want, g.cognito...)
-		if name == routes.FnJobWorker {
+		switch name {
+		case routes.FnJobWorker:
 			// Granted by the SQS event source.
 			want = append(want, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
 				"sqs:DeleteMessage", "sqs:GetQueueAttributes")
+		case routes.FnAnonymiser:
+			// Granted by the on-failure destination, on the AnonymiserFailures queue.
+			want = append(want, "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 		}
 		got := dedupe(byRole[s.roleID(name)])
 		want = dedupe(want)
@@ -770,4 +813,240 @@ func TestWorkerQueuePermissions(t *testing.T) {
 			t.Errorf("%s has BatchWriteItem: %v, want %v (only the functions that reach the store's deleteKeys)", name, got, want)
 		}
 	}
+}
+
+// TestCDKNag runs cdk-nag's AwsSolutions and Serverless packs over the stack: every finding must
+// be fixed or suppressed in the stack's code with its reason.
+func TestCDKNag(t *testing.T) {
+	s := synth(t)
+	for _, f := range s.nag {
+		t.Errorf("cdk-nag: %s", f)
+	}
+}
+
+// resourceOf returns the template resource of a construct.
+func (s *synthesized) resourceOf(c interface{ Node() constructs.Node }) resource {
+	return s.resources[s.id(c.Node().DefaultChild().(awscdk.CfnElement))]
+}
+
+func TestEveryFunctionIsTraced(t *testing.T) {
+	s := synth(t)
+	for _, name := range allFunctions() {
+		fn := s.resources[s.functionID(name)]
+		if got, want := fn.Properties["TracingConfig"], map[string]any{"Mode": "Active"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s TracingConfig = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestStageLogsAndThrottles(t *testing.T) {
+	s := synth(t)
+	stages := s.ofType("AWS::ApiGatewayV2::Stage")
+	if len(stages) != 1 {
+		t.Fatalf("got %d stages, want 1", len(stages))
+	}
+	logsID := s.id(s.stack.AccessLogs.Node().DefaultChild().(awscdk.CfnElement))
+	for id, st := range stages {
+		settings, _ := st.Properties["AccessLogSettings"].(map[string]any)
+		if got, want := settings["DestinationArn"], getAtt(logsID, "Arn"); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s access log destination = %v, want %v", id, got, want)
+		}
+		var line map[string]string
+		if err := json.Unmarshal([]byte(settings["Format"].(string)), &line); err != nil {
+			t.Errorf("%s access log format is not JSON: %v", id, err)
+		}
+		for _, k := range []string{"requestId", "routeKey", "status", "latencyMs", "lambdaRequestId"} {
+			if line[k] == "" {
+				t.Errorf("%s access log has no %s", id, k)
+			}
+		}
+		for k, v := range line {
+			if strings.Contains(v, "identity") || strings.Contains(v, "header") || strings.Contains(v, "querystring") {
+				t.Errorf("%s access log field %s = %s may hold personal data", id, k, v)
+			}
+		}
+		routeSettings, _ := st.Properties["DefaultRouteSettings"].(map[string]any)
+		if routeSettings["ThrottlingRateLimit"] != float64(defaultThrottleRate) || routeSettings["ThrottlingBurstLimit"] != float64(defaultThrottleBurst) {
+			t.Errorf("%s DefaultRouteSettings = %v, want rate %d and burst %d", id, routeSettings, defaultThrottleRate, defaultThrottleBurst)
+		}
+	}
+}
+
+func TestLimitsAndProtection(t *testing.T) {
+	s := synth(t)
+	for id, m := range s.ofType("AWS::Lambda::EventSourceMapping") {
+		cfg, _ := m.Properties["ScalingConfig"].(map[string]any)
+		if n, _ := cfg["MaximumConcurrency"].(float64); n < minEventSourceConcurrency {
+			t.Errorf("%s ScalingConfig = %v, want a MaximumConcurrency", id, cfg)
+		}
+	}
+	if got := s.resources[s.functionID(routes.FnAnonymiser)].Properties["ReservedConcurrentExecutions"]; got != float64(defaultAnonymiserConcurrency) {
+		t.Errorf("anonymiser ReservedConcurrentExecutions = %v, want %d", got, defaultAnonymiserConcurrency)
+	}
+	if got := s.resourceOf(s.stack.Table).Properties["DeletionProtectionEnabled"]; got != true {
+		t.Errorf("table DeletionProtectionEnabled = %v, want true", got)
+	}
+	pool := s.resourceOf(s.stack.UserPool).Properties
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"DeletionProtection", pool["DeletionProtection"], "ACTIVE"},
+		{"MfaConfiguration", pool["MfaConfiguration"], "OPTIONAL"},
+		{"EnabledMfas", pool["EnabledMfas"], []any{"SOFTWARE_TOKEN_MFA"}},
+		{"UserPoolTier", pool["UserPoolTier"], "PLUS"},
+		{"UserPoolAddOns", pool["UserPoolAddOns"], map[string]any{"AdvancedSecurityMode": "ENFORCED"}},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("user pool %s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestContextChoices builds the stack with other context values: MFA required, the Essentials
+// plan (no threat protection), no reserved concurrency; and refuses a local origin on deploy.
+func TestContextChoices(t *testing.T) {
+	synth(t) // the shared stack first: jsii runs one app at a time well
+	build := func(extra map[string]interface{}) (res map[string]resource, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		ctx, err := cdkContext(filepath.Join("..", "cdk.json"))
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range extra {
+			ctx[k] = v
+		}
+		assets, err := writeStubAssets()
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(assets)
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+		stack, err := NewTilgangStack(app, "TilgangStack", &TilgangStackProps{AssetDir: assets})
+		if err != nil {
+			return nil, err
+		}
+		raw, _ := json.Marshal(assertions.Template_FromStack(stack.Stack, nil).ToJSON())
+		var doc struct{ Resources map[string]resource }
+		err = json.Unmarshal(raw, &doc)
+		return doc.Resources, err
+	}
+
+	res, err := build(map[string]interface{}{ctxMFA: "required", ctxCognitoPlan: "essentials", ctxAnonymiserConcurrency: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range res {
+		switch r.Type {
+		case "AWS::Cognito::UserPool":
+			p := r.Properties
+			if p["MfaConfiguration"] != "ON" || p["UserPoolTier"] != "ESSENTIALS" || p["UserPoolAddOns"] != nil {
+				t.Errorf("%s: MFA %v, tier %v, add-ons %v; want ON, ESSENTIALS, none", id, p["MfaConfiguration"], p["UserPoolTier"], p["UserPoolAddOns"])
+			}
+		case "AWS::Lambda::Function":
+			if r.Properties["ReservedConcurrentExecutions"] != nil {
+				t.Errorf("%s reserves concurrency with anonymiserReservedConcurrency=0", id)
+			}
+		}
+	}
+
+	for _, origin := range []string{"http://localhost:5173", "http://127.0.0.1:3000", "http://app.example.com"} {
+		if _, err := build(map[string]interface{}{ctxDeploy: "true", ctxWebOrigin: origin}); err == nil || !strings.Contains(err.Error(), "refusing to deploy") {
+			t.Errorf("deploy with origin %s: err = %v, want a refusal", origin, err)
+		}
+	}
+	if _, err := build(map[string]interface{}{ctxDeploy: "true", ctxWebOrigin: "https://app.example.com"}); err != nil {
+		t.Errorf("deploy with an https origin: %v", err)
+	}
+	if _, err := build(map[string]interface{}{ctxMFA: "sometimes"}); err == nil {
+		t.Error("mfa=sometimes was accepted")
+	}
+}
+
+func TestFailurePaths(t *testing.T) {
+	s := synth(t)
+	arn := func(q interface{ Node() constructs.Node }) any {
+		return getAtt(s.id(q.Node().DefaultChild().(awscdk.CfnElement)), "Arn")
+	}
+	anonymiser := s.functionID(routes.FnAnonymiser)
+
+	configs := s.ofType("AWS::Lambda::EventInvokeConfig")
+	found := false
+	for id, c := range configs {
+		if !reflect.DeepEqual(c.Properties["FunctionName"], ref(anonymiser)) {
+			continue
+		}
+		found = true
+		dest, _ := c.Properties["DestinationConfig"].(map[string]any)
+		onFailure, _ := dest["OnFailure"].(map[string]any)
+		if !reflect.DeepEqual(onFailure["Destination"], arn(s.stack.AnonymiserFailures)) {
+			t.Errorf("%s on-failure destination = %v, want the AnonymiserFailures queue", id, onFailure)
+		}
+	}
+	if !found {
+		t.Error("the anonymiser has no asynchronous invocation config (on-failure destination)")
+	}
+
+	for id, sch := range s.ofType("AWS::Scheduler::Schedule") {
+		target, _ := sch.Properties["Target"].(map[string]any)
+		dlq, _ := target["DeadLetterConfig"].(map[string]any)
+		if !reflect.DeepEqual(dlq["Arn"], arn(s.stack.ScheduleDLQ)) {
+			t.Errorf("%s dead-letter config = %v, want the schedule's DLQ", id, dlq)
+		}
+	}
+	for id, r := range s.ofType("AWS::Events::Rule") {
+		targets, _ := r.Properties["Targets"].([]any)
+		for _, tg := range targets {
+			dlq, _ := tg.(map[string]any)["DeadLetterConfig"].(map[string]any)
+			if !reflect.DeepEqual(dlq["Arn"], arn(s.stack.ContinuationDLQ)) {
+				t.Errorf("%s target dead-letter config = %v, want the continuation DLQ", id, dlq)
+			}
+		}
+	}
+}
+
+func TestOperationalAlarms(t *testing.T) {
+	s := synth(t)
+	alarms := s.ofType("AWS::CloudWatch::Alarm")
+	has := func(what string, match func(p map[string]any) bool) {
+		t.Helper()
+		for _, a := range alarms {
+			if match(a.Properties) {
+				return
+			}
+		}
+		t.Errorf("no alarm on %s", what)
+	}
+	onQueue := func(p map[string]any, metric string, q interface{ Node() constructs.Node }) bool {
+		dims, _ := p["Dimensions"].([]any)
+		return p["MetricName"] == metric && len(dims) == 1 &&
+			reflect.DeepEqual(dims[0].(map[string]any)["Value"], getAtt(s.id(q.Node().DefaultChild().(awscdk.CfnElement)), "QueueName"))
+	}
+	has("API 5xx", func(p map[string]any) bool { return p["MetricName"] == "5xx" && p["Namespace"] == "AWS/ApiGateway" })
+	for _, name := range allFunctions() {
+		has(name+" throttles", func(p map[string]any) bool {
+			dims, _ := p["Dimensions"].([]any)
+			return p["MetricName"] == "Throttles" && len(dims) == 1 && reflect.DeepEqual(dims[0].(map[string]any)["Value"], ref(s.functionID(name)))
+		})
+	}
+	has("the jobs queue's oldest message", func(p map[string]any) bool {
+		return onQueue(p, "ApproximateAgeOfOldestMessage", s.stack.JobsQueue) && p["Threshold"] == float64(jobsAgeAlarmSeconds)
+	})
+	for name, q := range map[string]awssqs.Queue{"AnonymiserFailures": s.stack.AnonymiserFailures, "ScheduleDLQ": s.stack.ScheduleDLQ, "ContinuationDLQ": s.stack.ContinuationDLQ} {
+		has("any message in "+name, func(p map[string]any) bool {
+			return onQueue(p, "ApproximateNumberOfMessagesVisible", q) && p["Threshold"] == float64(0) && p["ComparisonOperator"] == "GreaterThanThreshold"
+		})
+	}
+	has("no anonymiser sweep in 26 hours", func(p map[string]any) bool {
+		period, _ := p["Period"].(float64)
+		periods, _ := p["EvaluationPeriods"].(float64)
+		return p["Namespace"] == metrics.Namespace && p["MetricName"] == metrics.AnonymiserSweeps &&
+			p["ComparisonOperator"] == "LessThanThreshold" && p["TreatMissingData"] == "breaching" &&
+			period*periods == 26*3600 && p["DatapointsToAlarm"] == periods
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/devserver"
 	"github.com/tilgang/tilgang/shared/localstack"
 )
@@ -25,7 +26,9 @@ func main() {
 	data := flag.String("data", env("DEVSERVER_DATA", ""), "data folder (default <repo>/.local; env DEVSERVER_DATA)")
 	flag.Parse()
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// JSON, like the functions in Lambda: one line per request, EMF metric records, and the
+	// local servers' and workers' lines, each with the trace id of what it belongs to.
+	log := app.NewLogger()
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -14,6 +14,7 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/eventbus"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -54,6 +55,7 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		ctx = tracing.Start(ctx)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
 		ob, oerr := a.People.SweepOutbox(ctx, 0)
@@ -80,10 +82,8 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 			o.Deadline = dl.Add(-anonymiserMargin)
 		}
 		res, err := a.People.SweepUserBank(ctx, o)
-		// Counts only: the log never names anyone. The lambdacontext handler adds the request id.
-		a.Log.InfoContext(ctx, "anonymiser run", "continued", after != "", "scanned", res.Scanned,
-			"anonymised", res.Anonymised, "notDue", res.NotDue, "failed", res.Failed,
-			"settled", res.Settled, "stillPending", res.StillPending, "more", res.Next != "")
+		// Counts only: the line never names anyone. The logger adds the request and trace ids.
+		a.Metrics.Emit(ctx, anonymiserRecord(res, after != "", err))
 		if err != nil {
 			return fmt.Errorf("anonymiser: %w", err)
 		}
@@ -115,7 +115,7 @@ func ScheduledEvent(now time.Time) events.EventBridgeEvent {
 // consume them). A failed continuation is reported for redelivery.
 func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	anonymiser := a.Anonymiser()
-	return func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	return a.countUnreadable("events", eventReadable, func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range batch.Records {
 			var ev events.EventBridgeEvent
@@ -132,5 +132,5 @@ func (a *App) EventsWorker() func(context.Context, events.SQSEvent) (events.SQSE
 			}
 		}
 		return res, nil
-	}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -24,6 +25,8 @@ import (
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/routes"
 	"github.com/tilgang/tilgang/shared/scim"
+	"github.com/tilgang/tilgang/shared/metrics"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // App holds what the handlers share; build it once per process, outside the handlers.
@@ -40,10 +43,13 @@ type App struct {
 	// Provisioning is the SCIM use cases (tokens, directory users and groups).
 	Provisioning *people.Provisioning
 	Log          *slog.Logger
+	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
+	Metrics *metrics.Emitter
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
 	AnonymiserBatch int
 	api             *httpapi.API
 	scim            *scim.Handler
+	now             func() time.Time
 }
 
 // Options adjust New, mostly for tests.
@@ -52,6 +58,8 @@ type Options struct {
 	DynamoOptions []func(*dynamodb.Options)
 	Log           *slog.Logger
 	Identity      access.Identity
+	// Now is the clock of request latencies and job durations [time.Now].
+	Now func() time.Time
 }
 
 // New builds the App from configuration.
@@ -69,6 +77,14 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	if cfg.XRayDaemonAddress != "" {
+		// Lambda's active tracing runs the daemon endpoint: trace every AWS SDK call.
+		tracer, err := tracing.New(cfg.XRayDaemonAddress)
+		if err != nil {
+			return nil, err
+		}
+		tracer.Instrument(&awsCfg)
+	}
 	dynOpts := o.DynamoOptions
 	if cfg.DynamoEndpoint != "" {
 		dynOpts = append([]func(*dynamodb.Options){func(do *dynamodb.Options) { do.BaseEndpoint = aws.String(cfg.DynamoEndpoint) }}, dynOpts...)
@@ -78,6 +94,11 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	if log == nil {
 		log = NewLogger()
 	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	emitter := &metrics.Emitter{Log: log, Now: now}
 	store := dynamo.New(db, cfg.TableName)
 	identity := o.Identity
 	switch {
@@ -93,20 +114,23 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	ppl.Events = newPublisher(awsCfg, cfg, ppl.NewID)
 	ppl.Log = log
 	cls := clients.New(store)
-	jbs := jobs.New(store, cls, nil)
+	// Job items and durations are counted where the store applies them (a redelivered part
+	// counts once).
+	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
 	wireJobs(jbs, awsCfg, cfg)
 	prov := people.NewProvisioning(ppl, store)
 	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log,
-		api:  &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log},
+		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log},
 		scim: &scim.Handler{P: prov, Log: log}}, nil
 }
 
-// API returns the Lambda handler of one API function (see routes.APIFunctions).
+// API returns the Lambda handler of one API function (see routes.APIFunctions), and of the
+// SCIM function (routes.FnSCIM): traced, with one request line (and EMF record) per request.
 func (a *App) API(function string) httpapi.LambdaHandler {
 	if function == routes.FnSCIM {
-		return a.scim.Lambda()
+		return tracing.Handler(a.observeAPI(function, a.scim.Lambda()))
 	}
-	return a.api.Handler(function)
+	return tracing.Handler(a.observeAPI(function, a.api.Handler(function)))
 }
 
 // MustNew builds the App from the environment or exits with a clear message; for mains.

@@ -12,6 +12,8 @@ import (
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/jobworker"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // wireJobs gives the service the jobs queue (the API sends fan-outs to it, the worker the chunks
@@ -41,5 +43,5 @@ func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEven
 	if a.Config.JobsArchiveQueueURL != "" {
 		w.Archive = &jobqueue.Archive{Client: sqsClient(a.AWS, a.Config), QueueURL: a.Config.JobsArchiveQueueURL}
 	}
-	return w.Handle
+	return tracing.Handler(a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle))
 }

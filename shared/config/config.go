@@ -26,6 +26,9 @@ type Config struct {
 	// DynamoEndpoint and SQSEndpoint point the SDK at local servers; empty in AWS.
 	DynamoEndpoint string
 	SQSEndpoint    string
+	// XRayDaemonAddress is where Lambda's active tracing receives segments (UDP); empty means
+	// no tracing (locally, or with tracing off).
+	XRayDaemonAddress string
 	// NotificationRetentionDays is how long notifications live before DynamoDB's TTL removes them.
 	NotificationRetentionDays int
 }
@@ -43,6 +46,8 @@ func FromEnv() (Config, error) {
 		UserPoolID:          os.Getenv("USER_POOL_ID"),
 		DynamoEndpoint:      os.Getenv("DYNAMODB_ENDPOINT"),
 		SQSEndpoint:         os.Getenv("SQS_ENDPOINT"),
+		// Set by Lambda when the function has active tracing.
+		XRayDaemonAddress: os.Getenv("AWS_XRAY_DAEMON_ADDRESS"),
 	}
 	days, err := strconv.Atoi(getenv("NOTIFICATION_RETENTION_DAYS", "30"))
 	if err != nil || days < 1 {

@@ -35,6 +35,8 @@ type Options struct {
 	QueuePrefix string
 	// KeyFile holds the token signing key [<DataDir>/dev-token.key].
 	KeyFile string
+	// DocsDir holds the /docs page's assets [<repo>/.docs/node_modules/swagger-ui-dist].
+	DocsDir string
 	// NewApp builds the application against the local configuration.
 	NewApp func(context.Context, config.Config) (App, error)
 	Log    *slog.Logger
@@ -62,7 +64,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	log := logger(o.Log)
-	log.Info("dev server ready", "url", d.URL, "dynamodb", d.Config.DynamoEndpoint, "sqs", d.Config.SQSEndpoint, "table", d.Config.TableName)
+	log.Info("dev server ready", "url", d.URL, "docs", d.URL+"/docs", "dynamodb", d.Config.DynamoEndpoint, "sqs", d.Config.SQSEndpoint, "table", d.Config.TableName)
 	select {
 	case <-ctx.Done():
 		log.Info("stopping")
@@ -96,6 +98,11 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 	}
 	if o.KeyFile == "" {
 		o.KeyFile = filepath.Join(o.Stack.DataDir, "dev-token.key")
+	}
+	if o.DocsDir == "" {
+		if root, err := localstack.RepoRoot(); err == nil {
+			o.DocsDir = DefaultDocsDir(root)
+		}
 	}
 
 	d := &DevServer{served: make(chan error, 1)}
@@ -184,7 +191,9 @@ func Start(ctx context.Context, o Options) (_ *DevServer, err error) {
 		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	d.URL = "http://" + l.Addr().String()
-	d.srv = &http.Server{Handler: NewServer(app, d.Tokens, tickers, log), ReadHeaderTimeout: 10 * time.Second}
+	srv := NewServer(app, d.Tokens, tickers, log)
+	srv.SetDocs(&Docs{Dir: o.DocsDir})
+	d.srv = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 			d.served <- err

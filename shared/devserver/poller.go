@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // SQSPoller does locally what Lambda's SQS event source mapping does: it long-polls a queue,
@@ -200,6 +202,7 @@ func (p *SQSPoller) invoke(ctx context.Context, ev events.SQSEvent) (failed map[
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newRequestID(),
 		InvokedFunctionArn: "arn:aws:lambda:local:" + AccountID + ":function:" + p.Name})
+	ctx = tracing.WithHeader(ctx, tracing.NewHeader(time.Now()))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)

@@ -21,6 +21,7 @@ import (
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/localauth"
 	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // APIHandler is an API Lambda's handler.
@@ -61,6 +62,8 @@ type Server struct {
 	jobs   map[string]*Ticker
 	log    *slog.Logger
 	now    func() time.Time
+	// docs serves /openapi.yaml and the /docs reference page.
+	docs *Docs
 
 	mu       sync.Mutex
 	handlers map[string]lambda.Handler
@@ -72,24 +75,42 @@ func NewServer(app App, tokens *localauth.TokenIssuer, jobs []*Ticker, log *slog
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{app: app, tokens: tokens, jobs: map[string]*Ticker{}, log: log, now: time.Now, handlers: map[string]lambda.Handler{}}
+	s := &Server{app: app, tokens: tokens, jobs: map[string]*Ticker{}, log: log, now: time.Now, handlers: map[string]lambda.Handler{},
+		docs: &Docs{}}
 	for _, j := range jobs {
 		s.jobs[j.Name] = j
 	}
 	return s
 }
 
+// SetDocs sets where /docs finds the reference page's assets (see Docs).
+func (s *Server) SetDocs(d *Docs) { s.docs = d }
+
+// ServeHTTP serves one request and logs exactly one JSON line for it: the function's request
+// line when an API function answered (it carries the route, status, latency and tenant, as in
+// AWS), the dev server's own otherwise (dev endpoints, docs, and what API Gateway would refuse
+// before any function runs: unknown routes, missing tokens). Each request gets an X-Ray-style
+// trace id, which every line logged while serving it carries.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
+	trace := tracing.NewHeader(start)
+	r = r.WithContext(tracing.WithHeader(r.Context(), trace))
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	s.serve(rw, r)
-	s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "ms", s.now().Sub(start).Milliseconds())
+	if s.serve(rw, r) {
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", rw.status), slog.Float64("latencyMs", float64(s.now().Sub(start).Microseconds())/1000))
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+// serve answers the request and reports whether an API function did (and logged it).
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) (invoked bool) {
 	if strings.HasPrefix(r.URL.Path, "/dev/") {
 		s.serveDev(w, r)
-		return
+		return false
+	}
+	if s.docs.serve(w, r) {
+		return false
 	}
 	if s.serveSCIM(w, r) {
 		return
@@ -98,10 +119,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		if pathKnown(r.URL.EscapedPath()) {
 			writeProblem(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on this path", r.Method))
-			return
+			return false
 		}
 		writeProblem(w, http.StatusNotFound, "no such route")
-		return
+		return false
 	}
 
 	// Every route of the table sits behind the JWT authorizer in AWS.
@@ -109,29 +130,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tilgang-local"`)
 		writeProblem(w, http.StatusUnauthorized, "a valid bearer token is required")
-		return
+		return false
 	}
 
 	ev, err := NewRequest(r, route, params, claims, s.now())
 	if errors.Is(err, errTooLarge) {
 		writeProblem(w, http.StatusRequestEntityTooLarge, err.Error())
-		return
+		return false
 	}
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "could not read the request")
-		return
+		return false
 	}
 
+	// API Gateway passes the trace header on to the integration.
+	ev.Headers["x-amzn-trace-id"] = tracing.TraceHeader(r.Context())
 	var resp events.APIGatewayV2HTTPResponse
 	if err := s.invoke(r.Context(), route.Function, ev, &resp); err != nil {
 		// API Gateway answers a failed invocation with a bare 500.
-		s.log.Error("handler failed", "function", route.Function, "route", route.Key(), "requestId", ev.RequestContext.RequestID, "err", err)
+		s.log.ErrorContext(r.Context(), "handler failed", "function", route.Function, "route", route.Key(), "apiRequestId", ev.RequestContext.RequestID, "err", err)
 		writeProblem(w, http.StatusInternalServerError, "")
-		return
+		return true
 	}
 	if err := WriteResponse(w, resp); err != nil {
-		s.log.Error("bad handler response", "function", route.Function, "err", err)
+		s.log.ErrorContext(r.Context(), "bad handler response", "function", route.Function, "err", err)
 	}
+	return true
 }
 
 func (s *Server) authorize(r *http.Request) (map[string]string, error) {

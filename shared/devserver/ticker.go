@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // Ticker runs a scheduled job every Every, and on demand with RunNow; runs never overlap.
@@ -44,5 +46,5 @@ func (t *Ticker) Run(ctx context.Context) {
 func (t *Ticker) RunNow(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.Job(ctx)
+	return t.Job(tracing.WithHeader(ctx, tracing.NewHeader(time.Now())))
 }

@@ -87,3 +87,18 @@ func TestFormerOwnerKeepsAdministering(t *testing.T) {
 		t.Errorf("second former owner = %v", me)
 	}
 }
+
+// TestAuthorizeJudgesTheTokenFirst: a deactivated user's token gets 401 on POST /v1/authorize
+// whatever the body, bad JSON and bad fields included; a good token with a bad body gets 400.
+func TestAuthorizeJudgesTheTokenFirst(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true)
+	uid := ten.Owner.CreateUser(t, nil)
+	u := env.As(ten.ID, uid)
+	badField := map[string]any{"userId": uid, "action": "fly", "area": "clients"}
+	u.Must(t, "POST", "/v1/authorize", badField, 400)
+	u.Must(t, "POST", "/v1/authorize", "not an object", 400)
+	ten.Owner.Must(t, "POST", "/v1/users/"+uid+"/deactivate", nil, 200)
+	u.Must(t, "POST", "/v1/authorize", badField, 401)
+	u.Must(t, "POST", "/v1/authorize", "not an object", 401)
+}

@@ -371,3 +371,14 @@ func TestResponseSchemasAreClosed(t *testing.T) {
 		t.Fatal("no response schema walked")
 	}
 }
+
+// TestEveryOperationHasADescription: the reference page (/docs) renders each operation's
+// description under its summary; an operation without one says too little.
+func TestEveryOperationHasADescription(t *testing.T) {
+	d := MustLoad()
+	for _, key := range d.RouteKeys() {
+		if op := d.Operation(key); op == nil || len(strings.TrimSpace(op.Description)) < 40 {
+			t.Errorf("%s has no description", key)
+		}
+	}
+}

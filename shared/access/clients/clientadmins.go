@@ -1,10 +1,10 @@
 package clients
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func clientAdminAudit(a *access.ClientAdmin) map[string]any {

@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +8,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // clientAudit is the audit view of a client: never its name.

@@ -1,12 +1,12 @@
 package clients
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Programs lists the bureau package's programs; every active user may read them.

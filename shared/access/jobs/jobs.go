@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // rowsPerPair is the number of results of one (consultant, client) pair.

@@ -1,10 +1,10 @@
 package jobs
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"time"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func (s *Service) notificationRetention() time.Duration {

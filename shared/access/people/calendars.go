@@ -1,10 +1,10 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"fmt"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // requireCalendars checks that every id names a calendar of the tenant: a fabricated id, or

@@ -1,10 +1,10 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Capabilities computes what a user can do towards a care recipient, as seed 003's table says.

@@ -1,11 +1,11 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"maps"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func groupAudit(g access.Group) map[string]any {

@@ -1,13 +1,13 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func validRate(field string, r int) error {

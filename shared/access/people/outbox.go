@@ -1,12 +1,12 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // outboxEntry makes an entry of the caller's write.

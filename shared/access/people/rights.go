@@ -1,10 +1,10 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Me returns the caller's own rights (already loaded with the principal: no store calls).
@@ -30,6 +30,10 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 		return access.Decision{}, &access.Error{Code: access.CodeUnauthenticated, Message: "the token names no tenant or user"}
 	}
 	if err := req.Validate(); err != nil {
+		// The token is judged before the body: a refused principal hears 401 whatever it sent.
+		if _, aerr := s.Authenticate(ctx, tenantID, callerID, requestID); aerr != nil {
+			return access.Decision{}, aerr
+		}
 		return access.Decision{}, err
 	}
 	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID, req.Program != "")

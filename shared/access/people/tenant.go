@@ -1,12 +1,12 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func tenantAudit(t access.Tenant) map[string]any {

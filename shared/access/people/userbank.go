@@ -1,14 +1,14 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 func (s *Service) publish(ctx context.Context, e access.Event) error {

@@ -1,8 +1,6 @@
 package people
 
 import (
-	"github.com/tilgang/tilgang/shared/access"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // CreateTenant opens an account with its owner. It is a system operation (the dev server's
