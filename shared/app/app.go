@@ -23,9 +23,9 @@ import (
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
 	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/metrics"
 	"github.com/tilgang/tilgang/shared/routes"
 	"github.com/tilgang/tilgang/shared/scim"
-	"github.com/tilgang/tilgang/shared/metrics"
 	"github.com/tilgang/tilgang/shared/tracing"
 )
 
