@@ -45,6 +45,10 @@ type Client struct {
 	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// Practice is "" for the clinic's clients, or the id of the hirer whose own practice the
+	// client belongs to (practice.go).
+	Practice string
 }
 
 // AssignmentSource is how an assignment was made.
@@ -164,6 +168,9 @@ var AssignmentWords = map[AssignmentSource]string{
 type NewClient struct {
 	Name   string
 	Source ClientSource // empty: manual
+	// HirerID puts the client in a hirer's own practice (an online booking into their calendar);
+	// empty: the caller's own practice (the clinic's, or a hirer's own).
+	HirerID string
 }
 
 // seesAllClientsAt: the owner and users whose clients permission has scope all at level.

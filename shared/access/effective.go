@@ -19,6 +19,8 @@ const (
 	SourceDefault  SourceType = "default" // the minimal rights of a user without groups
 	SourceRole     SourceType = "role"    // a system role (RoleRights)
 	SourceGrant    SourceType = "grant"   // a bureau client grant
+	// SourceDisabledGroup is a group the user is in that is disabled: listed, giving nothing.
+	SourceDisabledGroup SourceType = "disabled_group"
 )
 
 // Source explains one contribution to an effective right.
@@ -133,7 +135,7 @@ func Compute(u User, groups map[string]Group) Effective {
 		ids := slices.Clone(u.GroupIDs)
 		slices.Sort(ids)
 		for _, id := range ids {
-			if g, ok := groups[id]; ok {
+			if g, ok := groups[id]; ok && !g.Disabled {
 				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name}, g.Permissions})
 			}
 		}
@@ -172,6 +174,7 @@ func Compute(u User, groups map[string]Group) Effective {
 			eff.Areas[a] = r
 		}
 	}
+	addDisabledGroups(&eff, u, groups)
 	for _, a := range Areas {
 		r := eff.Areas[a]
 		if a.Scoped() {

@@ -16,6 +16,7 @@ type GroupPatch struct {
 	Name        *string
 	Description *string
 	Permissions Permissions // nil: unchanged; otherwise merged area by area
+	Disabled    *bool       // a disabled group keeps members and settings, gives no rights
 }
 
 // requireEditGroup: managing groups needs edit on users, and nobody edits a group they are in,

@@ -38,6 +38,9 @@ type Settings struct {
 	AnonymiseAfterDays  int // 0 = never automatically
 	BookableCalendarIDs []string
 	ActiveApps          []string
+
+	// HirerSeats says how hirers (the Tenants app) are billed (hirers.go).
+	HirerSeats HirerSeats
 }
 
 // AppActive reports whether an app is activated.
@@ -130,6 +133,11 @@ type User struct {
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Professions are all the user does, Profession first (hirers.go: AllProfessions).
+	Professions []Profession
+	// Kind is employee (empty) or hirer: a hirer's clients are their own practice's.
+	Kind UserKind
 }
 
 // HasRole reports whether the user has a system role.
@@ -138,8 +146,9 @@ func (u User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
 // InGroup reports whether the user is a member of a group.
 func (u User) InGroup(id string) bool { return slices.Contains(u.GroupIDs, id) }
 
-// Billable reports whether the user takes a paid seat.
-func (u User) Billable() bool { return u.Status == StatusActive && u.Profession.Billable() }
+// Billable reports whether the user takes a paid seat: active with any billable profession. A
+// hirer's seat also follows the tenant's HirerSeats (see Seat).
+func (u User) Billable() bool { return u.Status == StatusActive && u.anyBillableProfession() }
 
 // LegacyRights are individual rights a migrated user had before permission groups existed. They
 // stay in force while the user's groups are exactly those recorded, each still giving the rights
@@ -162,6 +171,9 @@ type Group struct {
 	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// Disabled groups keep their members and settings but give no rights (Compute).
+	Disabled bool
 }
 
 // AuditEntry records one change. Before and After hold no personal data: personal fields are

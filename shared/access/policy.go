@@ -56,6 +56,10 @@ const (
 	OpRevokeClient       Op = "client.revoke"
 	OpAppointment        Op = "appointment"
 	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
+
+	OpListCalendars Op = "calendars.list" // every calendar of the tenant (others see those they may view)
+	OpEditCalendar  Op = "calendar.edit"  // a calendar's name; a new owner also takes OpChangeRights on both users
+	OpExportUser    Op = "user.export"    // everything held about a person (GDPR Art. 15)
 	// Provisioning (SCIM): see provisioning.go.
 	OpManageProvisioning  Op = "provisioning.manage"     // create, list and revoke SCIM tokens
 	OpProvisionUser       Op = "user.provision"          // the directory creates, changes or re-activates a user
@@ -241,10 +245,10 @@ func init() {
 		OpTransferOwnership: {what: "transferring ownership", needs: []need{privilege(PrivOwnership)}},
 		OpReadAudit:         {what: "reading the audit log", needs: []need{privilege(PrivAudit)}},
 		OpListClients:       {what: "listing every client", needs: []need{areaAll(AreaClients, LevelView)}},
-		OpCreateClient:      {what: "creating clients", custom: decideCreateClient},
-		OpManageAssignments: {what: "assigning clients", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}, guards: []guard{gNotOwnAssignments}},
+		OpCreateClient:      {what: "creating clients", guards: []guard{gManualOwnPractice}, custom: decideCreateClient},
+		OpManageAssignments: {what: "assigning clients", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}, guards: []guard{gNotOwnAssignments, gOwnPractice, gSamePractice}},
 		OpAssignAt:          {what: "assigning clients at this level", custom: decideAssignAt},
-		OpReadClientAccess:  {what: "reading who can open a client", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView)}},
+		OpReadClientAccess:  {what: "reading who can open a client", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView)}, guards: []guard{gSeesPractice}},
 		OpManageClientAdmins: {what: "appointing client administrators", guards: []guard{gOwnerIsClientAdmin, gNotOwnClientAdmin},
 			custom: decideClientAdmins},
 		OpReadClientAdmins: {what: "reading a client's administrators", needs: []need{area(AreaUsers, LevelView), areaAll(AreaClients, LevelView),
@@ -253,9 +257,13 @@ func init() {
 		OpReadJob:       {what: "reading another user's job", self: true, hidden: "access job"},
 		OpGrantProgram:  {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideGrantProgram},
 		OpRevokeClient:  {what: "removing client access", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideRevokeClient},
-		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment}, custom: decideAppointment},
+		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment, gSamePractice}, custom: decideAppointment},
 		OpAccess:        {what: "access", custom: decideAccess},
 		OpMigrateLegacy: {what: "migrating users with individual rights"},
+		OpListCalendars: {what: "listing every calendar", needs: []need{areaAll(AreaCalendars, LevelView), area(AreaUsers, LevelView),
+			area(AreaOnlineBooking, LevelView), area(AreaSettings, LevelView)}},
+		OpEditCalendar: {what: "changing calendars", needs: []need{areaAll(AreaCalendars, LevelEdit), area(AreaUsers, LevelEdit)}},
+		OpExportUser:   {what: "exporting another person's data", needs: []need{privilege(PrivAnonymise)}, self: true},
 		// No needs: the owner's alone.
 		OpManageProvisioning: {what: "managing provisioning tokens"},
 		OpProvisionUser: {what: "provisioning users", needs: []need{privilege(PrivProvisioning)},
@@ -563,6 +571,9 @@ func decideAccess(p Principal, r Request) Decision {
 	}
 	switch {
 	case r.Client != nil:
+		if d, walled := decidePractice(p, r); walled {
+			return d
+		}
 		return clientDecision(p.Effective, r, r.Client)
 	case r.CalendarID != "":
 		return p.Effective.AuthorizeCalendar(r.Level, r.CalendarID)

@@ -60,14 +60,14 @@ func TestProvisioningPolicy(t *testing.T) {
 			if d.Allowed != tt.allow {
 				t.Fatalf("allowed = %v, want %v (%s)", d.Allowed, tt.allow, d.Reason)
 			}
-			if tt.guard != "" && d.Reason != guardMessage(t, tt.guard) {
+			if tt.guard != "" && d.Reason != provisioningGuard(t, tt.guard) {
 				t.Errorf("refused for %q, want guard %s", d.Reason, tt.guard)
 			}
 		})
 	}
 }
 
-func guardMessage(t *testing.T, name string) string {
+func provisioningGuard(t *testing.T, name string) string {
 	t.Helper()
 	for _, g := range []guard{gProvisionNotOwner, gProvisionNotAdmin, gProvisionDirectoryGroup, gProvisionNoRights} {
 		if g.name == name {

@@ -16,6 +16,7 @@ type Store interface {
 	TenantStore
 	UserStore
 	CalendarStore
+	CalendarAdminStore
 	GroupStore
 	AuditStore
 	ClientStore

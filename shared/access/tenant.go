@@ -5,6 +5,7 @@ type SettingsPatch struct {
 	NewClientAccess     *ClientPolicy
 	AnonymiseAfterDays  *int
 	BookableCalendarIDs *[]string
+	HirerSeats          *HirerSeats
 }
 
 // OwnerTransfer names the new owner and, optionally, what the former owner keeps: by default
@@ -21,4 +22,8 @@ type Seats struct {
 	Billable     int
 	Free         int
 	ByProfession map[Profession]int
+	// Seats lists each active person's seat and why (any billable profession bills it; hirers
+	// follow the tenant's hirerSeats); Hirers counts the hirers among them.
+	Seats  []Seat
+	Hirers int
 }

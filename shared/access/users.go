@@ -26,6 +26,12 @@ type NewUser struct {
 	LegacyPermissions Permissions // rights of a user migrated from before groups existed
 	// Link is an assistant's first link to a care recipient; required for the assistant role.
 	Link *NewLink
+	// Professions are all the user does (Profession, when also given, must be the first).
+	Professions []Profession
+	// Kind is employee (default) or hirer (the Tenants app).
+	Kind UserKind
+	// CalendarAccess is individual calendar access, by the rules of SetCalendarAccess.
+	CalendarAccess map[string]Level
 }
 
 // UserPatch changes some fields of a user; nil fields stay as they are.
@@ -36,6 +42,7 @@ type UserPatch struct {
 	PictureURL  *string
 	Profession  *Profession
 	CalendarIDs *[]string
+	Professions *[]Profession
 }
 
 // canManageUsers: the owner, or users with edit on user management (groups or roles).

@@ -53,13 +53,16 @@ type clientItem struct {
 	Version     int    `dynamodbav:"version"`
 	CreatedAt   string `dynamodbav:"createdAt"`
 	UpdatedAt   string `dynamodbav:"updatedAt"`
+
+	// Practice is the hirer whose own practice the client belongs to; absent: the clinic's.
+	Practice string `dynamodbav:"practice,omitempty"`
 }
 
 func clientToItem(c access.Client) clientItem {
 	it := clientItem{
 		PK: tenantPK(c.TenantID), SK: pfxClient + c.ID, Type: "client", ID: c.ID, TenantID: c.TenantID, Name: c.Name,
 		Status: string(c.Status), Source: string(c.Source), Version: c.Version,
-		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
+		CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt), Practice: c.Practice,
 	}
 	if c.PolicyLevel != "" && c.PolicyLevel != access.LevelNone {
 		it.PolicyLevel = string(c.PolicyLevel)
@@ -72,7 +75,7 @@ func (it clientItem) domain() access.Client {
 	return access.Client{
 		ID: it.ID, TenantID: it.TenantID, Name: it.Name, Status: access.ClientStatus(it.Status),
 		Source: access.ClientSource(it.Source), PolicyLevel: access.Level(it.PolicyLevel), Version: it.Version,
-		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
+		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt), Practice: it.Practice,
 	}
 }
 

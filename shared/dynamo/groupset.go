@@ -23,6 +23,7 @@ type groupSetEntry struct {
 	Name        string              `dynamodbav:"name"`
 	Permissions map[string]permItem `dynamodbav:"permissions"`
 	Version     int                 `dynamodbav:"version"`
+	Disabled    bool                `dynamodbav:"disabled,omitempty"`
 }
 
 type groupSetItem struct {
@@ -65,7 +66,7 @@ func (s *Store) setGroupsInSet(t *txn, adding bool, groups ...access.Group) erro
 	}
 	var upd expression.UpdateBuilder
 	for i, g := range groups {
-		entry, err := attributevalue.Marshal(groupSetEntry{Name: g.Name, Permissions: grantedOnly(g.Permissions), Version: g.Version})
+		entry, err := attributevalue.Marshal(groupSetEntry{Name: g.Name, Permissions: grantedOnly(g.Permissions), Version: g.Version, Disabled: g.Disabled})
 		if err != nil {
 			return fmt.Errorf("marshal group set entry: %w", err)
 		}
@@ -129,7 +130,7 @@ func (set *groupSetItem) groups(tenantID string, ids []string) map[string]access
 	}
 	for _, id := range ids {
 		if e, ok := set.Groups[id]; ok {
-			out[id] = access.Group{ID: id, TenantID: tenantID, Name: e.Name, Permissions: permsFromItem(e.Permissions), Version: e.Version}
+			out[id] = access.Group{ID: id, TenantID: tenantID, Name: e.Name, Permissions: permsFromItem(e.Permissions), Version: e.Version, Disabled: e.Disabled}
 		}
 	}
 	return out

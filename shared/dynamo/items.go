@@ -82,6 +82,8 @@ type tenantItem struct {
 	Version             int      `dynamodbav:"version"`
 	CreatedAt           string   `dynamodbav:"createdAt"`
 	UpdatedAt           string   `dynamodbav:"updatedAt"`
+
+	HirerSeats string `dynamodbav:"hirerSeats,omitempty"`
 }
 
 func tenantToItem(t access.Tenant) tenantItem {
@@ -89,7 +91,7 @@ func tenantToItem(t access.Tenant) tenantItem {
 		PK: tenantPK(t.ID), SK: skTenant, Type: "tenant", ID: t.ID, Name: t.Name, OwnerID: t.OwnerID,
 		NewClientAccess: string(t.Settings.NewClientAccess), AnonymiseAfterDays: t.Settings.AnonymiseAfterDays,
 		BookableCalendarIDs: nonNilSlice(t.Settings.BookableCalendarIDs), ActiveApps: nonNilSlice(t.Settings.ActiveApps),
-		Version: t.Version, CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt),
+		Version: t.Version, CreatedAt: ts(t.CreatedAt), UpdatedAt: ts(t.UpdatedAt), HirerSeats: string(t.Settings.HirerSeats),
 	}
 }
 
@@ -99,7 +101,7 @@ func (it tenantItem) domain() access.Tenant {
 		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
 		Settings: access.Settings{
 			NewClientAccess: access.ClientPolicy(it.NewClientAccess), AnonymiseAfterDays: it.AnonymiseAfterDays,
-			BookableCalendarIDs: it.BookableCalendarIDs, ActiveApps: it.ActiveApps,
+			BookableCalendarIDs: it.BookableCalendarIDs, ActiveApps: it.ActiveApps, HirerSeats: access.HirerSeats(it.HirerSeats),
 		},
 	}
 }
@@ -143,6 +145,10 @@ type userItem struct {
 	Version   int    `dynamodbav:"version"`
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
+
+	// Professions holds every profession when there is more than one (profession is the first).
+	Professions []string `dynamodbav:"professions,omitempty"`
+	Kind        string   `dynamodbav:"kind,omitempty"`
 }
 
 // userBankPK is the sparse GSI2 partition of removed users, sorted by removal time, that the
@@ -173,6 +179,12 @@ func userToItem(u access.User) userItem {
 	if u.Status != access.StatusAnonymised {
 		it.Search = lower(u.Name + " " + u.Email)
 	}
+	if len(u.Professions) > 1 {
+		for _, p := range u.Professions {
+			it.Professions = append(it.Professions, string(p))
+		}
+	}
+	it.Kind = string(u.Kind)
 	if u.RemovedAt != nil {
 		it.RemovedAt = ts(*u.RemovedAt)
 		if u.Status == access.StatusRemoved {
@@ -191,6 +203,14 @@ func (it userItem) domain() access.User {
 	}
 	for _, r := range it.Roles {
 		u.Roles = append(u.Roles, access.Role(r))
+	}
+	u.Kind = access.UserKind(it.Kind)
+	u.Professions = []access.Profession{u.Profession}
+	if len(it.Professions) > 1 {
+		u.Professions = nil
+		for _, p := range it.Professions {
+			u.Professions = append(u.Professions, access.Profession(p))
+		}
 	}
 	if len(it.CalendarAccess) > 0 {
 		u.CalendarAccess = map[string]access.Level{}
@@ -234,6 +254,8 @@ type calendarItem struct {
 	ID       string `dynamodbav:"id"`
 	TenantID string `dynamodbav:"tenantId"`
 	OwnerID  string `dynamodbav:"ownerId,omitempty"`
+	Name     string `dynamodbav:"name,omitempty"`
+	Version  int    `dynamodbav:"version,omitempty"`
 }
 
 type groupItem struct {
@@ -249,13 +271,15 @@ type groupItem struct {
 	Version     int                 `dynamodbav:"version"`
 	CreatedAt   string              `dynamodbav:"createdAt"`
 	UpdatedAt   string              `dynamodbav:"updatedAt"`
+
+	Disabled bool `dynamodbav:"disabled,omitempty"`
 }
 
 func groupToItem(g access.Group) groupItem {
 	return groupItem{
 		PK: tenantPK(g.TenantID), SK: pfxGroup + g.ID, Type: "group", ID: g.ID, TenantID: g.TenantID,
 		Name: g.Name, Description: g.Description, Permissions: permsToItem(g.Permissions), Template: g.Template,
-		Version: g.Version, CreatedAt: ts(g.CreatedAt), UpdatedAt: ts(g.UpdatedAt),
+		Version: g.Version, CreatedAt: ts(g.CreatedAt), UpdatedAt: ts(g.UpdatedAt), Disabled: g.Disabled,
 	}
 }
 
@@ -263,7 +287,7 @@ func (it groupItem) domain() access.Group {
 	return access.Group{
 		ID: it.ID, TenantID: it.TenantID, Name: it.Name, Description: it.Description,
 		Permissions: permsFromItem(it.Permissions), Template: it.Template, Version: it.Version,
-		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
+		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt), Disabled: it.Disabled,
 	}
 }
 

@@ -53,8 +53,9 @@ func (s *Store) claimCalendars(t *txn, u access.User, ids []string) error {
 		Or(expression.AttributeNotExists(expression.Name("ownerId"))).
 		Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
 	for _, cal := range ids {
-		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID, OwnerID: u.ID}
-		if err := t.put(s.table, it, &free, access.Conflict("calendar %s belongs to another user", cal)); err != nil {
+		// An update, not a put: the calendar's name stays; its version moves.
+		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, u.ID), &free,
+			access.Conflict("calendar %s belongs to another user", cal)); err != nil {
 			return err
 		}
 	}
@@ -65,8 +66,8 @@ func (s *Store) claimCalendars(t *txn, u access.User, ids []string) error {
 func (s *Store) releaseCalendars(t *txn, u access.User, ids []string) error {
 	mine := expression.AttributeNotExists(expression.Name(AttrPK)).Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
 	for _, cal := range ids {
-		it := calendarItem{PK: tenantPK(u.TenantID), SK: pfxCalendar + cal, Type: "calendar", ID: cal, TenantID: u.TenantID}
-		if err := t.put(s.table, it, &mine, access.ErrVersionConflict); err != nil {
+		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, ""), &mine,
+			access.ErrVersionConflict); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,9 @@ type seatsJSON struct {
 	BillableSeats int                       `json:"billableSeats"`
 	FreeSeats     int                       `json:"freeSeats"`
 	ByProfession  map[access.Profession]int `json:"byProfession"`
+
+	Hirers int        `json:"hirers"`
+	Seats  []seatJSON `json:"seats"`
 }
 
 func (a *API) getSeats(ctx context.Context, r *request) (response, error) {
@@ -37,5 +40,5 @@ func (a *API) getSeats(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(seatsJSON{BillableSeats: s.Billable, FreeSeats: s.Free, ByProfession: s.ByProfession}), nil
+	return ok(seatsJSON{BillableSeats: s.Billable, FreeSeats: s.Free, ByProfession: s.ByProfession, Hirers: s.Hirers, Seats: toSeatsJSON(s.Seats)}), nil
 }

@@ -28,11 +28,14 @@ type clientJSON struct {
 	PolicyLevel access.Level        `json:"policyLevel"`
 	CreatedAt   time.Time           `json:"createdAt"`
 	Version     int                 `json:"version"`
+
+	// HirerID names the hirer whose own practice the client belongs to; absent: the clinic's.
+	HirerID string `json:"hirerId,omitempty"`
 }
 
 func toClientJSON(c access.Client) clientJSON {
 	j := clientJSON{ID: c.ID, Name: c.Name, Status: c.Status, Source: c.Source, PolicyLevel: c.PolicyLevel,
-		CreatedAt: c.CreatedAt, Version: c.Version}
+		CreatedAt: c.CreatedAt, Version: c.Version, HirerID: c.Practice}
 	if j.PolicyLevel == "" {
 		j.PolicyLevel = access.LevelNone
 	}
@@ -130,8 +133,9 @@ func (a *API) listClients(ctx context.Context, r *request) (response, error) {
 
 func (a *API) createClient(ctx context.Context, r *request) (response, error) {
 	var b struct {
-		Name   string              `json:"name"`
-		Source access.ClientSource `json:"source"`
+		Name    string              `json:"name"`
+		Source  access.ClientSource `json:"source"`
+		HirerID string              `json:"hirerId"`
 	}
 	if err := r.decode(&b); err != nil {
 		return response{}, err
@@ -140,7 +144,7 @@ func (a *API) createClient(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	c, err := a.Clients.CreateClient(ctx, r.caller, access.NewClient{Name: b.Name, Source: b.Source}, idem)
+	c, err := a.Clients.CreateClient(ctx, r.caller, access.NewClient{Name: b.Name, Source: b.Source, HirerID: b.HirerID}, idem)
 	if err != nil {
 		return response{}, err
 	}

@@ -18,6 +18,8 @@ type groupBody struct {
 	Name        *string                        `json:"name"`
 	Description *string                        `json:"description"`
 	Permissions map[access.Area]permissionJSON `json:"permissions"`
+
+	Disabled *bool `json:"disabled"`
 }
 
 func (a *API) createGroup(ctx context.Context, r *request) (response, error) {
@@ -76,7 +78,7 @@ func (a *API) patchGroup(ctx context.Context, r *request) (response, error) {
 		return response{}, err
 	}
 	g, err := a.People.UpdateGroup(ctx, r.caller, r.path("groupId"), access.GroupPatch{
-		Name: b.Name, Description: b.Description, Permissions: permissionsFromJSON(b.Permissions)}, im)
+		Name: b.Name, Description: b.Description, Permissions: permissionsFromJSON(b.Permissions), Disabled: b.Disabled}, im)
 	if err != nil {
 		return response{}, err
 	}

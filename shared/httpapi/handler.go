@@ -79,6 +79,7 @@ func (a *API) table() map[string]routeFunc {
 	a.clientAdminRoutes(m)
 	a.programRoutes(m)
 	a.jobRoutes(m)
+	a.seedRoutes(m)
 	a.scimTokenRoutes(m)
 	return m
 }

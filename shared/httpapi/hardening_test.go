@@ -236,6 +236,7 @@ func TestCalendarIDsMustExist(t *testing.T) {
 	vid := owner.CreateUser(t, nil)
 	mine := owner.Must(t, "GET", "/v1/users/"+vid, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
 	ownCal := owner.Must(t, "GET", "/v1/users/"+uid, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
+	client := owner.Must(t, "POST", "/v1/clients", map[string]any{"name": "Calendar client"}, 201).Map(t)["id"].(string)
 	oid := other.CreateUser(t, nil)
 	theirs := other.Must(t, "GET", "/v1/users/"+oid, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
 	for _, bad := range []string{"cal_fabricated", theirs} {
@@ -247,6 +248,9 @@ func TestCalendarIDsMustExist(t *testing.T) {
 			{"PUT", "/v1/users/" + uid + "/calendar-access", map[string]any{mine: "view", bad: "view"}, bad},
 			{"PATCH", "/v1/settings", map[string]any{"bookableCalendarIds": []string{mine, bad}}, "bookableCalendarIds[1]"},
 			{"PATCH", "/v1/users/" + uid, map[string]any{"calendarIds": []string{ownCal, bad}}, "calendarIds[1]"},
+			{"POST", "/v1/users", map[string]any{"name": "Cal", "email": apitest.UniqueEmail("cal"), "profession": "other",
+				"calendarAccess": map[string]any{mine: "view", bad: "view"}}, "calendarAccess." + bad},
+			{"POST", "/v1/appointments", map[string]any{"clientId": client, "employeeId": uid, "calendarId": bad, "source": "manual"}, "calendarId"},
 		} {
 			env.Counter.Reset()
 			r := owner.Do(t, c.method, c.path, c.body)
@@ -261,4 +265,6 @@ func TestCalendarIDsMustExist(t *testing.T) {
 	owner.Must(t, "PUT", "/v1/users/"+uid+"/calendar-access", map[string]any{mine: "view"}, 200)
 	owner.Must(t, "PATCH", "/v1/settings", map[string]any{"bookableCalendarIds": []string{mine, ownCal}}, 200)
 	owner.Must(t, "PATCH", "/v1/users/"+uid, map[string]any{"calendarIds": []string{ownCal}}, 200)
+	owner.Must(t, "GET", "/v1/calendars/"+theirs, nil, 404)
+	owner.Must(t, "PATCH", "/v1/calendars/cal_fabricated", map[string]any{"name": "x"}, 404)
 }

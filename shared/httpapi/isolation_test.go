@@ -20,6 +20,7 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 	b.Owner.Must(t, "PUT", "/v1/clients/"+bClient+"/admins/"+bAssistant, map[string]any{"system": true}, 200)
 	aClient := newClient(t, a.Owner, "A's recipient")
 	aUser := a.Owner.CreateUser(t, nil)
+	bCalendar := ownerCalendar(t, b.Owner)
 
 	env.Counter.Reset()
 	for _, c := range []struct {
@@ -44,6 +45,9 @@ func TestTenantIsolationOfEveryRoute(t *testing.T) {
 		{"DELETE", "/v1/clients/" + bClient + "/admins/" + bAssistant, nil},
 		{"POST", "/v1/appointments", map[string]any{"clientId": bClient, "employeeId": aUser, "source": "manual"}},
 		{"POST", "/v1/authorize", map[string]any{"userId": bAssistant, "action": "view", "area": "clients", "clientId": bClient}},
+		{"GET", "/v1/calendars/" + bCalendar, nil},
+		{"PATCH", "/v1/calendars/" + bCalendar, map[string]any{"name": "Taken", "ownerId": aUser}},
+		{"GET", "/v1/users/" + bAssistant + "/export", nil},
 	} {
 		a.Owner.Must(t, c.method, c.path, c.body, 404)
 	}

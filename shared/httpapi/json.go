@@ -51,6 +51,9 @@ type userJSON struct {
 	CreatedAt      time.Time               `json:"createdAt"`
 	UpdatedAt      time.Time               `json:"updatedAt"`
 	Version        int                     `json:"version"`
+
+	Professions []access.Profession `json:"professions"`
+	Kind        access.UserKind     `json:"kind"`
 }
 
 func toUserJSON(u access.User) userJSON {
@@ -63,6 +66,7 @@ func toUserJSON(u access.User) userJSON {
 	if j.CalendarAccess == nil {
 		j.CalendarAccess = map[string]access.Level{}
 	}
+	j.Professions, j.Kind = nonNil(u.AllProfessions()), u.KindOf()
 	return j
 }
 
@@ -82,11 +86,13 @@ type groupJSON struct {
 	CreatedAt   time.Time                      `json:"createdAt"`
 	UpdatedAt   time.Time                      `json:"updatedAt"`
 	Version     int                            `json:"version"`
+
+	Disabled bool `json:"disabled"`
 }
 
 func toGroupJSON(g access.Group) groupJSON {
 	return groupJSON{ID: g.ID, Name: g.Name, Description: g.Description, Permissions: permissionsJSON(g.Permissions),
-		Template: g.Template, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Version: g.Version}
+		Template: g.Template, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, Version: g.Version, Disabled: g.Disabled}
 }
 
 type settingsJSON struct {
@@ -96,12 +102,14 @@ type settingsJSON struct {
 	ActiveApps          []string            `json:"activeApps"`
 	OwnerID             string              `json:"ownerId"`
 	Version             int                 `json:"version"`
+
+	HirerSeats access.HirerSeats `json:"hirerSeats"`
 }
 
 func toSettingsJSON(t access.Tenant) settingsJSON {
 	return settingsJSON{NewClientAccess: t.Settings.NewClientAccess, AnonymiseAfterDays: t.Settings.AnonymiseAfterDays,
 		BookableCalendarIDs: nonNil(t.Settings.BookableCalendarIDs), ActiveApps: nonNil(t.Settings.ActiveApps),
-		OwnerID: t.OwnerID, Version: t.Version}
+		OwnerID: t.OwnerID, Version: t.Version, HirerSeats: t.Settings.HirerSeats.Or(access.HirerSeatsBillable)}
 }
 
 type sourceJSON struct {

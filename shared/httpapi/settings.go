@@ -25,6 +25,8 @@ type settingsBody struct {
 	NewClientAccess     *access.ClientPolicy `json:"newClientAccess"`
 	AnonymiseAfterDays  *int                 `json:"anonymiseAfterDays"`
 	BookableCalendarIDs *[]string            `json:"bookableCalendarIds"`
+
+	HirerSeats *access.HirerSeats `json:"hirerSeats"`
 }
 
 func (a *API) patchSettings(ctx context.Context, r *request) (response, error) {
@@ -37,7 +39,8 @@ func (a *API) patchSettings(ctx context.Context, r *request) (response, error) {
 		return response{}, err
 	}
 	t, err := a.People.UpdateSettings(ctx, r.caller, access.SettingsPatch{
-		NewClientAccess: b.NewClientAccess, AnonymiseAfterDays: b.AnonymiseAfterDays, BookableCalendarIDs: b.BookableCalendarIDs}, im)
+		NewClientAccess: b.NewClientAccess, AnonymiseAfterDays: b.AnonymiseAfterDays, BookableCalendarIDs: b.BookableCalendarIDs,
+		HirerSeats: b.HirerSeats}, im)
 	if err != nil {
 		return response{}, err
 	}

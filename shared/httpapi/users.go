@@ -32,6 +32,10 @@ type createUserBody struct {
 	LegacyPermissions map[access.Area]permissionJSON `json:"legacyPermissions"`
 	// Link is an assistant's first link, created in the same transaction as the user.
 	Link *linkBody `json:"link"`
+
+	Professions    []access.Profession     `json:"professions"`
+	Kind           access.UserKind         `json:"kind"`
+	CalendarAccess map[string]access.Level `json:"calendarAccess"`
 }
 
 func (a *API) createUser(ctx context.Context, r *request) (response, error) {
@@ -46,7 +50,7 @@ func (a *API) createUser(ctx context.Context, r *request) (response, error) {
 	u, err := a.People.CreateUser(ctx, r.caller, access.NewUser{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, PictureURL: b.PictureURL, Profession: b.Profession,
 		GroupIDs: b.GroupIDs, Roles: b.Roles, CalendarIDs: b.CalendarIDs, LegacyPermissions: permissionsFromJSON(b.LegacyPermissions),
-		Link: b.Link.domain(),
+		Link: b.Link.domain(), Professions: b.Professions, Kind: b.Kind, CalendarAccess: b.CalendarAccess,
 	}, idem)
 	if err != nil {
 		return response{}, err
@@ -91,6 +95,8 @@ type patchUserBody struct {
 	PictureURL  *string            `json:"pictureUrl"`
 	Profession  *access.Profession `json:"profession"`
 	CalendarIDs *[]string          `json:"calendarIds"`
+
+	Professions *[]access.Profession `json:"professions"`
 }
 
 func (a *API) patchUser(ctx context.Context, r *request) (response, error) {
@@ -104,6 +110,7 @@ func (a *API) patchUser(ctx context.Context, r *request) (response, error) {
 	}
 	u, err := a.People.UpdateUser(ctx, r.caller, r.path("userId"), access.UserPatch{
 		Name: b.Name, Email: b.Email, Phone: b.Phone, PictureURL: b.PictureURL, Profession: b.Profession, CalendarIDs: b.CalendarIDs,
+		Professions: b.Professions,
 	}, im)
 	if err != nil {
 		return response{}, err

@@ -56,6 +56,10 @@ var All = []Route{
 	{"PUT", "/v1/users/{userId}/roles", FnUsers},
 	{"PUT", "/v1/users/{userId}/calendar-access", FnUsers},
 	{"GET", "/v1/user-bank", FnUsers},
+	{"GET", "/v1/users/{userId}/export", FnUsers},
+	{"GET", "/v1/calendars", FnUsers},
+	{"GET", "/v1/calendars/{calendarId}", FnUsers},
+	{"PATCH", "/v1/calendars/{calendarId}", FnUsers},
 
 	{"GET", "/v1/groups", FnGroups},
 	{"POST", "/v1/groups", FnGroups},
@@ -66,6 +70,7 @@ var All = []Route{
 	{"GET", "/v1/settings", FnSettings},
 	{"PATCH", "/v1/settings", FnSettings},
 	{"POST", "/v1/apps/employees/activate", FnSettings},
+	{"POST", "/v1/apps/tenants/activate", FnSettings},
 	{"PUT", "/v1/owner", FnSettings},
 	{"GET", "/v1/programs", FnSettings},
 	// Provisioning tokens (the SCIM routes themselves are in SCIM: they have their own check).

@@ -18,6 +18,9 @@ func clientAudit(cl access.Client) map[string]any {
 	if cl.PolicyLevel != "" {
 		m["policyLevel"] = cl.PolicyLevel
 	}
+	if cl.Practice != "" {
+		m["hirerId"] = cl.Practice
+	}
 	return m
 }
 
@@ -43,7 +46,11 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	if err != nil {
 		return access.Client{}, err
 	}
-	if err := c.Require(access.Request{Op: access.OpCreateClient, Source: string(in.Source)}); err != nil {
+	practice, hirer, err := s.clientPractice(ctx, c, in.HirerID)
+	if err != nil {
+		return access.Client{}, err
+	}
+	if err := c.Require(access.Request{Op: access.OpCreateClient, Source: string(in.Source), Client: &access.ClientFacts{Client: access.Client{Practice: practice}}}); err != nil {
 		return access.Client{}, err
 	}
 	if idem != nil {
@@ -53,8 +60,9 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	}
 	now := s.Now()
 	cl := access.Client{ID: s.NewID("c"), TenantID: c.TenantID(), Name: name, Status: access.ClientActive, Source: in.Source,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if in.Source != access.ClientManual {
+		Version: 1, CreatedAt: now, UpdatedAt: now, Practice: practice}
+	// The new-client policy applies to the clinic's clients only.
+	if in.Source != access.ClientManual && practice == "" {
 		t, err := s.Store.GetTenant(ctx, c.TenantID())
 		if err != nil {
 			return access.Client{}, err
@@ -68,7 +76,13 @@ func (s *Service) CreateClient(ctx context.Context, c *access.Caller, in access.
 	}
 	meta := access.Meta{Audit: []access.AuditEntry{s.Audit(c, "client.create", "client", cl.ID, nil, clientAudit(cl))}}
 	var assignments []access.Assignment
-	if in.Source == access.ClientManual && !c.SeesAllClientsAt(access.LevelEdit) {
+	if hirer != nil {
+		// A client of a hirer's practice is the hirer's own from the start.
+		a := access.Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: hirer.ID, Level: access.LevelEdit,
+			Source: access.HirerAssignmentSource(in.Source), Version: 1, CreatedAt: now, UpdatedAt: now}
+		assignments = append(assignments, a)
+		meta.Audit = append(meta.Audit, s.Audit(c, "client.access.set", "client", cl.ID, nil, assignmentAudit(&a)))
+	} else if in.Source == access.ClientManual && !c.SeesAllClientsAt(access.LevelEdit) {
 		a := access.Assignment{TenantID: cl.TenantID, ClientID: cl.ID, UserID: c.User.ID, Level: access.LevelEdit,
 			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
 		assignments = append(assignments, a)
@@ -100,7 +114,8 @@ func (s *Service) ListClients(ctx context.Context, c *access.Caller, p access.Pa
 	if err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListClients(ctx, c.TenantID(), p)
+	cls, next, err := s.Store.ListClients(ctx, c.TenantID(), p)
+	return c.InPractice(cls), next, err
 }
 
 // GetClient reads a client the caller may view under the access rule.
@@ -148,11 +163,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 	}
 	var out access.Assignment
 	err := access.Retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.RequireManageAssignments(u); err != nil {
+		if err := c.RequireManageAssignmentsOn(u, cl); err != nil {
 			return err
 		}
 		// Nobody hands out more than they have: assigning at a level needs that level on every
@@ -187,11 +202,11 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 // Access the new-client policy gives is not an assignment and stays.
 func (s *Service) RemoveAssignment(ctx context.Context, c *access.Caller, clientID, userID string) error {
 	return access.Retry(nil, "assignment", func() error {
-		_, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
+		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
 		}
-		if err := c.RequireManageAssignments(u); err != nil || prev == nil {
+		if err := c.RequireManageAssignmentsOn(u, cl); err != nil || prev == nil {
 			return err
 		}
 		entry := s.Audit(c, "client.access.delete", "client", clientID, assignmentAudit(prev), nil)
@@ -246,15 +261,25 @@ func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in ac
 			return apt, err
 		}
 	}
+	if in.CalendarID != "" {
+		found, err := s.Store.ExistingCalendars(ctx, c.TenantID(), []string{in.CalendarID})
+		if err != nil {
+			return access.Appointment{}, err
+		}
+		if !found[in.CalendarID] {
+			return access.Appointment{}, access.Invalid("calendarId", "no such calendar")
+		}
+	}
 	out := access.Appointment{ID: s.NewID("apt"), ClientID: in.ClientID, EmployeeID: in.EmployeeID, CalendarID: in.CalendarID, Source: in.Source}
 	var meta access.Meta
 	meta.Idempotency = idem.Record(c.TenantID(), out.ID, s.Now())
 	err := access.Retry(nil, "assignment", func() error {
-		_, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
+		cl, prev, emp, err := s.assignable(ctx, c.TenantID(), in.ClientID, in.EmployeeID)
 		if err != nil {
 			return err
 		}
-		if err := c.Require(access.Request{Op: access.OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID}); err != nil {
+		if err := c.Require(access.Request{Op: access.OpAppointment, Target: &emp, Source: string(in.Source), CalendarID: in.CalendarID,
+			Client: &access.ClientFacts{Client: cl}}); err != nil {
 			return err
 		}
 		if emp.Status != access.StatusActive {
@@ -326,6 +351,9 @@ func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in ac
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
 func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant) (access.Level, []access.AccessReason) {
+	if lvl, reasons, walled := access.PracticeAccess(u, eff, cl); walled {
+		return lvl, reasons
+	}
 	r := eff.Areas[access.AreaClients]
 	var reasons []access.AccessReason
 	if u.IsOwner {
@@ -410,6 +438,9 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 	}
 	cl, err := s.Store.GetClient(ctx, c.TenantID(), clientID)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := c.Require(access.Request{Op: access.OpReadClientAccess, Client: &access.ClientFacts{Client: cl}}); err != nil {
 		return nil, "", err
 	}
 	groups, err := s.allGroups(ctx, c.TenantID())
@@ -638,6 +669,9 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 			cl = &got
 		}
 		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		if access.WalledOff(lvl, reasons) {
+			continue // another practice's client (a clinic policy client, for a hirer)
+		}
 		res.Items = append(res.Items, access.ClientAccess{Client: *cl, Level: lvl, Reasons: reasons, Grant: e.grant})
 	}
 	if more && len(ids) > 0 {

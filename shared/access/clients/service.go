@@ -21,6 +21,8 @@ type Store interface {
 	Principal(ctx context.Context, tenantID, userID string) (access.User, map[string]access.Group, error)
 	ListGroups(ctx context.Context, tenantID string, p access.Page) ([]access.Group, string, error)
 	WriteMeta(ctx context.Context, meta access.Meta) error
+	// ExistingCalendars checks an appointment's calendar (access.CalendarStore).
+	ExistingCalendars(ctx context.Context, tenantID string, ids []string) (map[string]bool, error)
 }
 
 // Service carries out the client use cases.

@@ -17,7 +17,11 @@ func groupAudit(g access.Group) map[string]any {
 		}
 		perms[string(a)] = m
 	}
-	return map[string]any{"name": g.Name, "description": g.Description, "permissions": perms, "version": g.Version}
+	m := map[string]any{"name": g.Name, "description": g.Description, "permissions": perms, "version": g.Version}
+	if g.Disabled {
+		m["disabled"] = true
+	}
+	return m
 }
 
 // CreateGroup creates a permission group.
@@ -120,6 +124,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c *access.Caller, id string, 
 		}
 		if p.Description != nil {
 			next.Description = *p.Description
+		}
+		if p.Disabled != nil {
+			next.Disabled = *p.Disabled
 		}
 		for a, perm := range p.Permissions {
 			if a.Scoped() && perm.Scope == "" {

@@ -327,7 +327,8 @@ func (p *Provisioning) CreateProvisionedUser(ctx context.Context, c *access.Call
 	}
 	now := p.Now()
 	u := access.User{ID: p.NewID("u"), TenantID: c.TenantID(), Name: in.User.Name, Email: in.User.Email, Phone: in.User.Phone,
-		Profession: access.ProfessionOther, GroupIDs: []string{}, Roles: []access.Role{}, Status: in.User.Status,
+		Profession: access.ProfessionOther, Professions: []access.Profession{access.ProfessionOther},
+		GroupIDs: []string{}, Roles: []access.Role{}, Status: in.User.Status,
 		CalendarIDs: []string{p.NewID("cal")}, Version: 1, CreatedAt: now, UpdatedAt: now}
 	after := userAudit(u)
 	after["directoryFields"] = directoryChanges(access.DirectoryUser{}, in.Directory)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -19,6 +20,7 @@ type Store interface {
 	access.TenantStore
 	access.UserStore
 	access.CalendarStore
+	access.CalendarAdminStore
 	access.GroupStore
 	access.AuditStore
 	access.LinkStore
@@ -27,6 +29,9 @@ type Store interface {
 	// Clients are read to check links, capabilities and a deleted user's assignments.
 	GetClient(ctx context.Context, tenantID, clientID string) (access.Client, error)
 	UserAssignmentsAfter(ctx context.Context, tenantID, userID, after string, limit int) (out []access.Assignment, more bool, err error)
+	// A person's bureau grants and notifications are read for their export.
+	UserGrantsAfter(ctx context.Context, tenantID, userID, after string, limit int) (out []access.ClientGrant, more bool, err error)
+	ListNotifications(ctx context.Context, tenantID, userID string, now time.Time, p access.Page) ([]access.Notification, string, error)
 }
 
 // Service carries out the people use cases.

@@ -13,7 +13,7 @@ func tenantAudit(t access.Tenant) map[string]any {
 	return map[string]any{
 		"ownerId": t.OwnerID, "newClientAccess": t.Settings.NewClientAccess,
 		"anonymiseAfterDays": t.Settings.AnonymiseAfterDays, "bookableCalendarIds": access.NonNil(t.Settings.BookableCalendarIDs),
-		"activeApps": access.NonNil(t.Settings.ActiveApps), "version": t.Version,
+		"activeApps": access.NonNil(t.Settings.ActiveApps), "version": t.Version, "hirerSeats": t.Settings.HirerSeats.Or(access.HirerSeatsBillable),
 	}
 }
 
@@ -70,6 +70,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c *access.Caller, p access
 	if p.AnonymiseAfterDays != nil && (*p.AnonymiseAfterDays < 0 || *p.AnonymiseAfterDays > 3650) {
 		return access.Tenant{}, access.Invalid("anonymiseAfterDays", "must be between 0 (never automatically) and 3650")
 	}
+	if p.HirerSeats != nil && !p.HirerSeats.Valid() {
+		return access.Tenant{}, access.Invalid("hirerSeats", "must be billable or free")
+	}
 	if p.BookableCalendarIDs != nil {
 		ids, err := access.ValidIDs("bookableCalendarIds", *p.BookableCalendarIDs, 500)
 		if err != nil {
@@ -89,6 +92,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c *access.Caller, p access
 		}
 		if p.BookableCalendarIDs != nil {
 			t.Settings.BookableCalendarIDs = *p.BookableCalendarIDs
+		}
+		if p.HirerSeats != nil {
+			t.Settings.HirerSeats = *p.HirerSeats
 		}
 		return nil, nil
 	})
@@ -206,9 +212,13 @@ func (s *Service) BillingSeats(ctx context.Context, c *access.Caller) (access.Se
 	if err := c.Require(access.Request{Op: access.OpReadSettings}); err != nil {
 		return access.Seats{}, err
 	}
-	out := access.Seats{ByProfession: map[access.Profession]int{}}
+	out := access.Seats{ByProfession: map[access.Profession]int{}, Seats: []access.Seat{}}
 	for _, p := range access.Professions {
 		out.ByProfession[p] = 0
+	}
+	t, err := s.Store.GetTenant(ctx, c.TenantID())
+	if err != nil {
+		return access.Seats{}, err
 	}
 	page := access.Page{Limit: access.MaxPageLimit}
 	for {
@@ -217,8 +227,15 @@ func (s *Service) BillingSeats(ctx context.Context, c *access.Caller) (access.Se
 			return access.Seats{}, err
 		}
 		for _, u := range users {
-			out.ByProfession[u.Profession]++
-			if u.Billable() {
+			seat := access.SeatOf(u, t.Settings)
+			out.Seats = append(out.Seats, seat)
+			for _, p := range seat.Professions {
+				out.ByProfession[p]++
+			}
+			if u.Kind == access.KindHirer {
+				out.Hirers++
+			}
+			if seat.Billable {
 				out.Billable++
 			} else {
 				out.Free++

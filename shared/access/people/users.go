@@ -70,6 +70,12 @@ func userAudit(u access.User) map[string]any {
 	if u.Legacy != nil {
 		m["legacyRights"] = true
 	}
+	if len(u.Professions) > 1 {
+		m["professions"] = u.Professions
+	}
+	if u.Kind != "" {
+		m["kind"] = u.Kind
+	}
 	return m
 }
 
@@ -168,8 +174,11 @@ func (s *Service) CreateUser(ctx context.Context, c *access.Caller, in access.Ne
 	if err != nil {
 		return access.User{}, err
 	}
-	if !t.Settings.AppActive(access.AppEmployees) {
-		return access.User{}, &access.Error{Code: access.CodeNotActivated, Message: "activate the Employees app before creating users"}
+	if !in.Kind.Valid() {
+		return access.User{}, access.Invalid("kind", "must be employee or hirer")
+	}
+	if app, msg := access.AppForKind(in.Kind); !t.Settings.AppActive(app) {
+		return access.User{}, &access.Error{Code: access.CodeNotActivated, Message: msg}
 	}
 	u, err := s.buildUser(ctx, c, in)
 	if err != nil {
@@ -216,13 +225,13 @@ func (s *Service) buildUser(ctx context.Context, c *access.Caller, in access.New
 	if u.PictureURL, err = validURL("pictureUrl", in.PictureURL); err != nil {
 		return access.User{}, err
 	}
-	if in.Profession == "" {
-		return access.User{}, access.Invalid("profession", "is required: one of %v", access.Professions)
+	if u.Professions, err = access.ValidProfessions(in.Profession, in.Professions, true); err != nil {
+		return access.User{}, err
 	}
-	if !in.Profession.Valid() {
-		return access.User{}, access.Invalid("profession", "must be one of %v", access.Professions)
+	u.Profession = u.Professions[0]
+	if in.Kind == access.KindHirer {
+		u.Kind = access.KindHirer
 	}
-	u.Profession = in.Profession
 	if u.Roles, err = validRoles(in.Roles); err != nil {
 		return access.User{}, err
 	}
@@ -242,6 +251,9 @@ func (s *Service) buildUser(ctx context.Context, c *access.Caller, in access.New
 	}
 	if len(u.CalendarIDs) == 0 {
 		u.CalendarIDs = []string{s.NewID("cal")}
+	}
+	if u.CalendarAccess, err = s.initialCalendarAccess(ctx, c, in.CalendarAccess); err != nil {
+		return access.User{}, err
 	}
 	if in.LegacyPermissions != nil {
 		// Legacy rights arrive with a migration, on the owner's authority only.
@@ -369,6 +381,16 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 	if p.Profession != nil && !p.Profession.Valid() {
 		return access.User{}, access.Invalid("profession", "must be one of %v", access.Professions)
 	}
+	var professions []access.Profession
+	if p.Professions != nil {
+		var single access.Profession
+		if p.Profession != nil {
+			single = *p.Profession
+		}
+		if professions, err = access.ValidProfessions(single, *p.Professions, true); err != nil {
+			return access.User{}, err
+		}
+	}
 	if p.CalendarIDs != nil {
 		ids, err := access.ValidIDs("calendarIds", *p.CalendarIDs, 20)
 		if err != nil {
@@ -387,7 +409,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 		switch {
 		case u.ID == c.User.ID && c.User.IsOwner:
 			// The owner has every right already; their own profile is theirs to keep.
-		case p.Profession != nil || p.CalendarIDs != nil:
+		case p.Profession != nil || p.Professions != nil || p.CalendarIDs != nil:
 			// Profession decides billing and own calendars are rights: never one's own.
 			if err := c.RequireChangeRightsOf(*u); err != nil {
 				return err
@@ -409,8 +431,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 		if p.PictureURL != nil {
 			u.PictureURL = *p.PictureURL
 		}
-		if p.Profession != nil {
+		if p.Profession != nil && professions == nil {
 			u.Profession = *p.Profession
+			u.Professions = access.ReplaceFirst(u.AllProfessions(), u.Profession)
+		}
+		if professions != nil {
+			u.Profession, u.Professions = professions[0], professions
 		}
 		if p.CalendarIDs != nil {
 			u.CalendarIDs = *p.CalendarIDs

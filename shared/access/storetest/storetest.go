@@ -40,6 +40,8 @@ func RunAll(t *testing.T, newStore func(t *testing.T) access.Store) {
 		{"AuthorizationSnapshot", testAuthorizationSnapshot},
 		{"AuditAndIdempotency", testAuditAndIdempotency},
 		{"Programs", testPrograms},
+		{"Calendars", testCalendars},
+		{"SecondPassFields", testSecondPassFields},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, &fixture{t: t, s: newStore(t), ctx: context.Background()})

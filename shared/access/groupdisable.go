@@ -1,0 +1,33 @@
+package access
+
+import "slices"
+
+// A disabled group (seed 002: default roles "can be changed or disabled", PATCH /v1/groups/{id}
+// {"disabled": true}) keeps its members and its settings but gives no rights; the permissions'
+// sources list it as disabled_group, level none, wherever it would give something, so the user
+// sees why a right is missing. Disabling and enabling are group edits (OpEditGroup: nobody
+// changes a group they are in; enabling gives nothing beyond the editor's own rights).
+
+// addDisabledGroups lists the user's disabled groups among the sources, giving nothing.
+func addDisabledGroups(eff *Effective, u User, groups map[string]Group) {
+	if LegacyInForce(u, groups) {
+		return
+	}
+	ids := slices.Clone(u.GroupIDs)
+	slices.Sort(ids)
+	for _, id := range ids {
+		g, ok := groups[id]
+		if !ok || !g.Disabled {
+			continue
+		}
+		for _, a := range Areas {
+			p := g.Permissions.Get(a)
+			if p.Level == LevelNone {
+				continue
+			}
+			r := eff.Areas[a]
+			r.Sources = append(r.Sources, Source{Type: SourceDisabledGroup, ID: g.ID, Name: "disabled group " + g.Name, Level: LevelNone, Scope: p.Scope})
+			eff.Areas[a] = r
+		}
+	}
+}
