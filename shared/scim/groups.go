@@ -128,6 +128,10 @@ func (h *Handler) replaceGroup(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
+	// Members are checked before the rename, so a bad one writes nothing.
+	if err := h.P.CheckMembers(ctx, r.c, id, want); err != nil {
+		return response{}, err
+	}
 	pg, err := h.P.UpdateProvisionedGroup(ctx, r.c, id, &name, &ext, r.ifMatch())
 	if err != nil {
 		return response{}, err
@@ -306,6 +310,10 @@ func (h *Handler) patchGroup(ctx context.Context, r *request) (response, error) 
 	}
 	ext, err := str(attrs, "externalId", "externalId")
 	if err != nil {
+		return response{}, err
+	}
+	// Members are checked before the rename, so a bad one writes nothing.
+	if err := h.P.CheckMembers(ctx, r.c, id, add); err != nil {
 		return response{}, err
 	}
 	if pg, err = h.P.UpdateProvisionedGroup(ctx, r.c, id, &name, &ext, r.ifMatch()); err != nil {

@@ -389,6 +389,14 @@ func TestBadRequestsGetSCIMErrors(t *testing.T) {
 			p.scimError(t, tt.method, tt.path, tt.body, tt.status, tt.scimType)
 		})
 	}
+	// A rename with a bad member writes nothing, the rename included.
+	gid := p.must(t, "POST", "/scim/v2/Groups", map[string]any{"displayName": "Kept"}, 201)["id"].(string)
+	p.scimError(t, "PATCH", "/scim/v2/Groups/"+gid, patch(
+		map[string]any{"op": "replace", "path": "displayName", "value": "Renamed"},
+		map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "u_nobody"}}}), 400, "invalidValue")
+	if g := p.must(t, "GET", "/scim/v2/Groups/"+gid, nil, 200); g["displayName"] != "Kept" {
+		t.Errorf("a refused PATCH renamed the group to %v", g["displayName"])
+	}
 	// Nothing of the refused creates was written.
 	if m := p.must(t, "GET", "/scim/v2/Users", nil, 200); total(t, m) != 1 {
 		t.Errorf("users after refused creates: %v", m["totalResults"])

@@ -691,6 +691,17 @@ func (p *Provisioning) UpdateProvisionedGroup(ctx context.Context, c *access.Cal
 	return out, err
 }
 
+// CheckMembers refuses, before anything is written, a member the directory may not put in the
+// group (unknown, the owner, an administrator).
+func (p *Provisioning) CheckMembers(ctx context.Context, c *access.Caller, groupID string, add []string) error {
+	pg, err := p.GetProvisionedGroup(ctx, c, groupID)
+	if err != nil {
+		return err
+	}
+	_, err = p.memberTargets(ctx, c, pg.Group, add)
+	return err
+}
+
 // ChangeMembers puts users in a directory group and takes others out, one user at a time (each
 // its own write, so a retry of the whole request converges). Adding an unknown user is refused
 // before anything is written; removing one that is not a member, or not seen, does nothing.
