@@ -16,7 +16,7 @@ TOOLS_STAMP   := .tools/node_modules/.installed
 DOCS_STAMP    := .docs/node_modules/.installed
 GO_FILES       = $(shell find . -name '*.go' -not -path './.*' -not -path '*/node_modules/*' -not -path './cdk.out/*')
 
-.PHONY: help tools docs run test build lint bench soak clean
+.PHONY: help tools docs browser run test build lint bench soak clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} \
@@ -45,11 +45,33 @@ run: tools docs ## Run the dev server on 127.0.0.1:8080 (docs at /docs; DynamoDB
 
 ## ---- Quality ------------------------------------------------------------------------------
 
-test: tools docs ## Vet and run every test against the local servers, the CDK tests (with cdk-nag) and synth
+test: tools docs browser ## Vet and run every test against the local servers, the CDK tests (with cdk-nag) and synth
 	@echo "test: go vet and go test of the root module (first run: its modules download and compile, a few minutes)"
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(BROWSER_TESTS) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory infra-test synth
+
+# The console's browser test (TestConsole in shared/devserver) drives Debian's Chromium. `browser`
+# installs it where it is missing (as root, or with passwordless sudo); once a browser is there,
+# the tests are told to require it, so they cannot pass without running. Without one they skip,
+# and this target says so loudly. CHROMIUM=/path/to/chrome picks another browser.
+BROWSER_TESTS  = TILGANG_BROWSER_TESTS=$$(if [ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1; then echo require; else echo skip; fi)
+
+browser: ## Install Debian's chromium for the console's browser tests when it is missing
+	@if [ -n "$${CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else sudo=none; fi; \
+	if [ "$$sudo" != none ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "browser: installing Debian's chromium for the console's browser tests (about 100 MB, a minute or two)"; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| echo "browser: apt-get could not install chromium"; \
+	fi; \
+	if ! command -v chromium >/dev/null 2>&1; then \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!!! NO CHROMIUM, AND IT COULD NOT BE INSTALLED (needs apt-get as root or passwordless sudo):"; \
+		echo "!!! THE CONSOLE'S BROWSER TESTS WILL BE SKIPPED. Install chromium or set CHROMIUM=/path."; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
 
 lint: ## Check formatting (gofmt) and vet
 	@unformatted="$$(gofmt -l $(GO_FILES))"; \

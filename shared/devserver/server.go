@@ -112,8 +112,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (invoked bool) {
 	if s.docs.serve(w, r) {
 		return false
 	}
+	if serveConsole(w, r) {
+		return false
+	}
 	if s.serveSCIM(w, r) {
-		return
+		return true // the scim function logged it
 	}
 	route, params, ok := routes.Match(r.Method, r.URL.EscapedPath())
 	if !ok {
