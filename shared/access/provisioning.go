@@ -96,9 +96,16 @@ type Match struct {
 	Value string
 }
 
+// DirectoryReader reads what a directory said about users (the export reads it too).
+type DirectoryReader interface {
+	// GetDirectoryUsers returns the records that exist among the user ids.
+	GetDirectoryUsers(ctx context.Context, tenantID string, userIDs []string) (map[string]DirectoryUser, error)
+}
+
 // ProvisioningStore keeps provisioning tokens and the directory's records. Writes take Meta like
 // every other write, in the same transaction.
 type ProvisioningStore interface {
+	DirectoryReader
 	// CreateSCIMToken writes a token under its hash and in the tenant's list.
 	CreateSCIMToken(ctx context.Context, tok SCIMToken, meta Meta) error
 	// ListSCIMTokens lists a tenant's tokens, oldest first.
@@ -111,8 +118,6 @@ type ProvisioningStore interface {
 	// revoked token is refused at once); ErrNotFound if none.
 	SCIMTokenByHash(ctx context.Context, hash string) (SCIMToken, error)
 
-	// GetDirectoryUsers returns the records that exist among the user ids.
-	GetDirectoryUsers(ctx context.Context, tenantID string, userIDs []string) (map[string]DirectoryUser, error)
 	// DirectoryUserIDs lists the ids of users whose externalId matches (an index read).
 	DirectoryUserIDs(ctx context.Context, tenantID string, m Match, limit int) ([]string, error)
 	// CreateDirectoryUser writes a new user (as CreateUser does) with its record.

@@ -565,6 +565,11 @@ func TestAnonymisationForgetsTheDirectoryRecord(t *testing.T) {
 	p := withToken(t, s.newTenant(t), "Entra ID")
 	id := p.must(t, "POST", "/scim/v2/Users", map[string]any{"userName": apitest.UniqueEmail("gone"), "externalId": "ext-gone",
 		"name": map[string]any{"givenName": "Gone", "familyName": "Person"}, urnEnterprise: map[string]any{"employeeNumber": "9"}}, 201)["id"].(string)
+	// The export (GDPR Art. 15) includes it.
+	x := p.owner(t, "GET", "/v1/users/"+id+"/export", nil, 200)
+	if d, _ := x["directory"].(map[string]any); d["employeeNumber"] != "9" || d["externalId"] != "ext-gone" || d["givenName"] != "Gone" {
+		t.Errorf("export's directory = %v", x["directory"])
+	}
 	p.must(t, "DELETE", "/scim/v2/Users/"+id, nil, 204)
 	recs, err := s.env.App.Store.GetDirectoryUsers(t.Context(), p.ID, []string{id})
 	if err != nil || recs[id].EmployeeNumber != "9" {
