@@ -41,6 +41,7 @@ const (
 	ctxWebOrigin     = "webOrigin"
 	ctxAlarmEmail    = "alarmEmail"
 	ctxRetentionDays = "notificationRetentionDays"
+	ctxExpiryNotice  = "expiryNoticeDays"
 	// ctxDeploy is "true" when the stack is synthesized for a deployment (make deploy sets
 	// it): the stack then refuses a local CORS origin.
 	ctxDeploy = "deploy"
@@ -139,6 +140,10 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	if n, err := strconv.Atoi(retentionDays); err != nil || n < 1 {
 		return nil, fmt.Errorf("tilgang stack: context %s must be a positive number of days, got %q", ctxRetentionDays, retentionDays)
 	}
+	noticeDays := contextString(stack, ctxExpiryNotice, "3")
+	if n, err := strconv.Atoi(noticeDays); err != nil || n < 0 || n > 365 {
+		return nil, fmt.Errorf("tilgang stack: context %s must be a number of days from 0 to 365, got %q", ctxExpiryNotice, noticeDays)
+	}
 
 	limits, err := readLimits(stack)
 	if err != nil {
@@ -195,6 +200,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 		"EVENT_BUS_NAME":              s.Bus.EventBusName(),
 		"USER_POOL_ID":                s.UserPool.UserPoolId(),
 		"NOTIFICATION_RETENTION_DAYS": jsii.String(retentionDays),
+		"EXPIRY_NOTICE_DAYS":          jsii.String(noticeDays),
 	}
 
 	for _, name := range allFunctions() {

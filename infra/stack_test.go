@@ -495,7 +495,7 @@ func TestFunctions(t *testing.T) {
 				name, p["Runtime"], p["Handler"], p["Architectures"])
 		}
 		env, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-		for _, k := range []string{"TABLE_NAME", "JOBS_QUEUE_URL", "EVENT_BUS_NAME", "USER_POOL_ID", "NOTIFICATION_RETENTION_DAYS"} {
+		for _, k := range []string{"TABLE_NAME", "JOBS_QUEUE_URL", "EVENT_BUS_NAME", "USER_POOL_ID", "NOTIFICATION_RETENTION_DAYS", "EXPIRY_NOTICE_DAYS"} {
 			if env[k] == nil {
 				t.Errorf("%s: environment variable %s not set", name, k)
 			}

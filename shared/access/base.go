@@ -17,12 +17,13 @@ type IdempotencyReader interface {
 }
 
 // NewCaller makes the principal of a request from a loaded user; only active users may act.
-func NewCaller(u User, groups map[string]Group, requestID string) (*Caller, error) {
+// Its decisions are made at now: memberships, assignments and grants expired by then give nothing.
+func NewCaller(u User, groups map[string]Group, requestID string, now time.Time) (*Caller, error) {
 	if u.Status != StatusActive {
 		return nil, &Error{Code: CodeUnauthenticated, Message: "the user is " + string(u.Status) + " and cannot sign in"}
 	}
-	groups = GroupsOf(u, groups)
-	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID}, nil
+	groups = LiveGroups(u, GroupsOf(u, groups), now)
+	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID, Now: now}, nil
 }
 
 // retryPause waits before retry n (from 1).
@@ -101,5 +102,5 @@ func RightsOf(ctx context.Context, store PrincipalReader, c *Caller, userID stri
 	if u.IsOwner {
 		groups = map[string]Group{}
 	}
-	return Rights{User: u, Effective: Compute(u, groups)}, nil
+	return Rights{User: u, Effective: Compute(u, LiveGroups(u, groups, c.Now))}, nil
 }

@@ -25,6 +25,9 @@ type ClientAdmin struct {
 	Implicit  bool
 	Version   int
 	UpdatedAt time.Time
+	// ExpiresAt ends the administration at that instant (nil: never); GrantedBy appointed them.
+	ExpiresAt *time.Time
+	GrantedBy string
 }
 
 // CanAssign reports whether the administrator may assign or remove a program at the client.

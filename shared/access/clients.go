@@ -71,6 +71,9 @@ type Assignment struct {
 	Version   int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ExpiresAt ends the assignment at that instant (nil: never); GrantedBy made it.
+	ExpiresAt *time.Time
+	GrantedBy string
 }
 
 // AppointmentSource is who made an appointment.
@@ -203,6 +206,8 @@ type AccessReason struct {
 	Source  AssignmentSource // assignment: how it was made
 	Level   Level            // the level this reason gives on its own
 	Detail  string
+	// ExpiresAt is when an assignment or grant ends (or ended: then Level is none).
+	ExpiresAt *time.Time
 }
 
 // UserAccess is one user's access to a client, with the reasons and the bureau grant (its

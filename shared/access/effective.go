@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SourceType says where a right comes from.
@@ -30,6 +31,8 @@ type Source struct {
 	Name  string
 	Level Level
 	Scope Scope
+	// Until is when a group membership giving it ends (nil: never).
+	Until *time.Time
 }
 
 // AreaRight is a user's effective right on one area.
@@ -136,7 +139,7 @@ func Compute(u User, groups map[string]Group) Effective {
 		slices.Sort(ids)
 		for _, id := range ids {
 			if g, ok := groups[id]; ok && !g.Disabled {
-				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name}, g.Permissions})
+				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name, Until: u.groupUntil(id)}, g.Permissions})
 			}
 		}
 		if len(contributions) == 0 {
@@ -225,7 +228,7 @@ func describe(r AreaRight, a Area) string {
 		if s.Scope != "" {
 			scope = " (" + string(s.Scope) + ")"
 		}
-		parts = append(parts, fmt.Sprintf("%s gives %s %s%s", who, a, s.Level, scope))
+		parts = append(parts, fmt.Sprintf("%s gives %s %s%s%s", who, a, s.Level, scope, until(s.Until)))
 	}
 	return strings.Join(parts, "; ")
 }

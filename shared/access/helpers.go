@@ -94,7 +94,7 @@ func clientReason(e Effective, a Area, f *ClientFacts) string {
 		if asg.Level != LevelEdit {
 			w += " with " + string(asg.Level)
 		}
-		parts = append(parts, w)
+		parts = append(parts, w+until(asg.ExpiresAt))
 	}
 	if cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone {
 		parts = append(parts, fmt.Sprintf("the new-client policy gives every employee %s", cl.PolicyLevel))
@@ -109,6 +109,7 @@ func clientReason(e Effective, a Area, f *ClientFacts) string {
 			parts = append(parts, "not assigned to them")
 		}
 	}
+	parts = append(parts, f.Expired...)
 	return strings.Join(parts, "; ")
 }
 
@@ -177,7 +178,7 @@ func GrantWords(g *ClientGrant) string {
 	if g.Source != "" {
 		w += " (by " + g.Source + ")"
 	}
-	return w
+	return w + until(g.ExpiresAt)
 }
 
 // GroupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

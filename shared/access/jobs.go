@@ -136,6 +136,10 @@ type Job struct {
 	NotificationID string
 	CreatedAt      time.Time
 	CompletedAt    *time.Time
+	// ExpiresAt is the expiry of every grant the job writes (nil: none).
+	ExpiresAt *time.Time
+	// ReviewID names the access review whose revokes the job applies (audit only).
+	ReviewID string
 }
 
 // View returns the job with its status derived from progress.
@@ -173,6 +177,8 @@ type JobChunk struct {
 	Programs     []string  `json:"programs,omitempty"`
 	ConsultantID string    `json:"consultantId"`
 	ClientIDs    []string  `json:"clientIds"`
+	// ExpiresAt is the job's expiry of the grants it writes.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 // JobFanOut is a queue message that stands for chunks From..To-1 of a job. The API sends a job's
@@ -226,6 +232,8 @@ type ClientGrant struct {
 	GrantedAt time.Time
 	Version   int
 	UpdatedAt time.Time
+	// ExpiresAt ends the grant at that instant (nil: never).
+	ExpiresAt *time.Time
 }
 
 // GrantLevel is the level a bureau grant opens its client with on the clients area: the
@@ -325,6 +333,10 @@ type NewJob struct {
 	ClientIDs     []string
 	Programs      []string
 	DryRun        bool
+	// ExpiresAt ends every grant a grant job writes (see expiry.go).
+	ExpiresAt *time.Time
+	// ReviewID names the access review the job applies (see reviews.go).
+	ReviewID string
 }
 
 // DryRun is what a job would do, computed without writing anything.

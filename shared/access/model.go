@@ -134,6 +134,8 @@ type User struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
+	// GroupExpiry ends memberships of some groups at an instant (see expiry.go).
+	GroupExpiry map[string]GroupExpiry
 	// Professions are all the user does, Profession first (hirers.go: AllProfessions).
 	Professions []Profession
 	// Kind is employee (empty) or hirer: a hirer's clients are their own practice's.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file is the policy core: one pure decision function, Decide, that every route, every job
@@ -16,6 +17,9 @@ import (
 type Principal struct {
 	User      User
 	Effective Effective
+	// Now is the instant of the decision: an assignment, grant or administration whose
+	// ExpiresAt is not after it gives nothing (a zero Now counts every expiring one as expired).
+	Now time.Time
 }
 
 // Op is an operation the policy decides.
@@ -57,6 +61,9 @@ const (
 	OpAppointment        Op = "appointment"
 	OpMigrateLegacy      Op = "user.legacy" // create users with individual rights from before groups
 
+	OpManageReviews Op = "reviews.manage" // start access reviews
+	OpReadReview    Op = "review.read"    // Request.Review
+	OpDecideReview  Op = "review.decide"  // Request.Review; Request.Target is whose access is decided
 	OpListCalendars Op = "calendars.list" // every calendar of the tenant (others see those they may view)
 	OpEditCalendar  Op = "calendar.edit"  // a calendar's name; a new owner also takes OpChangeRights on both users
 	OpExportUser    Op = "user.export"    // everything held about a person (GDPR Art. 15)
@@ -82,6 +89,8 @@ type Request struct {
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
 	Source string
+	// Review is the access review asked about (OpReadReview, OpDecideReview).
+	Review *AccessReview
 	// Directory says that Group is managed by the tenant's directory (provisioning ops).
 	Directory bool
 }
@@ -94,6 +103,8 @@ type ClientFacts struct {
 	Assignment *Assignment
 	Grant      *ClientGrant
 	Admin      *ClientAdmin
+	// Expired says what Decide left out because it had expired (set by Decide, for reasons).
+	Expired []string
 }
 
 // Outcome codes a decision may carry besides forbidden: a job item reports them as outcomes.
@@ -260,6 +271,9 @@ func init() {
 		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment, gSamePractice}, custom: decideAppointment},
 		OpAccess:        {what: "access", custom: decideAccess},
 		OpMigrateLegacy: {what: "migrating users with individual rights"},
+		OpManageReviews: {what: "starting access reviews", needs: []need{area(AreaUsers, LevelEdit), areaAll(AreaClients, LevelEdit)}},
+		OpReadReview:    {what: "reading access reviews", custom: decideReview},
+		OpDecideReview:  {what: "deciding access reviews", guards: []guard{gNotSelfReview}, custom: decideReview},
 		OpListCalendars: {what: "listing every calendar", needs: []need{areaAll(AreaCalendars, LevelView), area(AreaUsers, LevelView),
 			area(AreaOnlineBooking, LevelView), area(AreaSettings, LevelView)}},
 		OpEditCalendar: {what: "changing calendars", needs: []need{areaAll(AreaCalendars, LevelEdit), area(AreaUsers, LevelEdit)}},
@@ -279,6 +293,7 @@ func init() {
 
 // Decide answers one request. It is pure: same principal and request, same answer.
 func Decide(p Principal, r Request) Decision {
+	r.Client = liveFacts(r.Client, p.Now)
 	ru, ok := ops[r.Op]
 	if !ok {
 		return Decision{Level: LevelNone, Code: CodeForbidden, Reason: "unknown operation " + string(r.Op)}
@@ -584,6 +599,6 @@ func decideAccess(p Principal, r Request) Decision {
 
 // DecideAccess is Decide for OpAccess: may the user do action on an area (or one client, one of
 // its programs, one calendar)?
-func DecideAccess(u User, e Effective, action Level, a Area, facts *ClientFacts, calendarID, program string) Decision {
-	return Decide(Principal{User: u, Effective: e}, Request{Op: OpAccess, Level: action, Area: a, Client: facts, CalendarID: calendarID, Program: program})
+func DecideAccess(u User, e Effective, action Level, a Area, facts *ClientFacts, calendarID, program string, now time.Time) Decision {
+	return Decide(Principal{User: u, Effective: e, Now: now}, Request{Op: OpAccess, Level: action, Area: a, Client: facts, CalendarID: calendarID, Program: program})
 }

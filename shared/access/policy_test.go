@@ -189,7 +189,7 @@ func TestDecideClientAccess(t *testing.T) {
 				t.Errorf("Err() = %v with allowed %v", d.Err(), d.Allowed)
 			}
 			// DecideAccess is the same question.
-			if got := DecideAccess(tt.p.User, tt.p.Effective, tt.action, tt.area, &facts, "", tt.program); got.Allowed != d.Allowed {
+			if got := DecideAccess(tt.p.User, tt.p.Effective, tt.action, tt.area, &facts, "", tt.program, tt.p.Now); got.Allowed != d.Allowed {
 				t.Errorf("DecideAccess allowed = %v, Decide %v", got.Allowed, d.Allowed)
 			}
 		})

@@ -27,6 +27,8 @@ type Store interface {
 	JobStore
 	NotificationStore
 	OutboxStore
+	ExpiryStore
+	ReviewStore
 }
 
 // TenantStore keeps tenants and their settings.
@@ -152,6 +154,12 @@ func (b Base) Audit(c *Caller, action, targetType, targetID string, before, afte
 	}
 	if c != nil {
 		e.TenantID, e.ActorID, e.RequestID = c.TenantID(), c.User.ID, c.RequestID
+		for k, v := range c.AuditTag {
+			if e.After == nil {
+				e.After = map[string]any{}
+			}
+			e.After[k] = v
+		}
 	}
 	return e
 }
@@ -167,13 +175,20 @@ type Caller struct {
 	Groups    map[string]Group
 	Effective Effective
 	RequestID string
+	// Now is the instant the request's decisions are made at (expiry compares with it).
+	Now time.Time
+	// AuditTag is added to the after of every audit entry the request writes (e.g. the
+	// access review a change applies).
+	AuditTag map[string]any
 }
 
 // TenantID is the caller's tenant.
 func (c *Caller) TenantID() string { return c.User.TenantID }
 
 // principal is the caller as the policy sees them.
-func (c *Caller) Principal() Principal { return Principal{User: c.User, Effective: c.Effective} }
+func (c *Caller) Principal() Principal {
+	return Principal{User: c.User, Effective: c.Effective, Now: c.Now}
+}
 
 // decide asks the policy core about the caller.
 func (c *Caller) Decide(r Request) Decision { return Decide(c.Principal(), r) }

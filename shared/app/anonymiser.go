@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,8 +62,12 @@ func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error 
 		ob, oerr := a.People.SweepOutbox(ctx, 0)
 		a.Log.InfoContext(ctx, "outbox sweep", "applied", ob.Applied, "pending", ob.Pending)
 		if ev.DetailType == access.EventOutboxSweep {
-			if oerr != nil {
-				return fmt.Errorf("outbox sweep: %w", oerr)
+			// The frequent schedule also tidies away expired grants and warns their granters
+			// (decisions never wait for it: they compare with the clock).
+			ex, xerr := a.Expiry.SweepExpired(ctx, 0)
+			a.Log.InfoContext(ctx, "expiry sweep", "removed", ex.Removed, "notified", ex.Notified, "skipped", ex.Skipped)
+			if err := errors.Join(oerr, xerr); err != nil {
+				return fmt.Errorf("outbox and expiry sweep: %w", err)
 			}
 			return nil
 		}

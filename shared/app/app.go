@@ -17,8 +17,10 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/access/clients"
+	"github.com/tilgang/tilgang/shared/access/expiry"
 	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/access/people"
+	"github.com/tilgang/tilgang/shared/access/reviews"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/dynamo"
@@ -40,6 +42,9 @@ type App struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
+	// Reviews runs access reviews; Expiry sweeps expired grants (issue 15).
+	Reviews *reviews.Service
+	Expiry  *expiry.Service
 	// Provisioning is the SCIM use cases (tokens, directory users and groups).
 	Provisioning *people.Provisioning
 	Log          *slog.Logger
@@ -118,9 +123,11 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	// counts once).
 	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
 	wireJobs(jbs, awsCfg, cfg)
+	rvs, exp := wireReviews(store, ppl, cls, jbs, cfg, log)
 	prov := people.NewProvisioning(ppl, store)
-	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log,
-		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Provisioning: prov, Log: log},
+	return &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Expiry: exp,
+		Provisioning: prov, Log: log, Metrics: emitter, now: now,
+		api:  &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Provisioning: prov, Log: log},
 		scim: &scim.Handler{P: prov, Log: log}}, nil
 }
 

@@ -31,6 +31,8 @@ type Config struct {
 	XRayDaemonAddress string
 	// NotificationRetentionDays is how long notifications live before DynamoDB's TTL removes them.
 	NotificationRetentionDays int
+	// ExpiryNoticeDays is how many days before a grant expires its granter is notified.
+	ExpiryNoticeDays int
 }
 
 // FromEnv reads the configuration from the environment and fails on what is missing.
@@ -54,6 +56,11 @@ func FromEnv() (Config, error) {
 		return Config{}, fmt.Errorf("config: NOTIFICATION_RETENTION_DAYS must be a positive number of days")
 	}
 	c.NotificationRetentionDays = days
+	notice, err := strconv.Atoi(getenv("EXPIRY_NOTICE_DAYS", "3"))
+	if err != nil || notice < 0 || notice > 365 {
+		return Config{}, fmt.Errorf("config: EXPIRY_NOTICE_DAYS must be a number of days from 0 to 365")
+	}
+	c.ExpiryNoticeDays = notice
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("config: TABLE_NAME is required")
 	}

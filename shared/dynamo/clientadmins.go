@@ -41,6 +41,8 @@ type clientAdminItem struct {
 	Programs  []string `dynamodbav:"programs"`
 	Version   int      `dynamodbav:"version"`
 	UpdatedAt string   `dynamodbav:"updatedAt"`
+	GrantedBy string   `dynamodbav:"grantedBy,omitempty"`
+	expiringItem
 }
 
 func clientAdminSK(clientID, userID string) string { return pfxClientAdmin + clientID + "#" + userID }
@@ -49,12 +51,14 @@ func clientAdminToItem(a access.ClientAdmin) clientAdminItem {
 	return clientAdminItem{PK: tenantPK(a.TenantID), SK: clientAdminSK(a.ClientID, a.UserID),
 		GSI1PK: userAccessPK(a.TenantID, a.UserID), GSI1SK: pfxClientAdmin + a.ClientID, Type: "client_admin",
 		TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID, System: a.System,
-		Programs: nonNilSlice(a.Programs), Version: a.Version, UpdatedAt: ts(a.UpdatedAt)}
+		Programs: nonNilSlice(a.Programs), Version: a.Version, UpdatedAt: ts(a.UpdatedAt),
+		expiringItem: expiring(a.TenantID, clientAdminSK(a.ClientID, a.UserID), a.ExpiresAt), GrantedBy: a.GrantedBy}
 }
 
 func (it clientAdminItem) domain() access.ClientAdmin {
 	return access.ClientAdmin{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, System: it.System,
-		Programs: it.Programs, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+		Programs: it.Programs, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt),
+		ExpiresAt: expiryFromItem(it.GrantExpiresAt), GrantedBy: it.GrantedBy}
 }
 
 // GetClientAdmin reads what a user administers at a client.
@@ -149,6 +153,7 @@ type clientGrantItem struct {
 	GrantedAt string   `dynamodbav:"grantedAt,omitempty"`
 	Version   int      `dynamodbav:"version"`
 	UpdatedAt string   `dynamodbav:"updatedAt"`
+	expiringItem
 }
 
 func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
@@ -158,13 +163,14 @@ func clientGrantToItem(p access.ClientGrant) clientGrantItem {
 		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: pfxPrograms + p.ClientID, Type: "consultant_programs",
 		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Level: string(p.Level), Programs: p.Programs,
 		GrantedBy: p.GrantedBy, Source: p.Source, GrantedAt: ts(p.GrantedAt), Version: p.Version,
-		UpdatedAt: ts(p.UpdatedAt)}
+		UpdatedAt: ts(p.UpdatedAt), expiringItem: expiring(p.TenantID, programsSK(p.ClientID, p.UserID), p.ExpiresAt)}
 }
 
 func (it clientGrantItem) domain() access.ClientGrant {
 	slices.Sort(it.Programs) // a string set comes back in any order
 	g := access.ClientGrant{TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, Level: access.Level(it.Level),
-		Programs: it.Programs, GrantedBy: it.GrantedBy, Source: it.Source, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt)}
+		Programs: it.Programs, GrantedBy: it.GrantedBy, Source: it.Source, Version: it.Version, UpdatedAt: parseTS(it.UpdatedAt),
+		ExpiresAt: expiryFromItem(it.GrantExpiresAt)}
 	if g.Level == "" {
 		g.Level = access.GrantLevel // grants written before grants carried a level
 	}

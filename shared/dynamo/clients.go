@@ -93,10 +93,12 @@ type assignmentItem struct {
 	Version   int    `dynamodbav:"version"`
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
+	GrantedBy string `dynamodbav:"grantedBy,omitempty"`
+	expiringItem
 }
 
 func assignmentToItem(a access.Assignment) assignmentItem {
-	return assignmentItem{
+	return assignmentItem{expiringItem: expiring(a.TenantID, assignmentSK(a.ClientID, a.UserID), a.ExpiresAt), GrantedBy: a.GrantedBy,
 		PK: tenantPK(a.TenantID), SK: assignmentSK(a.ClientID, a.UserID),
 		GSI1PK: userAccessPK(a.TenantID, a.UserID), GSI1SK: pfxAccess + a.ClientID,
 		Type: "assignment", TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID,
@@ -110,6 +112,7 @@ func (it assignmentItem) domain() access.Assignment {
 		TenantID: it.TenantID, ClientID: it.ClientID, UserID: it.UserID, Level: access.Level(it.Level),
 		Source: access.AssignmentSource(it.Source), Version: it.Version,
 		CreatedAt: parseTS(it.CreatedAt), UpdatedAt: parseTS(it.UpdatedAt),
+		ExpiresAt: expiryFromItem(it.GrantExpiresAt), GrantedBy: it.GrantedBy,
 	}
 }
 

@@ -145,6 +145,8 @@ type userItem struct {
 	Version   int    `dynamodbav:"version"`
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
+	// GroupExpiry ends group memberships (group id → when and who set it); see expiry.go.
+	GroupExpiry map[string]groupExpiryItem `dynamodbav:"groupExpiry,omitempty"`
 
 	// Professions holds every profession when there is more than one (profession is the first).
 	Professions []string `dynamodbav:"professions,omitempty"`
@@ -191,6 +193,7 @@ func userToItem(u access.User) userItem {
 			it.GSI2PK, it.GSI2SK = userBankPK, ts(*u.RemovedAt)+"#"+u.TenantID+"#"+u.ID
 		}
 	}
+	groupExpiryToItem(&it, u)
 	return it
 }
 
@@ -225,6 +228,7 @@ func (it userItem) domain() access.User {
 		t := parseTS(it.RemovedAt)
 		u.RemovedAt = &t
 	}
+	u.GroupExpiry = groupExpiryFromItem(it.GroupExpiry)
 	return u
 }
 

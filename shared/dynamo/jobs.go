@@ -71,6 +71,8 @@ type jobItem struct {
 	NotificationID string   `dynamodbav:"notificationId,omitempty"`
 	CreatedAt      string   `dynamodbav:"createdAt"`
 	CompletedAt    string   `dynamodbav:"completedAt,omitempty"`
+	GrantExpiresAt string   `dynamodbav:"grantExpiresAt,omitempty"`
+	ReviewID       string   `dynamodbav:"reviewId,omitempty"`
 }
 
 func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
@@ -81,7 +83,7 @@ func jobFromAV(av map[string]types.AttributeValue) (access.Job, error) {
 	j := access.Job{ID: it.ID, TenantID: it.TenantID, RequesterID: it.RequesterID, Action: access.JobAction(it.Action),
 		Programs: it.Programs, Consultants: it.Consultants, Clients: it.Clients, Status: access.JobStatus(it.Status),
 		Total: it.Total, Done: it.Done, Chunks: it.Chunks, NotificationID: it.NotificationID,
-		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}}
+		CreatedAt: parseTS(it.CreatedAt), Counts: map[access.Outcome]int{}, ExpiresAt: expiryFromItem(it.GrantExpiresAt), ReviewID: it.ReviewID}
 	if it.Status == statusOpen {
 		j.Status = access.JobQueued
 	}
@@ -112,7 +114,8 @@ type jobInputItem struct {
 func (s *Store) CreateJob(ctx context.Context, j access.Job, in access.JobInput, meta access.Meta) error {
 	it := jobItem{PK: tenantPK(j.TenantID), SK: pfxJob + j.ID, Type: "access_job", ID: j.ID, TenantID: j.TenantID,
 		RequesterID: j.RequesterID, Action: string(j.Action), Programs: nonNilSlice(j.Programs), Consultants: j.Consultants,
-		Clients: j.Clients, Status: statusOpen, Total: j.Total, Chunks: j.Chunks, CreatedAt: ts(j.CreatedAt)}
+		Clients: j.Clients, Status: statusOpen, Total: j.Total, Chunks: j.Chunks, CreatedAt: ts(j.CreatedAt),
+		GrantExpiresAt: expiryToItem(j.ExpiresAt), ReviewID: j.ReviewID}
 	t := &txn{}
 	if err := t.put(s.table, it, notExists(), access.Conflict("access job %s exists", j.ID)); err != nil {
 		return err

@@ -50,11 +50,13 @@ type assignmentJSON struct {
 	CreatedAt time.Time               `json:"createdAt"`
 	UpdatedAt time.Time               `json:"updatedAt"`
 	Version   int                     `json:"version"`
+	ExpiresAt *time.Time              `json:"expiresAt,omitempty"`
+	GrantedBy string                  `json:"grantedBy,omitempty"`
 }
 
 func toAssignmentJSON(x access.Assignment) assignmentJSON {
 	return assignmentJSON{ClientID: x.ClientID, UserID: x.UserID, Level: x.Level, Source: x.Source,
-		CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt, Version: x.Version}
+		CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt, Version: x.Version, ExpiresAt: x.ExpiresAt, GrantedBy: x.GrantedBy}
 }
 
 type accessReasonJSON struct {
@@ -63,12 +65,14 @@ type accessReasonJSON struct {
 	Source  access.AssignmentSource `json:"source,omitempty"`
 	Level   access.Level            `json:"level"`
 	Detail  string                  `json:"detail"`
+	// ExpiresAt is when an assignment or grant ends (or ended: level none).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 func toReasonsJSON(rs []access.AccessReason) []accessReasonJSON {
 	out := make([]accessReasonJSON, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, accessReasonJSON{Type: r.Type, GroupID: r.GroupID, Source: r.Source, Level: r.Level, Detail: r.Detail})
+		out = append(out, accessReasonJSON{Type: r.Type, GroupID: r.GroupID, Source: r.Source, Level: r.Level, Detail: r.Detail, ExpiresAt: r.ExpiresAt})
 	}
 	return out
 }
@@ -88,13 +92,14 @@ type grantJSON struct {
 	Source    string       `json:"source,omitempty"` // the job (or request) that made the latest change
 	GrantedBy string       `json:"grantedBy,omitempty"`
 	GrantedAt time.Time    `json:"grantedAt"`
+	ExpiresAt *time.Time   `json:"expiresAt,omitempty"`
 }
 
 func toGrantJSON(g *access.ClientGrant) *grantJSON {
 	if g == nil {
 		return nil
 	}
-	return &grantJSON{Level: g.Level, Programs: nonNil(g.Programs), Source: g.Source, GrantedBy: g.GrantedBy, GrantedAt: g.GrantedAt}
+	return &grantJSON{Level: g.Level, Programs: nonNil(g.Programs), Source: g.Source, GrantedBy: g.GrantedBy, GrantedAt: g.GrantedAt, ExpiresAt: g.ExpiresAt}
 }
 
 func toClientAccessJSON(u access.UserAccess) clientAccessJSON {
@@ -176,12 +181,17 @@ func (a *API) listClientAccess(ctx context.Context, r *request) (response, error
 
 func (a *API) putAssignment(ctx context.Context, r *request) (response, error) {
 	var b struct {
-		Level access.Level `json:"level"`
+		Level     access.Level `json:"level"`
+		ExpiresAt *string      `json:"expiresAt"`
 	}
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	x, err := a.Clients.SetAssignment(ctx, r.caller, r.path("clientId"), r.path("userId"), b.Level)
+	exp, err := parseExpiry("expiresAt", b.ExpiresAt)
+	if err != nil {
+		return response{}, err
+	}
+	x, err := a.Clients.SetAssignment(ctx, r.caller, r.path("clientId"), r.path("userId"), b.Level, exp)
 	if err != nil {
 		return response{}, err
 	}

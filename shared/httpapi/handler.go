@@ -18,6 +18,7 @@ import (
 	"github.com/tilgang/tilgang/shared/access/clients"
 	"github.com/tilgang/tilgang/shared/access/jobs"
 	"github.com/tilgang/tilgang/shared/access/people"
+	"github.com/tilgang/tilgang/shared/access/reviews"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -35,6 +36,7 @@ type API struct {
 	People  *people.Service
 	Clients *clients.Service
 	Jobs    *jobs.Service
+	Reviews *reviews.Service
 	// Provisioning manages the SCIM tokens (the SCIM routes themselves are shared/scim's).
 	Provisioning *people.Provisioning
 	Log          *slog.Logger
@@ -79,6 +81,7 @@ func (a *API) table() map[string]routeFunc {
 	a.clientAdminRoutes(m)
 	a.programRoutes(m)
 	a.jobRoutes(m)
+	a.reviewRoutes(m)
 	a.seedRoutes(m)
 	a.scimTokenRoutes(m)
 	return m

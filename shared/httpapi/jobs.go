@@ -36,6 +36,7 @@ type jobBody struct {
 	ClientIDs     []string         `json:"clientIds"`
 	Programs      []string         `json:"programs"`
 	DryRun        bool             `json:"dryRun"`
+	ExpiresAt     *string          `json:"expiresAt"`
 }
 
 type jobJSON struct {
@@ -53,6 +54,7 @@ type jobJSON struct {
 	NotificationID string                 `json:"notificationId,omitempty"`
 	CreatedAt      time.Time              `json:"createdAt"`
 	CompletedAt    *time.Time             `json:"completedAt,omitempty"`
+	ExpiresAt      *time.Time             `json:"expiresAt,omitempty"`
 }
 
 func countsJSON(m map[access.Outcome]int) map[access.Outcome]int {
@@ -68,7 +70,8 @@ func toJobJSON(j access.Job) jobJSON {
 	progress := float64(int(j.Progress()*10)) / 10
 	return jobJSON{ID: j.ID, Action: j.Action, Status: j.Status, Total: j.Total, Done: j.Done, Progress: progress,
 		Counts: countsJSON(j.Counts), Programs: nonNil(j.Programs), Consultants: j.Consultants, Clients: j.Clients,
-		RequesterID: j.RequesterID, NotificationID: j.NotificationID, CreatedAt: j.CreatedAt, CompletedAt: j.CompletedAt}
+		RequesterID: j.RequesterID, NotificationID: j.NotificationID, CreatedAt: j.CreatedAt, CompletedAt: j.CompletedAt,
+		ExpiresAt: j.ExpiresAt}
 }
 
 type jobResultJSON struct {
@@ -102,8 +105,12 @@ func (a *API) createJob(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	exp, err := parseExpiry("expiresAt", b.ExpiresAt)
+	if err != nil {
+		return response{}, err
+	}
 	j, dry, err := a.Jobs.CreateJob(ctx, r.caller, access.NewJob{Action: b.Action, ConsultantIDs: b.ConsultantIDs,
-		ClientIDs: b.ClientIDs, Programs: b.Programs, DryRun: b.DryRun}, idem)
+		ClientIDs: b.ClientIDs, Programs: b.Programs, DryRun: b.DryRun, ExpiresAt: exp}, idem)
 	if err != nil {
 		return response{}, err
 	}
@@ -209,24 +216,27 @@ func (a *API) listPrograms(ctx context.Context, r *request) (response, error) {
 }
 
 type clientAdminBody struct {
-	System   bool     `json:"system"`
-	Programs []string `json:"programs"`
+	System    bool     `json:"system"`
+	Programs  []string `json:"programs"`
+	ExpiresAt *string  `json:"expiresAt"`
 }
 
 type clientAdminJSON struct {
-	ClientID string   `json:"clientId"`
-	UserID   string   `json:"userId"`
-	System   bool     `json:"system"`
-	Programs []string `json:"programs"`
-	Version  int      `json:"version"`
+	ClientID  string     `json:"clientId"`
+	UserID    string     `json:"userId"`
+	System    bool       `json:"system"`
+	Programs  []string   `json:"programs"`
+	Version   int        `json:"version"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 type clientAdminEntryJSON struct {
-	UserID    string    `json:"userId"`
-	System    bool      `json:"system"`
-	Programs  []string  `json:"programs"`
-	Source    string    `json:"source"` // "owner" (implicit) or "appointed"
-	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	UserID    string     `json:"userId"`
+	System    bool       `json:"system"`
+	Programs  []string   `json:"programs"`
+	Source    string     `json:"source"` // "owner" (implicit) or "appointed"
+	UpdatedAt time.Time  `json:"updatedAt,omitzero"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 func (a *API) listClientAdmins(ctx context.Context, r *request) (response, error) {
@@ -246,7 +256,8 @@ func (a *API) listClientAdmins(ctx context.Context, r *request) (response, error
 		if ad.Implicit {
 			src = "owner"
 		}
-		return clientAdminEntryJSON{UserID: ad.UserID, System: ad.System, Programs: nonNil(ad.Programs), Source: src, UpdatedAt: ad.UpdatedAt}
+		return clientAdminEntryJSON{UserID: ad.UserID, System: ad.System, Programs: nonNil(ad.Programs), Source: src, UpdatedAt: ad.UpdatedAt,
+			ExpiresAt: ad.ExpiresAt}
 	})), nil
 }
 
@@ -255,11 +266,16 @@ func (a *API) putClientAdmin(ctx context.Context, r *request) (response, error) 
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	ad, err := a.Clients.SetClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId"), b.System, b.Programs)
+	exp, err := parseExpiry("expiresAt", b.ExpiresAt)
 	if err != nil {
 		return response{}, err
 	}
-	return okV(clientAdminJSON{ClientID: ad.ClientID, UserID: ad.UserID, System: ad.System, Programs: nonNil(ad.Programs), Version: ad.Version}, ad.Version), nil
+	ad, err := a.Clients.SetClientAdmin(ctx, r.caller, r.path("clientId"), r.path("userId"), b.System, b.Programs, exp)
+	if err != nil {
+		return response{}, err
+	}
+	return okV(clientAdminJSON{ClientID: ad.ClientID, UserID: ad.UserID, System: ad.System, Programs: nonNil(ad.Programs), Version: ad.Version,
+		ExpiresAt: ad.ExpiresAt}, ad.Version), nil
 }
 
 func (a *API) deleteClientAdmin(ctx context.Context, r *request) (response, error) {

@@ -51,6 +51,8 @@ type userJSON struct {
 	CreatedAt      time.Time               `json:"createdAt"`
 	UpdatedAt      time.Time               `json:"updatedAt"`
 	Version        int                     `json:"version"`
+	// GroupExpiresAt ends some group memberships (group id → instant).
+	GroupExpiresAt map[string]time.Time `json:"groupExpiresAt,omitempty"`
 
 	Professions []access.Profession `json:"professions"`
 	Kind        access.UserKind     `json:"kind"`
@@ -66,6 +68,7 @@ func toUserJSON(u access.User) userJSON {
 	if j.CalendarAccess == nil {
 		j.CalendarAccess = map[string]access.Level{}
 	}
+	j.GroupExpiresAt = groupExpiryJSON(u)
 	j.Professions, j.Kind = nonNil(u.AllProfessions()), u.KindOf()
 	return j
 }
@@ -118,10 +121,11 @@ type sourceJSON struct {
 	Name  string            `json:"name,omitempty"`
 	Level access.Level      `json:"level,omitempty"`
 	Scope access.Scope      `json:"scope,omitempty"`
+	Until *time.Time        `json:"until,omitempty"`
 }
 
 func toSourceJSON(s access.Source) sourceJSON {
-	return sourceJSON{Type: s.Type, ID: s.ID, Name: s.Name, Level: s.Level, Scope: s.Scope}
+	return sourceJSON{Type: s.Type, ID: s.ID, Name: s.Name, Level: s.Level, Scope: s.Scope, Until: s.Until}
 }
 
 type areaRightJSON struct {
@@ -144,6 +148,7 @@ type rightsJSON struct {
 	Status         access.Status                 `json:"status"`
 	Roles          []access.Role                 `json:"roles"`
 	GroupIDs       []string                      `json:"groupIds"`
+	GroupExpiresAt map[string]time.Time          `json:"groupExpiresAt,omitempty"`
 	Permissions    map[access.Area]areaRightJSON `json:"permissions"`
 	CalendarAccess map[string]calendarRightJSON  `json:"calendarAccess"`
 	// Privileges are the administrative rights beyond areas (roles and ownership carry them).
@@ -152,7 +157,7 @@ type rightsJSON struct {
 
 func toRightsJSON(r access.Rights) rightsJSON {
 	j := rightsJSON{UserID: r.User.ID, TenantID: r.User.TenantID, Name: r.User.Name, IsOwner: r.User.IsOwner,
-		Status: r.User.Status, Roles: nonNil(r.User.Roles), GroupIDs: nonNil(r.User.GroupIDs),
+		Status: r.User.Status, Roles: nonNil(r.User.Roles), GroupIDs: nonNil(r.User.GroupIDs), GroupExpiresAt: groupExpiryJSON(r.User),
 		Permissions: map[access.Area]areaRightJSON{}, CalendarAccess: map[string]calendarRightJSON{}}
 	for _, a := range access.Areas {
 		ar := r.Effective.Areas[a]

@@ -102,3 +102,19 @@ func TestAuthorizeJudgesTheTokenFirst(t *testing.T) {
 	u.Must(t, "POST", "/v1/authorize", badField, 401)
 	u.Must(t, "POST", "/v1/authorize", "not an object", 401)
 }
+
+// TestCalendarTakeoverNeedsEditOnIt: moving a colleague's calendar to someone else gives edit on
+// it, so it needs edit on it, as individual calendar access does.
+func TestCalendarTakeoverNeedsEditOnIt(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true)
+	owner := ten.Owner
+	mgr := owner.CreateGroup(t, "Managers", map[string]any{"users": perm("edit", ""), "calendars": perm("view", "own")})
+	m := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{mgr}}))
+	victim := owner.CreateUser(t, nil)
+	crony := owner.CreateUser(t, nil)
+	vcal := owner.Must(t, "GET", "/v1/users/"+victim, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
+	m.Must(t, "PUT", "/v1/users/"+crony+"/calendar-access", map[string]any{vcal: "view"}, 403)
+	m.Must(t, "PATCH", "/v1/calendars/"+vcal, map[string]any{"ownerId": crony}, 403)
+	owner.Must(t, "PATCH", "/v1/calendars/"+vcal, map[string]any{"ownerId": crony}, 200)
+}

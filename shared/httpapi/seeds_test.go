@@ -218,7 +218,8 @@ func TestCalendarsKeptListedAndReassigned(t *testing.T) {
 		t.Errorf("bookable calendar = %s", one.Body)
 	}
 
-	hr := owner.CreateGroup(t, "HR", map[string]any{"users": perm("edit", "")})
+	// Giving a calendar away needs edit on it (calendars edit, scope all, here).
+	hr := owner.CreateGroup(t, "HR", map[string]any{"users": perm("edit", ""), "calendars": perm("edit", "all")})
 	manager := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{hr}}))
 	heir := owner.CreateUser(t, nil)
 	plain := env.As(ten.ID, owner.CreateUser(t, nil))

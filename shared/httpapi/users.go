@@ -149,7 +149,8 @@ func (a *API) userAction(fn func(context.Context, *access.Caller, string, *int) 
 
 func (a *API) putGroups(ctx context.Context, r *request) (response, error) {
 	var b struct {
-		GroupIDs []string `json:"groupIds"`
+		GroupIDs  []string          `json:"groupIds"`
+		ExpiresAt map[string]string `json:"expiresAt"`
 	}
 	if err := r.decode(&b); err != nil {
 		return response{}, err
@@ -158,7 +159,11 @@ func (a *API) putGroups(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	u, err := a.People.SetGroups(ctx, r.caller, r.path("userId"), b.GroupIDs, im)
+	exp, err := parseGroupExpiry(b.ExpiresAt)
+	if err != nil {
+		return response{}, err
+	}
+	u, err := a.People.SetGroupsUntil(ctx, r.caller, r.path("userId"), b.GroupIDs, exp, im)
 	if err != nil {
 		return response{}, err
 	}

@@ -339,7 +339,7 @@ func TestSystemAdministratorsCannotRemoveEachOther(t *testing.T) {
 	for name, change := range map[string]func(*clients.Service, *access.Caller) error{
 		"remove": func(svc *clients.Service, by *access.Caller) error { return svc.RemoveClientAdmin(ctx, by, c, a2) },
 		"demote": func(svc *clients.Service, by *access.Caller) error {
-			_, err := svc.SetClientAdmin(ctx, by, c, a2, false, []string{"payroll"})
+			_, err := svc.SetClientAdmin(ctx, by, c, a2, false, []string{"payroll"}, nil)
 			return err
 		},
 	} {

@@ -104,6 +104,13 @@ var All = []Route{
 	{"GET", "/v1/access-jobs/{jobId}/results", FnJobs},
 	{"GET", "/v1/notifications", FnJobs},
 	{"POST", "/v1/notifications/{notificationId}/read", FnJobs},
+
+	{"POST", "/v1/access-reviews", FnJobs},
+	{"GET", "/v1/access-reviews", FnJobs},
+	{"GET", "/v1/access-reviews/{reviewId}", FnJobs},
+	{"GET", "/v1/access-reviews/{reviewId}/items", FnJobs},
+	{"POST", "/v1/access-reviews/{reviewId}/decisions", FnJobs},
+	{"POST", "/v1/access-reviews/{reviewId}/complete", FnJobs},
 }
 
 // APIFunctions lists the distinct API function names in route-table order.

@@ -3,6 +3,7 @@ package clients
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -21,8 +22,8 @@ func (s *Service) adminAt(ctx context.Context, u access.User, clientID string) (
 		return access.ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID, System: true, Implicit: true}, nil
 	}
 	a, err := s.Store.GetClientAdmin(ctx, u.TenantID, clientID, u.ID)
-	if err != nil && access.ErrorCode(err) == access.CodeNotFound {
-		return access.ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID}, nil
+	if (err != nil && access.ErrorCode(err) == access.CodeNotFound) || (err == nil && !access.Live(a.ExpiresAt, s.Now())) {
+		return access.ClientAdmin{TenantID: u.TenantID, ClientID: clientID, UserID: u.ID}, nil // none, or expired
 	}
 	return a, err
 }
@@ -57,7 +58,7 @@ func keeper(mine access.ClientAdmin, prev *access.ClientAdmin, stillSystem bool)
 
 // SetClientAdmin makes a user system administrator of a client and/or program administrator of
 // the programs listed, replacing what they administered there.
-func (s *Service) SetClientAdmin(ctx context.Context, c *access.Caller, clientID, userID string, system bool, programs []string) (access.ClientAdmin, error) {
+func (s *Service) SetClientAdmin(ctx context.Context, c *access.Caller, clientID, userID string, system bool, programs []string, expiresAt *time.Time) (access.ClientAdmin, error) {
 	if access.ValidID("clientId", clientID) != nil {
 		return access.ClientAdmin{}, access.NotFound("client")
 	}
@@ -73,6 +74,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *access.Caller, clientID
 	}
 	if system {
 		progs = []string{} // a system administrator administers every program
+	}
+	if expiresAt, err = access.ValidExpiry("expiresAt", expiresAt, s.Now()); err != nil {
+		return access.ClientAdmin{}, err
 	}
 	if _, err := s.Store.GetClient(ctx, c.TenantID(), clientID); err != nil {
 		return access.ClientAdmin{}, err
@@ -97,9 +101,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *access.Caller, clientID
 			return err
 		}
 		next := access.ClientAdmin{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, System: system,
-			Programs: progs, Version: 1, UpdatedAt: s.Now()}
+			Programs: progs, Version: 1, UpdatedAt: s.Now(), ExpiresAt: expiresAt, GrantedBy: c.User.ID}
 		if prev != nil {
-			if prev.System == system && slices.Equal(prev.Programs, progs) {
+			if prev.System == system && slices.Equal(prev.Programs, progs) && access.SameExpiry(prev.ExpiresAt, expiresAt) && access.Live(prev.ExpiresAt, c.Now) {
 				out = *prev
 				return nil
 			}
@@ -110,6 +114,9 @@ func (s *Service) SetClientAdmin(ctx context.Context, c *access.Caller, clientID
 			return err
 		}
 		entry := s.Audit(c, "client.admin.set", "client", clientID, clientAdminAudit(prev), clientAdminAudit(&next))
+		if expiresAt != nil {
+			entry.After["expiresAt"] = access.ExpiryAudit(expiresAt)
+		}
 		if err := s.Store.PutClientAdmin(ctx, prev, next, keep, access.Meta{Audit: []access.AuditEntry{entry}}); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -153,16 +154,20 @@ func (s *Service) assignable(ctx context.Context, tenantID, clientID, userID str
 }
 
 // SetAssignment assigns a client to a user manually at a level, replacing the level (and the
-// source) of an existing assignment.
-func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID, userID string, level access.Level) (access.Assignment, error) {
+// source) of an existing assignment; expiresAt (nil: never) ends it at that instant.
+func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID, userID string, level access.Level, expiresAt *time.Time) (access.Assignment, error) {
 	if level == "" {
 		return access.Assignment{}, access.Invalid("level", "is required: view or edit")
 	}
 	if level != access.LevelView && level != access.LevelEdit {
 		return access.Assignment{}, access.Invalid("level", "must be view or edit")
 	}
+	expiresAt, err := access.ValidExpiry("expiresAt", expiresAt, s.Now())
+	if err != nil {
+		return access.Assignment{}, err
+	}
 	var out access.Assignment
-	err := access.Retry(nil, "assignment", func() error {
+	err = access.Retry(nil, "assignment", func() error {
 		cl, prev, u, err := s.assignable(ctx, c.TenantID(), clientID, userID)
 		if err != nil {
 			return err
@@ -180,15 +185,18 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 		}
 		now := s.Now()
 		next := access.Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
-			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt, GrantedBy: c.User.ID}
 		if prev != nil {
-			if prev.Level == level && prev.Source == access.AssignedManually {
+			if prev.Level == level && prev.Source == access.AssignedManually && access.SameExpiry(prev.ExpiresAt, expiresAt) && access.Live(prev.ExpiresAt, now) {
 				out = *prev
 				return nil
 			}
 			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
 		}
 		entry := s.Audit(c, "client.access.set", "client", clientID, assignmentAudit(prev), assignmentAudit(&next))
+		if expiresAt != nil {
+			entry.After["expiresAt"] = access.ExpiryAudit(expiresAt)
+		}
 		if err := s.Store.PutAssignment(ctx, prev, next, access.Meta{Audit: []access.AuditEntry{entry}}); err != nil {
 			return err
 		}
@@ -297,7 +305,8 @@ func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in ac
 				return access.Conflict("calendar %s is not open for online booking (settings: bookableCalendarIds)", in.CalendarID)
 			}
 		}
-		if prev != nil && prev.Level.AtLeast(appointmentLevel) {
+		// An appointment assigns for good: a time-bound assignment (live or expired) is replaced.
+		if prev != nil && prev.Level.AtLeast(appointmentLevel) && prev.ExpiresAt == nil {
 			out.Assignment, out.Changed = *prev, false
 			if meta.Idempotency != nil {
 				return s.Store.WriteMeta(ctx, meta)
@@ -350,12 +359,14 @@ func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in ac
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant) (access.Level, []access.AccessReason) {
+func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
 	if lvl, reasons, walled := access.PracticeAccess(u, eff, cl); walled {
 		return lvl, reasons
 	}
 	r := eff.Areas[access.AreaClients]
 	var reasons []access.AccessReason
+	var expired []access.AccessReason
+	asg, grant, expired = access.LiveAccess(asg, grant, now)
 	if u.IsOwner {
 		reasons = append(reasons, access.AccessReason{Type: access.ReasonOwner, Level: access.LevelDelete, Detail: "the account owner"})
 	}
@@ -366,16 +377,17 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 		}
 	}
 	if asg != nil {
-		reasons = append(reasons, access.AccessReason{Type: access.ReasonAssignment, Source: asg.Source, Level: access.MinLevel(r.Level, asg.Level),
-			Detail: fmt.Sprintf("%s with %s; their groups give clients %s", access.AssignmentWords[asg.Source], asg.Level, r.Level)})
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonAssignment, Source: asg.Source, Level: access.MinLevel(r.Level, asg.Level), ExpiresAt: asg.ExpiresAt,
+			Detail: fmt.Sprintf("%s with %s%s; their groups give clients %s", access.AssignmentWords[asg.Source], asg.Level, access.Until(asg.ExpiresAt), r.Level)})
 	}
 	if cl.PolicyLevel != "" && cl.PolicyLevel != access.LevelNone && u.Status == access.StatusActive {
 		reasons = append(reasons, access.AccessReason{Type: access.ReasonPolicy, Level: access.MinLevel(r.Level, cl.PolicyLevel),
 			Detail: fmt.Sprintf("the new-client policy gives every employee %s; their groups give clients %s", cl.PolicyLevel, r.Level)})
 	}
 	if grant != nil {
-		reasons = append(reasons, access.AccessReason{Type: access.ReasonGrant, Level: grant.Level, Detail: access.GrantWords(grant)})
+		reasons = append(reasons, access.AccessReason{Type: access.ReasonGrant, Level: grant.Level, Detail: access.GrantWords(grant), ExpiresAt: grant.ExpiresAt})
 	}
+	reasons = append(reasons, expired...)
 	if u.Status != access.StatusActive {
 		for i := range reasons {
 			reasons[i].Level = access.LevelNone
@@ -387,12 +399,12 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 }
 
 // userAccess explains one user's access to a client, with their grant from grants if any.
-func userAccess(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grants map[string]access.ClientGrant) access.UserAccess {
+func userAccess(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grants map[string]access.ClientGrant, now time.Time) access.UserAccess {
 	var grant *access.ClientGrant
 	if g, ok := grants[u.ID]; ok {
 		grant = &g
 	}
-	lvl, reasons := accessOf(u, eff, cl, asg, grant)
+	lvl, reasons := accessOf(u, eff, cl, asg, grant, now)
 	return access.UserAccess{UserID: u.ID, Status: u.Status, Level: lvl, Reasons: reasons, Grant: grant}
 }
 
@@ -470,7 +482,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 			if !ok {
 				continue // left behind by a deleted user: it gives nothing
 			}
-			out = append(out, userAccess(u, access.Compute(u, groups), cl, &a, grants))
+			out = append(out, userAccess(u, access.Compute(u, access.LiveGroups(u, groups, c.Now)), cl, &a, grants, c.Now))
 		}
 		if next != "" {
 			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseAssigned, Inner: next}), nil
@@ -505,7 +517,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 			if _, listed := assigned[g.UserID]; !ok || listed {
 				continue
 			}
-			out = append(out, userAccess(u, access.Compute(u, groups), cl, nil, grants))
+			out = append(out, userAccess(u, access.Compute(u, access.LiveGroups(u, groups, c.Now)), cl, nil, grants, c.Now))
 		}
 		if next != "" {
 			return out, encodeAccessCursor(accessCursor{Client: clientID, Phase: phaseGranted, Inner: next}), nil
@@ -545,7 +557,7 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 		if hasAsg || hasGrant {
 			continue // listed with their assignment or grant
 		}
-		ua := userAccess(u, access.Compute(u, groups), cl, nil, nil)
+		ua := userAccess(u, access.Compute(u, access.LiveGroups(u, groups, c.Now)), cl, nil, nil, c.Now)
 		if !ua.Level.AtLeast(access.LevelView) {
 			continue
 		}
@@ -668,7 +680,7 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 			}
 			cl = &got
 		}
-		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant)
+		lvl, reasons := accessOf(r.User, r.Effective, *cl, e.asg, e.grant, c.Now)
 		if access.WalledOff(lvl, reasons) {
 			continue // another practice's client (a clinic policy client, for a hirer)
 		}

@@ -22,8 +22,15 @@ func rowsPerPair(a access.JobAction, programs []string) int {
 }
 
 func jobAudit(j access.Job) map[string]any {
-	return map[string]any{"action": j.Action, "programs": access.NonNil(j.Programs), "consultants": j.Consultants,
+	m := map[string]any{"action": j.Action, "programs": access.NonNil(j.Programs), "consultants": j.Consultants,
 		"clients": j.Clients, "total": j.Total, "chunks": j.Chunks}
+	if j.ExpiresAt != nil {
+		m["expiresAt"] = access.ExpiryAudit(j.ExpiresAt)
+	}
+	if j.ReviewID != "" {
+		m["reviewId"] = j.ReviewID
+	}
+	return m
 }
 
 // validateJob checks a job's input: sizes first (cheap), then that every id exists.
@@ -57,6 +64,12 @@ func (s *Service) validateJob(ctx context.Context, c *access.Caller, in access.N
 		if in.Programs, err = s.Programs.ValidPrograms(ctx, c.TenantID(), "programs", in.Programs); err != nil {
 			return in, err
 		}
+	}
+	if in.ExpiresAt != nil && in.Action != access.JobGrant {
+		return in, access.Invalid("expiresAt", "is for grant jobs only")
+	}
+	if in.ExpiresAt, err = access.ValidExpiry("expiresAt", in.ExpiresAt, s.Now()); err != nil {
+		return in, err
 	}
 	if in.DryRun && len(in.ConsultantIDs)*len(in.ClientIDs) > access.MaxDryRunPairs {
 		return in, access.Invalid("dryRun", "covers at most %d consultant × client pairs; this job has %d", access.MaxDryRunPairs, len(in.ConsultantIDs)*len(in.ClientIDs))
@@ -95,7 +108,7 @@ func chunksOf(j access.Job, in access.JobInput) []access.JobChunk {
 	for _, u := range in.ConsultantIDs {
 		for start := 0; start < len(in.ClientIDs); start += access.ChunkClients {
 			out = append(out, access.JobChunk{TenantID: j.TenantID, JobID: j.ID, Index: len(out), Action: j.Action,
-				RequesterID: j.RequesterID, Programs: j.Programs, ConsultantID: u,
+				RequesterID: j.RequesterID, Programs: j.Programs, ConsultantID: u, ExpiresAt: j.ExpiresAt,
 				ClientIDs: in.ClientIDs[start:min(start+access.ChunkClients, len(in.ClientIDs))]})
 		}
 	}
@@ -141,7 +154,7 @@ func (s *Service) CreateJob(ctx context.Context, c *access.Caller, in access.New
 	}
 	j := access.Job{ID: s.NewID("job"), TenantID: c.TenantID(), RequesterID: c.User.ID, Action: in.Action,
 		Programs: access.NonNil(in.Programs), Consultants: len(in.ConsultantIDs), Clients: len(in.ClientIDs),
-		Status: access.JobQueued, Counts: map[access.Outcome]int{}, CreatedAt: s.Now()}
+		Status: access.JobQueued, Counts: map[access.Outcome]int{}, CreatedAt: s.Now(), ExpiresAt: in.ExpiresAt, ReviewID: in.ReviewID}
 	j.Total = len(in.ConsultantIDs) * len(in.ClientIDs) * rowsPerPair(j.Action, j.Programs)
 	input := access.JobInput{ConsultantIDs: in.ConsultantIDs, ClientIDs: in.ClientIDs}
 	j.Chunks = len(in.ConsultantIDs) * ((len(in.ClientIDs) + access.ChunkClients - 1) / access.ChunkClients)
@@ -278,8 +291,17 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 		p.User = *st.Requester
 	}
 	p.User.IsOwner = owner
+	p.Now = now
 	admin := st.Admins[clientID]
+	// systemAdmin: the requester administers every program here (owner, or a live system
+	// administration), so they may set a grant's expiry and end assignments.
+	systemAdmin := owner || (admin.System && access.Live(admin.ExpiresAt, now))
 	grant, hasGrant := st.Grants[clientID]
+	if hasGrant && ch.Action != access.JobRevoke && !access.Live(grant.ExpiresAt, now) {
+		// An expired grant gives nothing: a grant job starts afresh over it (its version kept
+		// for the conditional write), and there are no programs left to remove.
+		grant.Programs, grant.ExpiresAt = nil, nil
+	}
 	asg, hasAsg := st.Assigned[clientID]
 	facts := &access.ClientFacts{Admin: &admin}
 	if hasGrant {
@@ -301,7 +323,9 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 			set(access.OutcomeNotAssignedBefore)
 		default:
 			set(access.OutcomeRemoved)
-			if hasAsg {
+			// The assignment goes only by the hand of one who may manage it: the owner or a
+			// system administrator of the client (a program administrator ends the grant only).
+			if hasAsg && systemAdmin {
 				part.DeleteAssignments = append(part.DeleteAssignments, asg)
 			}
 			if hasGrant {
@@ -350,7 +374,17 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 				level = access.GrantLevel
 			}
 			change.Next = &access.ClientGrant{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID, Level: level,
-				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now}
+				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now,
+				ExpiresAt: grant.ExpiresAt}
+			if ch.Action == access.JobGrant && anyGranted {
+				change.Next.ExpiresAt = ch.ExpiresAt
+				// One record holds every program of the consultant at the client: a requester
+				// who does not administer all of them never extends (or makes permanent) the
+				// expiry of programs already granted; only the earlier expiry holds.
+				if len(grant.Programs) > 0 && !systemAdmin {
+					change.Next.ExpiresAt = earlier(grant.ExpiresAt, ch.ExpiresAt)
+				}
+			}
 			part.Programs = append(part.Programs, change)
 		}
 	}
@@ -684,4 +718,15 @@ func countNotDone(m map[access.Outcome]int) int {
 		}
 	}
 	return n
+}
+
+// earlier is the earlier of two expiries; nil means never.
+func earlier(a, b *time.Time) *time.Time {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || a.Before(*b):
+		return a
+	}
+	return b
 }

@@ -94,6 +94,16 @@ func (s *Service) UpdateCalendar(ctx context.Context, c *access.Caller, id strin
 		if err := access.CheckIfMatch(ifMatch, max(prev.Version, 1), "calendar"); err != nil {
 			return err
 		}
+		// A hirer's calendar is theirs: nobody of another practice renames or moves it, the
+		// owner included (the practice wall; the clinic's calendars likewise stay the clinic's).
+		if prev.OwnerID != "" {
+			holder, err := s.Store.GetUser(ctx, c.TenantID(), prev.OwnerID)
+			if err == nil && holder.Practice() != c.User.Practice() {
+				return access.NotFound("calendar")
+			} else if err != nil && !isNotFoundErr(err) {
+				return err
+			}
+		}
 		next := prev
 		if p.Name != nil {
 			next.Name = *p.Name
@@ -109,6 +119,11 @@ func (s *Service) UpdateCalendar(ctx context.Context, c *access.Caller, id strin
 			}
 			if err := c.RequireChangeRightsOf(to); err != nil {
 				return err
+			}
+			// Giving a calendar away gives edit on it: nobody hands out more than they have
+			// on that calendar themselves (as with individual calendar access).
+			if err := c.Require(access.Request{Op: access.OpAccess, Level: access.LevelEdit, Area: access.AreaCalendars, CalendarID: id}); err != nil {
+				return &access.Error{Code: access.CodeForbidden, Field: "ownerId", Message: "you cannot give this calendar to anyone: you do not have edit on it yourself"}
 			}
 			if to.Status != access.StatusActive && to.Status != access.StatusDeactivated {
 				return access.Conflict("a %s user cannot own a calendar", to.Status)

@@ -734,6 +734,15 @@ func (p *Provisioning) ChangeMembers(ctx context.Context, c *access.Caller, grou
 				slices.Sort(u.GroupIDs)
 			} else {
 				u.GroupIDs = slices.DeleteFunc(u.GroupIDs, func(g string) bool { return g == groupID })
+				if _, ok := u.GroupExpiry[groupID]; ok {
+					// The membership is gone, and its end date with it (a fresh map: prev keeps its own).
+					exp := maps.Clone(u.GroupExpiry)
+					delete(exp, groupID)
+					if len(exp) == 0 {
+						exp = nil
+					}
+					u.GroupExpiry = exp
+				}
 			}
 			u.Legacy = nil // the user's groups changed: legacy rights end, as with SetGroups
 			return nil

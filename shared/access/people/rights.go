@@ -43,7 +43,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Caller == nil {
 		return access.Decision{}, &access.Error{Code: access.CodeUnauthenticated, Message: "the token's user does not exist"}
 	}
-	c, err := access.NewCaller(*snap.Caller, snap.Groups, requestID)
+	c, err := access.NewCaller(*snap.Caller, snap.Groups, requestID, s.Now())
 	if err != nil {
 		return access.Decision{}, err
 	}
@@ -62,7 +62,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 			return access.Decision{}, access.Invalid("program", "not in the bureau package (see GET /v1/programs)")
 		}
 	}
-	target := access.Rights{User: *snap.Target, Effective: access.Compute(*snap.Target, access.GroupsOf(*snap.Target, snap.Groups))}
+	target := access.Rights{User: *snap.Target, Effective: access.Compute(*snap.Target, access.LiveGroups(*snap.Target, access.GroupsOf(*snap.Target, snap.Groups), c.Now))}
 	if req.ClientID != "" && snap.Client == nil {
 		return access.Decision{}, access.NotFound("client")
 	}
@@ -70,5 +70,5 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Client != nil {
 		facts = &access.ClientFacts{Client: *snap.Client, Assignment: snap.Assignment, Grant: snap.Grant, Admin: snap.Admin}
 	}
-	return access.DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program), nil
+	return access.DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program, c.Now), nil
 }

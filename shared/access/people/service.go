@@ -68,5 +68,5 @@ func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID 
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	return access.NewCaller(u, groups, requestID)
+	return access.NewCaller(u, groups, requestID, s.Now())
 }

@@ -70,6 +70,9 @@ func userAudit(u access.User) map[string]any {
 	if u.Legacy != nil {
 		m["legacyRights"] = true
 	}
+	if e := access.GroupExpiryAudit(u); e != nil {
+		m["groupExpiresAt"] = e
+	}
 	if len(u.Professions) > 1 {
 		m["professions"] = u.Professions
 	}
@@ -469,6 +472,7 @@ func (s *Service) SetGroups(ctx context.Context, c *access.Caller, id string, gr
 			u.Legacy = nil
 		}
 		u.GroupIDs = ids
+		u.GroupExpiry = nil // a replacement without expiries makes every membership permanent
 		return nil
 	}, nil)
 }

@@ -40,6 +40,8 @@ func RunAll(t *testing.T, newStore func(t *testing.T) access.Store) {
 		{"AuthorizationSnapshot", testAuthorizationSnapshot},
 		{"AuditAndIdempotency", testAuditAndIdempotency},
 		{"Programs", testPrograms},
+		{"Expiry", testExpiry},
+		{"Reviews", testReviews},
 		{"Calendars", testCalendars},
 		{"SecondPassFields", testSecondPassFields},
 	} {
