@@ -94,12 +94,23 @@ soak: tools ## Load and faults on loopback: 32 clients, a 5,000-item job across 
 
 ## ---- Build --------------------------------------------------------------------------------
 
-build: ## Build every Lambda to build/<name>/bootstrap (linux/arm64) and check their sizes
+# The console function embeds the reference page: build copies its assets from the pinned
+# swagger-ui-dist (make docs, the files of apidocs.Assets) and the OpenAPI document into this
+# git-ignored folder and builds the function with -tags docsassets.
+CONSOLE_ASSETS := shared/consolefn/swagger
+
+build: docs ## Build every Lambda to build/<name>/bootstrap (linux/arm64) and check their sizes
 	@if [ -z "$(FUNCTIONS)" ]; then echo "no functions to build"; exit 0; fi
+	@mkdir -p $(CONSOLE_ASSETS)
+	@for a in swagger-ui.css swagger-ui-bundle.js favicon-32x32.png; do \
+		cp .docs/node_modules/swagger-ui-dist/$$a $(CONSOLE_ASSETS)/$$a; \
+	done
+	@cp shared/openapi/openapi.yaml $(CONSOLE_ASSETS)/openapi.yaml
 	@echo "build: cross-compiling $(words $(FUNCTIONS)) functions for linux/arm64 (the first one takes a minute, the rest seconds)"
 	@for fn in $(FUNCTIONS); do \
 		echo "build $$fn"; \
-		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+		tags=lambda.norpc; if [ "$$fn" = console ]; then tags=lambda.norpc,docsassets; fi; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags $$tags -trimpath -ldflags='-s -w' \
 			-o build/$$fn/bootstrap ./functions/$$fn; \
 	done
 	@too_big=0; limit=$$(( $(MAX_BINARY_MB) * 1024 * 1024 )); \

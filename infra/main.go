@@ -60,7 +60,7 @@ func writeStubAssets() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, fn := range allFunctions() {
+	for _, fn := range deployedFunctions() {
 		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
 			return "", err
 		}

@@ -242,6 +242,9 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
 	newSCIMRoutes(stack, s.API, s.Functions[routes.FnSCIM]) // no JWT authorizer: see scim.go
 	s.AccessLogs = newAccessLogs(stack, s.API, limits)
+	if err := s.addConsole(props.AssetDir); err != nil { // infra/console.go
+		return nil, err
+	}
 
 	s.newAlarms(contextString(stack, ctxAlarmEmail, ""))
 	s.suppressFindings()

@@ -6,6 +6,7 @@ package console
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -26,13 +27,54 @@ func Files() fs.FS {
 	return sub
 }
 
-// contentSecurityPolicy allows the console's own files and calls to its own origin only.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+// contentSecurityPolicy allows the console's own files and calls to its own origin, plus the
+// origins in connect (the Cognito domain, for the token exchange of the hosted UI sign-in).
+func contentSecurityPolicy(connect []string) string {
+	src := strings.Join(append([]string{"'self'"}, connect...), " ")
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src " + src + "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+}
 
-// Handler serves the console under Prefix; /console answers a redirect to /console/.
-func Handler() http.Handler {
+// Options adapt the console to where it is served. The zero value is the dev server's console:
+// the embedded config.js (sign-in through /dev/token) and calls to its own origin only.
+type Options struct {
+	// ConnectSrc lists origins beyond its own the console may call (Content-Security-Policy
+	// connect-src), e.g. https://<prefix>.auth.<region>.amazoncognito.com for the token exchange.
+	ConnectSrc []string
+	// Config, when set, is served as config.js instead of the embedded file (see ConfigJS).
+	Config []byte
+}
+
+// Config is what config.js tells the console (window.TILGANG_CONSOLE).
+type Config struct {
+	// APIBase is the API's base URL without a trailing slash; "" for the console's own origin.
+	APIBase string `json:"apiBase"`
+	// SignIn is "dev", "token" or "cognito" (see static/config.js).
+	SignIn string `json:"signIn"`
+	// CognitoDomain is the hosted UI's base URL, https://<prefix>.auth.<region>.amazoncognito.com
+	// (sign-in "cognito").
+	CognitoDomain string `json:"cognitoDomain,omitempty"`
+	// ClientID is the user pool app client the console signs in with (sign-in "cognito").
+	ClientID string `json:"clientId,omitempty"`
+}
+
+// ConfigJS renders c as a config.js file.
+func ConfigJS(c Config) []byte {
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // strings only
+	}
+	return []byte("'use strict';\nwindow.TILGANG_CONSOLE = " + string(b) + ";\n")
+}
+
+// Handler serves the dev server's console under Prefix (NewHandler with zero Options).
+func Handler() http.Handler { return NewHandler(Options{}) }
+
+// NewHandler serves the console under Prefix; /console answers a redirect to /console/. Every
+// answer carries the console's Content-Security-Policy, nosniff and no-referrer.
+func NewHandler(o Options) http.Handler {
 	static := http.StripPrefix(Prefix, http.FileServerFS(Files()))
+	policy := contentSecurityPolicy(o.ConnectSrc)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
 			http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
@@ -44,11 +86,18 @@ func Handler() http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", policy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		// Files change with the binary; revalidate so a rebuilt dev server is seen at once.
 		h.Set("Cache-Control", "no-cache")
+		if o.Config != nil && r.URL.Path == Prefix+"config.js" {
+			h.Set("Content-Type", "text/javascript; charset=utf-8")
+			if r.Method == http.MethodGet {
+				_, _ = w.Write(o.Config)
+			}
+			return
+		}
 		static.ServeHTTP(w, r)
 	})
 }

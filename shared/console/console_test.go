@@ -77,3 +77,30 @@ func TestNoOtherHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOptions: a deployment serves its own config.js and lets the console reach the Cognito
+// domain; the dev server's console (zero Options) connects to its own origin only.
+func TestOptions(t *testing.T) {
+	cfg := console.ConfigJS(console.Config{SignIn: "cognito", CognitoDomain: "https://x.auth.eu-north-1.amazoncognito.com", ClientID: "abc"})
+	h := console.NewHandler(console.Options{ConnectSrc: []string{"https://x.auth.eu-north-1.amazoncognito.com"}, Config: cfg})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/console/config.js", nil))
+	if w.Code != http.StatusOK || w.Body.String() != string(cfg) {
+		t.Errorf("config.js: %d %q", w.Code, w.Body.String())
+	}
+	if !strings.Contains(w.Body.String(), `window.TILGANG_CONSOLE = {"apiBase":"","signIn":"cognito"`) {
+		t.Errorf("config.js = %q", w.Body.String())
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://x.auth.eu-north-1.amazoncognito.com;") {
+		t.Errorf("CSP %q", csp)
+	}
+
+	w = httptest.NewRecorder()
+	console.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/console/config.js", nil))
+	if !strings.Contains(w.Body.String(), "signIn: 'dev'") {
+		t.Errorf("the dev server's config.js changed: %q", w.Body.String())
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self';") {
+		t.Errorf("dev CSP %q", csp)
+	}
+}

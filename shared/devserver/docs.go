@@ -6,47 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tilgang/tilgang/shared/apidocs"
 	"github.com/tilgang/tilgang/shared/openapi"
 )
 
 // DocsAssets are the files of the pinned swagger-ui-dist package (.docs/package.json) the
 // reference page loads; nothing else of the package is served.
-var DocsAssets = []string{"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"}
-
-// docsPolicy keeps the page to this server: the browser refuses any script, style, font, image
-// or request from another host, so the page demonstrably works with no network.
-const docsPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; " +
-	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-
-// docsPage is the reference page: Swagger UI on the document at /openapi.yaml.
-const docsPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Tilgang API reference</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
-<link rel="stylesheet" href="/docs/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="/docs/swagger-ui-bundle.js"></script>
-<script src="/docs/init.js"></script>
-</body>
-</html>
-`
-
-// docsInit starts Swagger UI. validatorUrl null: by default it would send the document to
-// validator.swagger.io for a badge.
-const docsInit = `window.ui = SwaggerUIBundle({
-  url: "/openapi.yaml",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  validatorUrl: null,
-  tryItOutEnabled: false,
-  persistAuthorization: false
-});
-`
+var DocsAssets = apidocs.Assets
 
 // Docs serves the OpenAPI document at /openapi.yaml and a reference page at /docs, from the
 // embedded document and the local files of the pinned swagger-ui-dist package.
@@ -72,7 +38,7 @@ func (d *Docs) serve(w http.ResponseWriter, r *http.Request) bool {
 		writeProblem(w, http.StatusMethodNotAllowed, "use GET")
 		return true
 	}
-	w.Header().Set("Content-Security-Policy", docsPolicy)
+	w.Header().Set("Content-Security-Policy", apidocs.Policy)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch path {
 	case "/openapi.yaml":
@@ -85,11 +51,11 @@ func (d *Docs) serve(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(docsPage))
+		_, _ = w.Write([]byte(apidocs.Page))
 		return true
 	case "/docs/init.js":
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		_, _ = w.Write([]byte(docsInit))
+		_, _ = w.Write([]byte(apidocs.Init))
 		return true
 	}
 	name := strings.TrimPrefix(path, "/docs/")

@@ -22,6 +22,8 @@ const (
 	FnJobWorker = "jobworker"
 	// FnAnonymiser is the scheduled GDPR anonymisation worker.
 	FnAnonymiser = "anonymiser"
+	// FnConsole serves the admin console's static files and the API reference (Public).
+	FnConsole = "console"
 )
 
 // Route is one API Gateway HTTP API route and the function that serves it.
@@ -111,6 +113,18 @@ var All = []Route{
 	{"GET", "/v1/access-reviews/{reviewId}/items", FnJobs},
 	{"POST", "/v1/access-reviews/{reviewId}/decisions", FnJobs},
 	{"POST", "/v1/access-reviews/{reviewId}/complete", FnJobs},
+}
+
+// Public lists the routes of static, public files: the admin console and the API reference.
+// They are not part of the /v1 API (nor of its OpenAPI document), carry no user data and take
+// no token, so the stack serves them without the JWT authorizer. The dev server serves these
+// paths itself (shared/devserver) and never reads this list; Match does not look at it.
+var Public = []Route{
+	{"GET", "/console", FnConsole},
+	{"GET", "/console/{proxy+}", FnConsole},
+	{"GET", "/openapi.yaml", FnConsole},
+	{"GET", "/docs", FnConsole},
+	{"GET", "/docs/{proxy+}", FnConsole},
 }
 
 // APIFunctions lists the distinct API function names in route-table order.

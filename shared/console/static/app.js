@@ -241,7 +241,13 @@
     const account = clear($('#account'));
     account.appendChild(h('a', { href: '#/notifications', id: 'notifications-link' }, t('app.notifications')));
     account.appendChild(h('span', {}, t('app.signedInAs', { name: me.name || me.userId }) + (me.isOwner ? ` (${t('app.owner')})` : '')));
-    account.appendChild(button(t('app.signOut'), () => { session.clear(); location.hash = '#/'; renderSignIn(); }, '', { id: 'sign-out' }));
+    account.appendChild(button(t('app.signOut'), () => {
+      session.clear();
+      // The hosted UI keeps its own session: end it too, or the next sign-in would skip the password.
+      if (CONFIG.signIn === 'cognito') { cognito.signOut(); return; }
+      location.hash = '#/';
+      renderSignIn();
+    }, '', { id: 'sign-out' }));
     refreshUnread();
   }
 
@@ -289,6 +295,58 @@
 
   // ------------------------------------------------------------------ sign-in
 
+  // Sign-in 'cognito': the Cognito hosted UI with the authorization code flow and PKCE (RFC 7636),
+  // by hand with fetch and Web Crypto. The verifier and state wait in sessionStorage while the
+  // browser is at the hosted UI; the code comes back to this page and is exchanged at the
+  // domain's /oauth2/token. The ID token is the bearer token: it carries custom:tenant_id and
+  // its audience is the app client the API's JWT authorizer accepts.
+  const PKCE_KEY = 'tilgang.console.pkce';
+  const cognito = {
+    // redirectUri is this page without query or fragment: the callback and logout URL the stack
+    // registers on the app client (the API's URL + /console/).
+    redirectUri: () => new URL('./', location.href).href,
+    b64url: (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+    random: () => cognito.b64url(crypto.getRandomValues(new Uint8Array(32))),
+    async start() {
+      const verifier = cognito.random();
+      const state = cognito.random();
+      sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state }));
+      const challenge = cognito.b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+      const q = new URLSearchParams({
+        response_type: 'code', client_id: CONFIG.clientId, redirect_uri: cognito.redirectUri(),
+        scope: 'openid email profile', state, code_challenge: challenge, code_challenge_method: 'S256',
+      });
+      location.assign(CONFIG.cognitoDomain + '/oauth2/authorize?' + q);
+    },
+    // finish exchanges the code the hosted UI sent back for tokens and returns the ID token; ''
+    // when this page was not opened by the hosted UI. It throws with the reason sign-in failed.
+    async finish() {
+      const params = new URLSearchParams(location.search);
+      if (!params.has('code') && !params.has('error')) return '';
+      const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || 'null');
+      sessionStorage.removeItem(PKCE_KEY);
+      // The code is single-use: take it out of the address bar and the history.
+      history.replaceState(null, '', cognito.redirectUri());
+      if (params.has('error')) throw new Error(params.get('error_description') || params.get('error'));
+      if (!saved || saved.state !== params.get('state')) throw new Error('the answer does not belong to this sign-in');
+      const body = new URLSearchParams({
+        grant_type: 'authorization_code', client_id: CONFIG.clientId, code: params.get('code'),
+        redirect_uri: cognito.redirectUri(), code_verifier: saved.verifier,
+      });
+      const resp = await fetch(CONFIG.cognitoDomain + '/oauth2/token', {
+        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
+      });
+      const data = await resp.json().catch(() => ({}));
+      if (!resp.ok || !data.id_token) throw new Error(data.error || resp.statusText || 'no ID token');
+      return data.id_token;
+    },
+    signOut() {
+      const q = new URLSearchParams({ client_id: CONFIG.clientId, logout_uri: cognito.redirectUri() });
+      location.assign(CONFIG.cognitoDomain + '/logout?' + q);
+    },
+  };
+
+
   function renderSignIn(message) {
     $('#nav').hidden = true;
     clear($('#account'));
@@ -301,7 +359,14 @@
       else router();
     };
     let form;
-    if (CONFIG.signIn === 'token') {
+    if (CONFIG.signIn === 'cognito') {
+      form = h('form', { class: 'panel', id: 'signin-form' }, h('p', {}, t('signin.cognitoIntro')),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'signin-cognito' }, t('signin.cognito'))));
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        try { await cognito.start(); } catch (e) { showProblem(slot, e, form); }
+      });
+    } else if (CONFIG.signIn === 'token') {
       const token = h('textarea', { name: 'token', id: 'signin-token', required: true, autocomplete: 'off' });
       form = h('form', { class: 'panel', id: 'signin-form' }, h('p', {}, t('signin.tokenIntro')), field(t('signin.token'), token),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, t('signin.submit'))));
@@ -339,7 +404,7 @@
       kids.push(h('details', { class: 'panel' }, h('summary', {}, t('signin.newOrg')), orgForm));
     }
     page(t('signin.title'), ...kids);
-    const first = $('#signin-email') || $('#signin-token');
+    const first = $('#signin-email') || $('#signin-token') || $('#signin-cognito');
     if (first) first.focus();
   }
 
@@ -1069,6 +1134,15 @@
     document.title = t('app.title');
     $('#skip').textContent = t('app.skip');
     $('#brand').textContent = t('app.brand');
+    if (CONFIG.signIn === 'cognito') {
+      try {
+        const token = await cognito.finish();
+        if (token) session.set(token);
+      } catch (e) {
+        renderSignIn(t('signin.cognitoFailed', { reason: e.message }));
+        return;
+      }
+    }
     if (!session.token) { renderSignIn(); return; }
     try {
       session.me = await api.get('/v1/me');
