@@ -68,6 +68,15 @@ var grants = map[string]grant{
 	routes.FnSettings: {table: tableReadWrite},
 	routes.FnClients:  {table: tableReadWrite},
 	routes.FnLinks:    {table: tableReadWrite},
+	// SCIM provisioning creates, changes, deactivates and removes users to the user bank: the
+	// login is invited, disabled and signed out, enabled, and given a new email (removal ends
+	// client roles with BatchWriteItem). It never deletes or anonymises: no AdminDeleteUser, no
+	// events.
+	routes.FnSCIM: {
+		table:      tableReadWrite,
+		batchWrite: true,
+		cognito:    []string{cognitoCreate, cognitoDisable, cognitoEnable, cognitoSignOut, cognitoUpdate},
+	},
 	// Job submission splits a job into chunks on the jobs queue.
 	routes.FnJobs: {table: tableReadWrite, sendJobs: true},
 

@@ -108,7 +108,7 @@ type TilgangStack struct {
 
 // allFunctions lists the API functions in route-table order, then the workers.
 func allFunctions() []string {
-	return append(routes.APIFunctions(), routes.FnJobWorker, routes.FnAnonymiser)
+	return append(routes.APIFunctions(), routes.FnSCIM, routes.FnJobWorker, routes.FnAnonymiser)
 }
 
 // NewTilgangStack builds the stack. It fails when a function has no entry in the grants table,
@@ -240,6 +240,7 @@ func NewTilgangStack(scope constructs.Construct, id string, props *TilgangStackP
 	newAnonymiserContinuation(stack, s.Bus, s.Functions[routes.FnAnonymiser], s.ContinuationDLQ)
 
 	s.API = newHTTPAPI(stack, webOrigin, s.UserPool, s.Client, s.Functions)
+	newSCIMRoutes(stack, s.API, s.Functions[routes.FnSCIM]) // no JWT authorizer: see scim.go
 	s.AccessLogs = newAccessLogs(stack, s.API, limits)
 	if err := s.addConsole(props.AssetDir); err != nil { // infra/console.go
 		return nil, err

@@ -196,9 +196,10 @@ func TestEveryRouteIsIntegratedWithItsFunction(t *testing.T) {
 		}
 		byKey[key] = r
 	}
-	// The public routes of the console function are checked in console_test.go.
-	if got, want := len(apiRoutes), len(routes.All)+len(routes.Public); got != want {
-		t.Errorf("template has %d routes, routes.All and routes.Public have %d", got, want)
+	// The public routes of the console function are checked in console_test.go, the SCIM routes
+	// in scim_test.go.
+	if got, want := len(apiRoutes), len(routes.All)+len(routes.Public)+len(routes.SCIM); got != want {
+		t.Errorf("template has %d routes, routes.All, routes.Public and routes.SCIM have %d", got, want)
 	}
 
 	for _, rt := range routes.All {
@@ -725,6 +726,8 @@ func TestCognitoActionsAreThoseTheAdapterCalls(t *testing.T) {
 	want := map[string][]string{
 		routes.FnUsers: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
 			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
+		routes.FnSCIM: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser",
+			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
 		routes.FnAnonymiser: {"cognito-idp:AdminCreateUser", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminDisableUser",
 			"cognito-idp:AdminEnableUser", "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut"},
 	}
@@ -808,7 +811,7 @@ func TestWorkerQueuePermissions(t *testing.T) {
 	}
 	for _, name := range allFunctions() {
 		got := resources[s.roleID(name)][batchWriteAction] != nil
-		if want := name == routes.FnUsers || name == routes.FnAnonymiser; got != want {
+		if want := name == routes.FnUsers || name == routes.FnAnonymiser || name == routes.FnSCIM; got != want {
 			t.Errorf("%s has BatchWriteItem: %v, want %v (only the functions that reach the store's deleteKeys)", name, got, want)
 		}
 	}

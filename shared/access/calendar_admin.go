@@ -9,7 +9,10 @@ type Calendar struct {
 	TenantID string
 	// OwnerID is the user whose own calendar it is; "" once that user was deleted.
 	OwnerID string
-	Name    string
+	// Practice is the practice of the user it belongs (or last belonged) to: "" for the
+	// clinic's, a hirer's id for theirs (the practice wall applies to calendars too).
+	Practice string
+	Name     string
 	Version int
 	// Bookable is derived from the tenant's bookableCalendarIds.
 	Bookable bool

@@ -17,4 +17,6 @@ type Export struct {
 	Links         []Link
 	Audit         []AuditEntry
 	Notifications []Notification
+	// Directory is what a provisioning directory (SCIM) said about the person, if one did.
+	Directory *DirectoryUser
 }

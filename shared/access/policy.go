@@ -67,6 +67,12 @@ const (
 	OpListCalendars Op = "calendars.list" // every calendar of the tenant (others see those they may view)
 	OpEditCalendar  Op = "calendar.edit"  // a calendar's name; a new owner also takes OpChangeRights on both users
 	OpExportUser    Op = "user.export"    // everything held about a person (GDPR Art. 15)
+	// Provisioning (SCIM): see provisioning.go.
+	OpManageProvisioning  Op = "provisioning.manage"     // create, list and revoke SCIM tokens
+	OpProvisionUser       Op = "user.provision"          // the directory creates, changes or re-activates a user
+	OpDeprovisionUser     Op = "user.deprovision"        // the directory deactivates or removes a user
+	OpProvisionGroup      Op = "group.provision"         // the directory creates, renames or deletes a group (Request.Group)
+	OpProvisionMembership Op = "group.members.provision" // the directory puts Target in Group or takes them out
 )
 
 // Request is one question to the policy. Only the fields an Op reads matter.
@@ -79,12 +85,16 @@ type Request struct {
 	Role       Role   // OpGrantRole
 	Client     *ClientFacts
 	CalendarID string
+	// Calendar is the calendar asked about, when it was read (its practice counts).
+	Calendar *Calendar
 	Program    string
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
 	Source string
 	// Review is the access review asked about (OpReadReview, OpDecideReview).
 	Review *AccessReview
+	// Directory says that Group is managed by the tenant's directory (provisioning ops).
+	Directory bool
 }
 
 // ClientFacts is what the policy needs to know about one client: the client, the user's
@@ -204,6 +214,18 @@ var (
 	gNotSelfGrant    = guard{"not_self_grant", CodeForbidden, "nobody grants themselves client access or programs", isSelf}
 	gRequesterActive = guard{"requester_active", CodeForbidden, "the requester is no longer an active user",
 		func(p Principal, _ Request) bool { return p.User.ID == "" || p.User.Status != StatusActive }}
+	// Provisioning: the directory never reaches the owner (who does not exist for it), never
+	// changes an administrator but to deactivate or remove them, only manages the groups it
+	// created, and never creates a group with rights.
+	gProvisionNotOwner = guard{"provisioning_not_owner", CodeNotFound, "user not found", targetOwner}
+	gProvisionNotAdmin = guard{"provisioning_not_admin", CodeForbidden, "administrators are managed in Tilgang by a main administrator or the account owner, not by the directory",
+		func(_ Principal, r Request) bool { return isAdmin(r.Target) }}
+	gProvisionDirectoryGroup = guard{"provisioning_directory_group", CodeNotFound, "group not found",
+		func(_ Principal, r Request) bool { return r.Group == nil || !r.Directory }}
+	gProvisionNoRights = guard{"provisioning_grants_nothing", CodeForbidden, "the directory cannot give rights: an administrator gives a directory group its rights in Tilgang",
+		func(_ Principal, r Request) bool {
+			return r.Group != nil && r.Group.Version == 0 && RightsFingerprint(r.Group.Permissions) != ""
+		}}
 	gNotDeleteSelfOrOwner = guard{"not_delete_self_or_owner", CodeConflict, "the account owner and yourself cannot be deleted",
 		func(p Principal, r Request) bool { return isSelf(p, r) || targetOwner(p, r) }}
 )
@@ -258,6 +280,16 @@ func init() {
 			area(AreaOnlineBooking, LevelView), area(AreaSettings, LevelView)}},
 		OpEditCalendar: {what: "changing calendars", needs: []need{areaAll(AreaCalendars, LevelEdit), area(AreaUsers, LevelEdit)}},
 		OpExportUser:   {what: "exporting another person's data", needs: []need{privilege(PrivAnonymise)}, self: true},
+		// No needs: the owner's alone.
+		OpManageProvisioning: {what: "managing provisioning tokens"},
+		OpProvisionUser: {what: "provisioning users", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner, gProvisionNotAdmin}},
+		OpDeprovisionUser: {what: "deprovisioning users", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner}},
+		OpProvisionGroup: {what: "provisioning groups", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionDirectoryGroup, gProvisionNoRights}},
+		OpProvisionMembership: {what: "provisioning group members", needs: []need{privilege(PrivProvisioning)},
+			guards: []guard{gProvisionNotOwner, gProvisionNotAdmin, gProvisionDirectoryGroup}},
 	}
 }
 
@@ -561,6 +593,10 @@ func decideAccess(p Principal, r Request) Decision {
 		}
 		return clientDecision(p.Effective, r, r.Client)
 	case r.CalendarID != "":
+		if r.Calendar != nil && r.Calendar.Practice != p.User.Practice() {
+			return Decision{Level: LevelNone, Code: CodeForbidden,
+				Reason: "the calendar belongs to another practice: a hirer's calendars are the hirer's, the clinic's the clinic's (scope all and the account owner included)"}
+		}
 		return p.Effective.AuthorizeCalendar(r.Level, r.CalendarID)
 	default:
 		return p.Effective.AuthorizeArea(r.Level, r.Area)

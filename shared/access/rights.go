@@ -43,6 +43,8 @@ type AuthorizationSnapshot struct {
 	Admin *ClientAdmin
 	// Programs is the tenant's own program catalogue when asked for; nil: DefaultPrograms.
 	Programs []Program
+	// Calendar is the calendar asked about; nil when none was asked about or it is missing.
+	Calendar *Calendar
 }
 
 // AuthorizationStore reads an authorization snapshot.
@@ -51,7 +53,7 @@ type AuthorizationStore interface {
 	// is set, the client and the target's assignment, grant and administration there, in one
 	// round trip.
 	// withPrograms reads the tenant's program catalogue too.
-	AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string, withPrograms bool) (AuthorizationSnapshot, error)
+	AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID, calendarID string, withPrograms bool) (AuthorizationSnapshot, error)
 }
 
 func (req AuthorizeRequest) Validate() error {

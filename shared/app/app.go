@@ -23,6 +23,8 @@ import (
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobworker"
 	"github.com/tilgang/tilgang/shared/metrics"
+	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/scim"
 	"github.com/tilgang/tilgang/shared/tracing"
 )
 
@@ -40,7 +42,9 @@ type App struct {
 	// Reviews runs access reviews; Expiry sweeps expired grants (issue 15).
 	Reviews *reviews.Service
 	Expiry  *expiry.Service
-	Log     *slog.Logger
+	// Provisioning is the SCIM use cases (tokens, directory users and groups).
+	Provisioning *people.Provisioning
+	Log          *slog.Logger
 	// Metrics writes the EMF records (through Log, so they carry the request and trace ids).
 	Metrics *metrics.Emitter
 	// AnonymiserBatch bounds the user bank entries of one anonymiser invocation (0: default).
@@ -48,6 +52,7 @@ type App struct {
 	// JobArchive is where the job worker parks poison messages (nil: they are only logged).
 	JobArchive jobworker.Archive
 	api        *httpapi.API
+	scim       *scim.Handler
 	now        func() time.Time
 }
 
@@ -100,17 +105,23 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	jbs := jobs.New(meteredStore{Store: store, metrics: emitter, now: now}, cls, nil)
 	jbs.NotificationRetention = time.Duration(cfg.NotificationRetentionDays) * 24 * time.Hour
 	rvs, exp := wireReviews(store, ppl, cls, jbs, cfg, log)
-	a := &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Expiry: exp, Log: log,
-		Metrics: emitter, now: now, api: &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Log: log}}
+	prov := people.NewProvisioning(ppl, store)
+	a := &App{Config: cfg, AWS: awsCfg, Dynamo: db, Store: store, People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Expiry: exp,
+		Provisioning: prov, Log: log, Metrics: emitter, now: now,
+		api:  &httpapi.API{People: ppl, Clients: cls, Jobs: jbs, Reviews: rvs, Provisioning: prov, Log: log},
+		scim: &scim.Handler{P: prov, Log: log}}
 	if o.Identity != nil {
 		ppl.Identity = o.Identity
 	}
 	return a, nil
 }
 
-// API returns the Lambda handler of one API function (see routes.APIFunctions): traced, with
-// one request line (and EMF record) per request.
+// API returns the Lambda handler of one API function (see routes.APIFunctions), and of the
+// SCIM function (routes.FnSCIM): traced, with one request line (and EMF record) per request.
 func (a *App) API(function string) httpapi.LambdaHandler {
+	if function == routes.FnSCIM {
+		return tracing.Handler(a.observeAPI(function, a.scim.Lambda()))
+	}
 	return tracing.Handler(a.observeAPI(function, a.api.Handler(function)))
 }
 

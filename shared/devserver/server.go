@@ -115,6 +115,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) (invoked bool) {
 	if serveConsole(w, r) {
 		return false
 	}
+	if s.serveSCIM(w, r) {
+		return true // the scim function logged it
+	}
 	route, params, ok := routes.Match(r.Method, r.URL.EscapedPath())
 	if !ok {
 		if pathKnown(r.URL.EscapedPath()) {

@@ -39,19 +39,24 @@ func (s *Store) ExistingCalendars(ctx context.Context, tenantID string, ids []st
 
 // calendarOwnerUpdate sets (or, with ownerID "", removes) a calendar's owner, creating the item
 // if it is new and keeping its name; every change moves its version.
-func calendarOwnerUpdate(tenantID, calendarID, ownerID string) expression.UpdateBuilder {
+func calendarOwnerUpdate(tenantID, calendarID, ownerID, practice string) expression.UpdateBuilder {
 	upd := expression.Set(expression.Name("type"), expression.Value("calendar")).
 		Set(expression.Name("id"), expression.Value(calendarID)).
 		Set(expression.Name("tenantId"), expression.Value(tenantID)).
 		Add(expression.Name("version"), expression.Value(1))
 	if ownerID == "" {
+		// A calendar without owner stays in the practice it was in.
 		return upd.Remove(expression.Name("ownerId"))
 	}
-	return upd.Set(expression.Name("ownerId"), expression.Value(ownerID))
+	upd = upd.Set(expression.Name("ownerId"), expression.Value(ownerID))
+	if practice == "" {
+		return upd.Remove(expression.Name("practice"))
+	}
+	return upd.Set(expression.Name("practice"), expression.Value(practice))
 }
 
 func (it calendarItem) domain() access.Calendar {
-	return access.Calendar{ID: it.ID, TenantID: it.TenantID, OwnerID: it.OwnerID, Name: it.Name, Version: max(it.Version, 1)}
+	return access.Calendar{ID: it.ID, TenantID: it.TenantID, OwnerID: it.OwnerID, Practice: it.Practice, Name: it.Name, Version: max(it.Version, 1)}
 }
 
 // ListCalendars pages the tenant's calendar items.
@@ -92,6 +97,11 @@ func (s *Store) UpdateCalendar(ctx context.Context, prev, next access.Calendar, 
 		upd = upd.Remove(expression.Name("ownerId"))
 	} else {
 		upd = upd.Set(expression.Name("ownerId"), expression.Value(next.OwnerID))
+	}
+	if next.Practice == "" {
+		upd = upd.Remove(expression.Name("practice"))
+	} else {
+		upd = upd.Set(expression.Name("practice"), expression.Value(next.Practice))
 	}
 	if err := t.update(s.table, key(tenantPK(next.TenantID), pfxCalendar+next.ID), upd, &cond, access.ErrVersionConflict); err != nil {
 		return err

@@ -138,7 +138,7 @@ func (set *groupSetItem) groups(tenantID string, ids []string) map[string]access
 
 // AuthorizationSnapshot reads the caller, the user asked about, the group set and, when a client
 // is named, the client and the user's assignment on it: one BatchGetItem of up to five keys.
-func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID string, withPrograms bool) (access.AuthorizationSnapshot, error) {
+func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, targetID, clientID, calendarID string, withPrograms bool) (access.AuthorizationSnapshot, error) {
 	keys := []map[string]types.AttributeValue{key(tenantPK(tenantID), pfxUser+callerID), groupSetKey(tenantID)}
 	if targetID != callerID {
 		keys = append(keys, key(tenantPK(tenantID), pfxUser+targetID))
@@ -149,6 +149,9 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 	}
 	if withPrograms {
 		keys = append(keys, key(tenantPK(tenantID), skCatalogue))
+	}
+	if calendarID != "" {
+		keys = append(keys, key(tenantPK(tenantID), pfxCalendar+calendarID))
 	}
 	items, err := s.consistentBatchGet(ctx, keys)
 	if err != nil {
@@ -190,6 +193,12 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
 				a := it.domain()
 				snap.Admin = &a
+			}
+		case calendarID != "" && sk == pfxCalendar+calendarID:
+			var it calendarItem
+			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
+				cal := it.domain()
+				snap.Calendar = &cal
 			}
 		case sk == skCatalogue:
 			var it catalogueItem

@@ -258,6 +258,7 @@ type calendarItem struct {
 	ID       string `dynamodbav:"id"`
 	TenantID string `dynamodbav:"tenantId"`
 	OwnerID  string `dynamodbav:"ownerId,omitempty"`
+	Practice string `dynamodbav:"practice,omitempty"`
 	Name     string `dynamodbav:"name,omitempty"`
 	Version  int    `dynamodbav:"version,omitempty"`
 }

@@ -265,6 +265,11 @@ func (s *Store) UpdateUserWithLinks(ctx context.Context, prev, next access.User,
 	if err := t.meta(s.table, meta); err != nil {
 		return err
 	}
+	if next.Status == access.StatusAnonymised {
+		if err := s.forgetDirectoryUser(t, next); err != nil { // its SCIM record is personal data
+			return err
+		}
+	}
 	if !access.EndsClientRoles(prev, next) {
 		return s.commit(ctx, t)
 	}
@@ -296,6 +301,9 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 		}
 	}
 	if err := s.releaseCalendars(t, u, u.CalendarIDs); err != nil {
+		return err
+	}
+	if err := s.forgetDirectoryUser(t, u); err != nil {
 		return err
 	}
 	for _, l := range links {

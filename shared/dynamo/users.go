@@ -57,7 +57,7 @@ func (s *Store) claimCalendars(t *txn, u access.User, ids []string) error {
 		Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
 	for _, cal := range ids {
 		// An update, not a put: the calendar's name stays; its version moves.
-		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, u.ID), &free,
+		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, u.ID, u.Practice()), &free,
 			access.Conflict("calendar %s belongs to another user", cal)); err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func (s *Store) claimCalendars(t *txn, u access.User, ids []string) error {
 func (s *Store) releaseCalendars(t *txn, u access.User, ids []string) error {
 	mine := expression.AttributeNotExists(expression.Name(AttrPK)).Or(expression.Name("ownerId").Equal(expression.Value(u.ID)))
 	for _, cal := range ids {
-		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, ""), &mine,
+		if err := t.update(s.table, key(tenantPK(u.TenantID), pfxCalendar+cal), calendarOwnerUpdate(u.TenantID, cal, "", ""), &mine,
 			access.ErrVersionConflict); err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ func TestBadInputOnEveryWrite(t *testing.T) {
 		"POST /v1/authorize":                     "/v1/authorize",
 		"POST /v1/apps/tenants/activate":         "/v1/apps/tenants/activate",
 		"PATCH /v1/calendars/{calendarId}":       "/v1/calendars/" + ownerCalendar(t, ten.Owner),
+		"POST /v1/scim-tokens":                   "/v1/scim-tokens",
 	}
 	bodies := []struct {
 		name string

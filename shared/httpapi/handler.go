@@ -37,7 +37,9 @@ type API struct {
 	Clients *clients.Service
 	Jobs    *jobs.Service
 	Reviews *reviews.Service
-	Log     *slog.Logger
+	// Provisioning manages the SCIM tokens (the SCIM routes themselves are shared/scim's).
+	Provisioning *people.Provisioning
+	Log          *slog.Logger
 }
 
 // request is one API call as the route functions see it.
@@ -81,6 +83,7 @@ func (a *API) table() map[string]routeFunc {
 	a.jobRoutes(m)
 	a.reviewRoutes(m)
 	a.seedRoutes(m)
+	a.scimTokenRoutes(m)
 	return m
 }
 

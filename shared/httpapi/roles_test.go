@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tilgang/tilgang/shared/apitest"
@@ -117,4 +118,36 @@ func TestCalendarTakeoverNeedsEditOnIt(t *testing.T) {
 	m.Must(t, "PUT", "/v1/users/"+crony+"/calendar-access", map[string]any{vcal: "view"}, 403)
 	m.Must(t, "PATCH", "/v1/calendars/"+vcal, map[string]any{"ownerId": crony}, 403)
 	owner.Must(t, "PATCH", "/v1/calendars/"+vcal, map[string]any{"ownerId": crony}, 200)
+}
+
+// TestHirerCalendarsAreBehindTheWall: neither the account owner nor a clinic employee whose
+// group covers every calendar reaches a hirer's calendar, through POST /v1/authorize or by
+// renaming it; the hirer does not reach the clinic's calendars either.
+func TestHirerCalendarsAreBehindTheWall(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true)
+	o := ten.Owner
+	act := o.Must(t, "POST", "/v1/apps/tenants/activate", map[string]any{"templates": []string{"hirer"}}, 200).Map(t)
+	hg := act["groups"].([]any)[0].(map[string]any)["id"].(string)
+	hid := o.CreateUser(t, map[string]any{"kind": "hirer", "groupIds": []string{hg}})
+	calOf := func(uid string) string {
+		return o.Must(t, "GET", "/v1/users/"+uid, nil, 200).Map(t)["calendarIds"].([]any)[0].(string)
+	}
+	hcal := calOf(hid)
+	all := o.CreateGroup(t, "Clinic all", map[string]any{"calendars": perm("edit", "all"), "users": perm("view", "")})
+	emp := o.CreateUser(t, map[string]any{"groupIds": []string{all}})
+	for _, who := range []string{o.UserID, emp} {
+		d := o.Must(t, "POST", "/v1/authorize", map[string]any{"userId": who, "action": "view", "area": "calendars", "calendarId": hcal}, 200).Map(t)
+		if d["allowed"] != false || !strings.Contains(d["reason"].(string), "another practice") {
+			t.Errorf("%s on the hirer's calendar: %v", who, d)
+		}
+	}
+	env.As(ten.ID, emp).Must(t, "PATCH", "/v1/calendars/"+hcal, map[string]any{"name": "taken"}, 404)
+	if d := o.Must(t, "POST", "/v1/authorize", map[string]any{"userId": hid, "action": "view", "area": "calendars", "calendarId": calOf(emp)}, 200).Map(t); d["allowed"] != false {
+		t.Errorf("hirer on a clinic calendar: %v", d)
+	}
+	// The hirer's own calendar stays theirs.
+	if d := o.Must(t, "POST", "/v1/authorize", map[string]any{"userId": hid, "action": "edit", "area": "calendars", "calendarId": hcal}, 200).Map(t); d["allowed"] != true {
+		t.Errorf("hirer on their own calendar: %v", d)
+	}
 }

@@ -123,6 +123,20 @@ type exportJSON struct {
 	Links         []linkJSON         `json:"links"`
 	Audit         []auditJSON        `json:"audit"`
 	Notifications []notificationJSON `json:"notifications"`
+	// Directory is what a provisioning directory (SCIM) said about the person.
+	Directory *directoryUserJSON `json:"directory,omitempty"`
+}
+
+type directoryUserJSON struct {
+	ExternalID     string `json:"externalId,omitempty"`
+	GivenName      string `json:"givenName,omitempty"`
+	FamilyName     string `json:"familyName,omitempty"`
+	DisplayName    string `json:"displayName,omitempty"`
+	Title          string `json:"title,omitempty"`
+	PhoneType      string `json:"phoneType,omitempty"`
+	EmployeeNumber string `json:"employeeNumber,omitempty"`
+	Department     string `json:"department,omitempty"`
+	ManagerID      string `json:"managerId,omitempty"`
 }
 
 type exportGrantJSON struct {
@@ -142,6 +156,11 @@ func (a *API) exportUser(ctx context.Context, r *request) (response, error) {
 		Groups: []groupJSON{}, Calendars: []calendarJSON{}, Assignments: []assignmentJSON{}, Grants: []exportGrantJSON{},
 		ClientAdminOf: nonNil(x.ClientRoles.AdminOf), ProgramsAt: nonNil(x.ClientRoles.ProgramsAt),
 		Links: []linkJSON{}, Audit: []auditJSON{}, Notifications: []notificationJSON{}}
+	if d := x.Directory; d != nil {
+		out.Directory = &directoryUserJSON{ExternalID: d.ExternalID, GivenName: d.GivenName, FamilyName: d.FamilyName,
+			DisplayName: d.DisplayName, Title: d.Title, PhoneType: d.PhoneType, EmployeeNumber: d.EmployeeNumber,
+			Department: d.Department, ManagerID: d.ManagerID}
+	}
 	for _, g := range x.Groups {
 		out.Groups = append(out.Groups, toGroupJSON(g))
 	}

@@ -35,7 +35,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 	doc := MustLoad()
 	docKeys := doc.RouteKeys()
 	var tableKeys []string
-	for _, r := range routes.All {
+	for _, r := range append(slices.Clone(routes.All), routes.SCIM...) {
 		tableKeys = append(tableKeys, r.Key())
 		if !slices.Contains(docKeys, r.Key()) {
 			t.Errorf("route %s is not in openapi.yaml", r.Key())
@@ -67,7 +67,12 @@ func TestEveryOperationDocumentsErrorsAndSecurity(t *testing.T) {
 		if op.Responses.Default() == nil {
 			t.Errorf("%s: no default response", k)
 		}
-		if op.Security != nil {
+		// The SCIM routes take a provisioning token instead, and answer SCIM errors.
+		scim := strings.Contains(k, " /scim/")
+		if scim && (op.Security == nil || len(*op.Security) != 1 || (*op.Security)[0]["scimToken"] == nil) {
+			t.Errorf("%s: a SCIM route must require the scimToken scheme", k)
+		}
+		if op.Security != nil && !scim {
 			t.Errorf("%s: overrides the global security", k)
 		}
 		if op.OperationID == "" {
@@ -78,6 +83,12 @@ func TestEveryOperationDocumentsErrorsAndSecurity(t *testing.T) {
 		ids[op.OperationID] = k
 		for code, ref := range op.Responses.Map() {
 			if code[0] != '4' && code[0] != '5' && code != "default" {
+				continue
+			}
+			if scim {
+				if ref.Value.Content.Get("application/scim+json") == nil {
+					t.Errorf("%s %s: SCIM error response is not application/scim+json", k, code)
+				}
 				continue
 			}
 			if ref.Value.Content.Get("application/problem+json") == nil {

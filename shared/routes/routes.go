@@ -75,6 +75,10 @@ var All = []Route{
 	{"POST", "/v1/apps/tenants/activate", FnSettings},
 	{"PUT", "/v1/owner", FnSettings},
 	{"GET", "/v1/programs", FnSettings},
+	// Provisioning tokens (the SCIM routes themselves are in SCIM: they have their own check).
+	{"GET", "/v1/scim-tokens", FnSettings},
+	{"POST", "/v1/scim-tokens", FnSettings},
+	{"DELETE", "/v1/scim-tokens/{tokenId}", FnSettings},
 
 	{"GET", "/v1/audit", FnAudit},
 	{"GET", "/v1/billing/seats", FnAudit},
@@ -148,11 +152,15 @@ func For(function string) []Route {
 // Match finds the route for a method and a concrete path and extracts its path parameters.
 // It prefers literal segments over parameters, as API Gateway does.
 func Match(method, path string) (Route, map[string]string, bool) {
+	return match(All, method, path)
+}
+
+func match(table []Route, method, path string) (Route, map[string]string, bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var best Route
 	var bestParams map[string]string
 	bestLiterals := -1
-	for _, r := range All {
+	for _, r := range table {
 		if r.Method != method {
 			continue
 		}

@@ -149,7 +149,7 @@ func (s *Service) UpdateCalendar(ctx context.Context, c *access.Caller, id strin
 					return err
 				}
 			}
-			next.OwnerID = to.ID
+			next.OwnerID, next.Practice = to.ID, to.Practice()
 		}
 		if access.Unchanged(prev, next) {
 			out = prev

@@ -80,6 +80,13 @@ func (s *Service) ExportUser(ctx context.Context, c *access.Caller, id string) (
 	if out.Links, err = s.Store.AllUserLinks(ctx, c.TenantID(), id); err != nil {
 		return access.Export{}, err
 	}
+	recs, err := s.Store.GetDirectoryUsers(ctx, c.TenantID(), []string{id})
+	if err != nil {
+		return access.Export{}, err
+	}
+	if d, ok := recs[id]; ok {
+		out.Directory = &d
+	}
 	p := access.Page{Limit: access.MaxPageLimit}
 	for {
 		ns, next, err := s.Store.ListNotifications(ctx, c.TenantID(), id, s.Now(), p)

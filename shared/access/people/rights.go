@@ -36,7 +36,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 		}
 		return access.Decision{}, err
 	}
-	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID, req.Program != "")
+	snap, err := s.Store.AuthorizationSnapshot(ctx, tenantID, callerID, req.UserID, req.ClientID, req.CalendarID, req.Program != "")
 	if err != nil {
 		return access.Decision{}, err
 	}
@@ -70,5 +70,6 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if snap.Client != nil {
 		facts = &access.ClientFacts{Client: *snap.Client, Assignment: snap.Assignment, Grant: snap.Grant, Admin: snap.Admin}
 	}
-	return access.DecideAccess(target.User, target.Effective, req.Action, req.Area, facts, req.CalendarID, req.Program, c.Now), nil
+	return access.Decide(access.Principal{User: target.User, Effective: target.Effective, Now: c.Now},
+		access.Request{Op: access.OpAccess, Level: req.Action, Area: req.Area, Client: facts, CalendarID: req.CalendarID, Calendar: snap.Calendar, Program: req.Program}), nil
 }

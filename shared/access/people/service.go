@@ -26,6 +26,7 @@ type Store interface {
 	access.LinkStore
 	access.UserBankStore
 	access.OutboxStore
+	access.DirectoryReader // the export includes what a directory (SCIM) said about the person
 	// Clients are read to check links, capabilities and a deleted user's assignments.
 	GetClient(ctx context.Context, tenantID, clientID string) (access.Client, error)
 	UserAssignmentsAfter(ctx context.Context, tenantID, userID, after string, limit int) (out []access.Assignment, more bool, err error)

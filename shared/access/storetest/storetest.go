@@ -1032,7 +1032,7 @@ func testAuthorizationSnapshot(t *testing.T, f *fixture) {
 	must(t, "ApplyJobPart", f.s.ApplyJobPart(f.ctx, access.JobPart{TenantID: tn.ID, JobID: job.ID,
 		Counts: map[access.Outcome]int{access.OutcomeAssigned: 1}, Programs: []access.GrantChange{{Next: &g}}}))
 
-	snap, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, target.ID, cl.ID, false)
+	snap, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, target.ID, cl.ID, "", false)
 	must(t, "AuthorizationSnapshot", err)
 	if snap.Caller == nil || snap.Caller.ID != caller.ID || snap.Target == nil || snap.Target.ID != target.ID {
 		t.Errorf("snapshot users: caller %+v, target %+v", snap.Caller, snap.Target)
@@ -1060,17 +1060,17 @@ func testAuthorizationSnapshot(t *testing.T, f *fixture) {
 	}
 
 	// Asking about oneself, without a client.
-	self, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, caller.ID, "", false)
+	self, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, caller.ID, "", "", false)
 	if err != nil || self.Caller == nil || self.Target == nil || self.Target.ID != caller.ID || self.Client != nil || self.Assignment != nil || self.Grant != nil || self.Admin != nil {
 		t.Errorf("self snapshot = %+v, %v", self, err)
 	}
 	// Missing target, missing client: nil, no error.
-	miss, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, id("u"), id("c"), true)
+	miss, err := f.s.AuthorizationSnapshot(f.ctx, tn.ID, caller.ID, id("u"), id("c"), "", true)
 	if err != nil || miss.Caller == nil || miss.Target != nil || miss.Client != nil || miss.Assignment != nil {
 		t.Errorf("snapshot of missing target and client = %+v, %v", miss, err)
 	}
 	// Through another tenant nobody exists.
-	foreign, err := f.s.AuthorizationSnapshot(f.ctx, other.ID, caller.ID, target.ID, cl.ID, false)
+	foreign, err := f.s.AuthorizationSnapshot(f.ctx, other.ID, caller.ID, target.ID, cl.ID, "", false)
 	if err != nil || foreign.Caller != nil || foreign.Target != nil || foreign.Client != nil || foreign.Assignment != nil || foreign.Grant != nil || foreign.Admin != nil {
 		t.Errorf("snapshot through another tenant = %+v, %v", foreign, err)
 	}
