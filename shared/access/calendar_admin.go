@@ -13,7 +13,7 @@ type Calendar struct {
 	// clinic's, a hirer's id for theirs (the practice wall applies to calendars too).
 	Practice string
 	Name     string
-	Version int
+	Version  int
 	// Bookable is derived from the tenant's bookableCalendarIds.
 	Bookable bool
 }

@@ -87,7 +87,7 @@ type Request struct {
 	CalendarID string
 	// Calendar is the calendar asked about, when it was read (its practice counts).
 	Calendar *Calendar
-	Program    string
+	Program  string
 	// Source is how an appointment or client comes in (OpAppointment, OpCreateClient):
 	// "manual", "online_booking" or "signup".
 	Source string
