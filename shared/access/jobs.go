@@ -276,6 +276,7 @@ type PairState struct {
 	Requester  *User                  // nil when the requester no longer exists
 	Consultant *User                  // nil when missing
 	Clients    map[string]bool        // client id → exists
+	Practices  map[string]string      // client id → its practice ("" the clinic's)
 	Admins     map[string]ClientAdmin // client id → the requester's administration
 	Assigned   map[string]Assignment  // client id → the consultant's assignment
 	Grants     map[string]ClientGrant // client id → the consultant's grant

@@ -268,7 +268,7 @@ func init() {
 			privilege(PrivClientAdmins)}},
 		OpSubmitJobs:    {what: "running access jobs", needs: []need{area(AreaUsers, LevelEdit), area(AreaClients, LevelEdit), privilege(PrivClientAdmins)}},
 		OpReadJob:       {what: "reading another user's job", self: true, hidden: "access job"},
-		OpGrantProgram:  {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideGrantProgram},
+		OpGrantProgram:  {what: "assigning programs", guards: []guard{gRequesterActive, gNotSelfGrant, gGrantSamePractice}, custom: decideGrantProgram},
 		OpRevokeClient:  {what: "removing client access", guards: []guard{gRequesterActive, gNotSelfGrant}, custom: decideRevokeClient},
 		OpAppointment:   {what: "making appointments", guards: []guard{gNotSelfAppointment, gSamePractice}, custom: decideAppointment},
 		OpAccess:        {what: "access", custom: decideAccess},

@@ -80,6 +80,12 @@ var (
 		func(_ Principal, r Request) bool {
 			return r.Client != nil && r.Target != nil && r.Client.Client.Practice != r.Target.Practice()
 		}}
+	// gGrantSamePractice: a bureau grant opens a client only to a consultant of the client's own
+	// practice, so a grant across the wall is refused rather than stored to open nothing.
+	gGrantSamePractice = guard{"grant_same_practice", CodeForbidden, "the client belongs to another practice than the consultant's: a grant across practices would open nothing",
+		func(_ Principal, r Request) bool {
+			return r.Level != LevelNone && r.Client != nil && r.Target != nil && r.Client.Client.Practice != r.Target.Practice()
+		}}
 	gOwnPractice = guard{"own_practice", CodeForbidden, "the client belongs to another practice than yours: only its own practice manages it",
 		func(p Principal, r Request) bool {
 			return r.Client != nil && r.Client.Client.Practice != p.User.Practice()

@@ -209,7 +209,7 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 		return access.PairState{}, fmt.Errorf("read job chunk: %w", err)
 	}
 	st := access.PairState{Clients: map[string]bool{}, Admins: map[string]access.ClientAdmin{}, Assigned: map[string]access.Assignment{},
-		Grants: map[string]access.ClientGrant{}, Done: map[int]bool{}}
+		Grants: map[string]access.ClientGrant{}, Practices: map[string]string{}, Done: map[int]bool{}}
 	for _, av := range items {
 		sk := skOf(av)
 		switch {
@@ -225,7 +225,11 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 			}
 			st.Consultant = &u
 		case strings.HasPrefix(sk, pfxClient):
-			st.Clients[strings.TrimPrefix(sk, pfxClient)] = true
+			id := strings.TrimPrefix(sk, pfxClient)
+			st.Clients[id] = true
+			if p, ok := av["practice"].(*types.AttributeValueMemberS); ok {
+				st.Practices[id] = p.Value
+			}
 		case strings.HasPrefix(sk, pfxAccess):
 			var it assignmentItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {

@@ -159,3 +159,23 @@ func TestJobsDecideLikeTheDirectRoutes(t *testing.T) {
 	s.env.As(b.ID, k).Must(t, "GET", "/v1/clients/"+c+"/admins", nil, 403)
 	owner.Must(t, "GET", "/v1/clients/c_nosuchclient000000000000/admins", nil, 404)
 }
+
+// TestGrantsStayInsideAPractice: a grant job on a hirer's own client for a clinic consultant is
+// refused (not_permitted) instead of being stored to open nothing behind the practice wall.
+func TestGrantsStayInsideAPractice(t *testing.T) {
+	s := newStack(t)
+	b := newBureau(t, s, 1, 1)
+	owner, k, clinicClient := b.Owner, b.consultants[0], b.clients[0]
+	act := owner.Must(t, "POST", "/v1/apps/tenants/activate", map[string]any{"templates": []string{"hirer"}}, 200).Map(t)
+	hg := act["groups"].([]any)[0].(map[string]any)["id"].(string)
+	hirer := s.env.As(b.ID, owner.CreateUser(t, map[string]any{"kind": "hirer", "groupIds": []string{hg}}))
+	hirerClient := hirer.Must(t, "POST", "/v1/clients", map[string]any{"name": "Hirer's own"}, 201).Map(t)["id"].(string)
+	worker := s.poller(s.env.App.JobWorker())
+	j := submit(t, owner, map[string]any{"action": "grant", "consultantIds": []string{k}, "clientIds": []string{clinicClient, hirerClient}, "programs": []string{"payroll"}})
+	done := s.runUntilDone(t, owner, j["id"].(string), worker)
+	if done["status"] != "completed_with_errors" {
+		t.Errorf("job = %v", done)
+	}
+	jsonEqual(t, "results", results(t, owner, j["id"].(string), ""), map[string]string{
+		k + "/" + clinicClient + "/payroll": "assigned", k + "/" + hirerClient + "/payroll": "not_permitted"})
+}

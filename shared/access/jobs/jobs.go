@@ -303,7 +303,7 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 		grant.Programs, grant.ExpiresAt = nil, nil
 	}
 	asg, hasAsg := st.Assigned[clientID]
-	facts := &access.ClientFacts{Admin: &admin}
+	facts := &access.ClientFacts{Client: access.Client{ID: clientID, Practice: st.Practices[clientID]}, Admin: &admin}
 	if hasGrant {
 		facts.Grant = &grant
 	}
