@@ -18,17 +18,11 @@ func newApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 		return devserver.App{}, err
 	}
 	allclients.Wire(a)
-	return devserver.App{
-		API:          func(function string) devserver.APIHandler { return a.API(function) },
-		CreateTenant: a.People.CreateTenant,
-		UserByEmail:  a.People.UserByEmail,
-		// The workers, fed by the dev server's SQS pollers and ticker as AWS would feed them.
-		JobWorker:    a.JobWorker(),
-		EventsWorker: a.EventsWorker(),
-		Scheduled: []devserver.Scheduled{{Name: routes.FnAnonymiser, Every: time.Hour, Run: func(ctx context.Context) error {
-			return a.Anonymiser()(ctx, app.ScheduledEvent(time.Now()))
-		}}, {Name: "outbox", Every: time.Minute, Run: func(ctx context.Context) error {
-			return a.Anonymiser()(ctx, app.OutboxSweepEvent(time.Now()))
-		}}},
-	}, nil
+	d := allclients.DevServerApp(a)
+	d.Scheduled = []devserver.Scheduled{{Name: routes.FnAnonymiser, Every: time.Hour, Run: func(ctx context.Context) error {
+		return a.Anonymiser()(ctx, app.ScheduledEvent(time.Now()))
+	}}, {Name: "outbox", Every: time.Minute, Run: func(ctx context.Context) error {
+		return a.Anonymiser()(ctx, app.OutboxSweepEvent(time.Now()))
+	}}}
+	return d, nil
 }

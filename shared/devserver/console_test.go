@@ -36,13 +36,7 @@ func realApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
 		return devserver.App{}, err
 	}
 	allclients.Wire(a)
-	return devserver.App{
-		API:          func(function string) devserver.APIHandler { return a.API(function) },
-		CreateTenant: a.People.CreateTenant,
-		UserByEmail:  a.People.UserByEmail,
-		JobWorker:    a.JobWorker(),
-		EventsWorker: a.EventsWorker(),
-	}, nil
+	return allclients.DevServerApp(a), nil
 }
 
 // BrowserEnv names the environment variable that makes a missing Chromium fail the browser

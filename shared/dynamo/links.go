@@ -340,24 +340,13 @@ func (s *Store) DeleteUserWithLinks(ctx context.Context, u access.User, links []
 // UserBankAfter reads the cross-tenant user bank index (GSI2, sorted by removal time) after a
 // position, which is an entry's sort key: removedAt#tenantId#userId.
 func (s *Store) UserBankAfter(ctx context.Context, position string, limit int) ([]access.BankEntry, error) {
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(userBankPK))
-	if position != "" {
-		kc = kc.And(expression.Key(AttrGSI2SK).GreaterThan(expression.Value(position)))
-	}
-	e, err := expression.NewBuilder().WithKeyCondition(kc).
-		WithProjection(expression.NamesList(expression.Name(AttrGSI2SK), expression.Name("tenantId"), expression.Name("id"), expression.Name("removedAt"))).
-		Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(GSI2),
-		KeyConditionExpression: e.KeyCondition(), ProjectionExpression: e.Projection(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), Limit: aws.Int32(int32(limit))})
+	proj := expression.NamesList(expression.Name(AttrGSI2SK), expression.Name("tenantId"), expression.Name("id"), expression.Name("removedAt"))
+	items, err := s.gsi2After(ctx, userBankPK, position, limit, &proj)
 	if err != nil {
 		return nil, fmt.Errorf("user bank: %w", err)
 	}
-	out := make([]access.BankEntry, 0, len(res.Items))
-	for _, av := range res.Items {
+	out := make([]access.BankEntry, 0, len(items))
+	for _, av := range items {
 		var it struct {
 			Position  string `dynamodbav:"GSI2SK"`
 			TenantID  string `dynamodbav:"tenantId"`

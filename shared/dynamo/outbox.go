@@ -78,21 +78,11 @@ func (t *txn) outbox(table string, entries []access.OutboxEntry) error {
 
 // OutboxAfter reads entries of every tenant from GSI2 after a position, oldest first.
 func (s *Store) OutboxAfter(ctx context.Context, position string, limit int) ([]access.OutboxEntry, error) {
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(outboxPK))
-	if position != "" {
-		kc = kc.And(expression.Key(AttrGSI2SK).GreaterThan(expression.Value(position)))
-	}
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(GSI2),
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		Limit: aws.Int32(int32(limit))})
+	items, err := s.gsi2After(ctx, outboxPK, position, limit, nil)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	return unmarshalAll(res.Items, outboxItem.domain)
+	return unmarshalAll(items, outboxItem.domain)
 }
 
 // DeleteOutbox deletes an applied entry.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/access"
@@ -66,21 +64,11 @@ func (s *Store) GetPendingEffects(ctx context.Context, tenantID, userID string) 
 // PendingEffectsAfter reads the markers of every tenant from GSI2 after a position (a marker's
 // GSI2SK), oldest first.
 func (s *Store) PendingEffectsAfter(ctx context.Context, position string, limit int) ([]access.PendingEffects, error) {
-	kc := expression.Key(AttrGSI2PK).Equal(expression.Value(pendingPK))
-	if position != "" {
-		kc = kc.And(expression.Key(AttrGSI2SK).GreaterThan(expression.Value(position)))
-	}
-	e, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(GSI2),
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		Limit: aws.Int32(int32(limit))})
+	items, err := s.gsi2After(ctx, pendingPK, position, limit, nil)
 	if err != nil {
 		return nil, fmt.Errorf("pending anonymisation effects: %w", err)
 	}
-	return unmarshalAll(res.Items, pendingItem.domain)
+	return unmarshalAll(items, pendingItem.domain)
 }
 
 // errSettled is the condition failure of a marker that another run deleted meanwhile.

@@ -18,21 +18,7 @@ func (a *API) seedRoutes(m map[string]routeFunc) {
 }
 
 func (a *API) activateTenants(ctx context.Context, r *request) (response, error) {
-	var b struct {
-		Templates []string `json:"templates"`
-	}
-	if err := r.decode(&b); err != nil {
-		return response{}, err
-	}
-	t, groups, err := a.People.ActivateTenants(ctx, r.caller, b.Templates)
-	if err != nil {
-		return response{}, err
-	}
-	out := activationJSON{Settings: toSettingsJSON(t), Groups: []groupJSON{}}
-	for _, g := range groups {
-		out.Groups = append(out.Groups, toGroupJSON(g))
-	}
-	return okV(out, t.Version), nil
+	return activateApp(ctx, r, a.People.ActivateTenants)
 }
 
 type seatJSON struct {

@@ -53,13 +53,19 @@ type activationJSON struct {
 }
 
 func (a *API) activateEmployees(ctx context.Context, r *request) (response, error) {
+	return activateApp(ctx, r, a.People.ActivateEmployees)
+}
+
+// activateApp serves POST /v1/apps/{app}/activate: the templates to create groups from, and the
+// settings and groups the activation left.
+func activateApp(ctx context.Context, r *request, activate func(context.Context, *access.Caller, []string) (access.Tenant, []access.Group, error)) (response, error) {
 	var b struct {
 		Templates []string `json:"templates"`
 	}
 	if err := r.decode(&b); err != nil {
 		return response{}, err
 	}
-	t, groups, err := a.People.ActivateEmployees(ctx, r.caller, b.Templates)
+	t, groups, err := activate(ctx, r.caller, b.Templates)
 	if err != nil {
 		return response{}, err
 	}

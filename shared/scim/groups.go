@@ -82,19 +82,7 @@ func (h *Handler) createGroup(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	name, err := str(body, "displayName", "displayName")
-	if err != nil {
-		return response{}, err
-	}
-	if strings.TrimSpace(name) == "" {
-		return response{}, badRequest("invalidValue", "displayName is required")
-	}
-	ext, err := str(body, "externalId", "externalId")
-	if err != nil {
-		return response{}, err
-	}
-	mv, _ := field(body, "members")
-	members, err := memberIDs(mv)
+	name, ext, members, err := groupBody(body)
 	if err != nil {
 		return response{}, err
 	}
@@ -105,6 +93,22 @@ func (h *Handler) createGroup(ctx context.Context, r *request) (response, error)
 	return h.groupResponse(ctx, http.StatusCreated, pg, r)
 }
 
+// groupBody reads what POST and PUT of a group carry: its name (required), externalId and members.
+func groupBody(body map[string]any) (name, ext string, members []string, err error) {
+	if name, err = str(body, "displayName", "displayName"); err != nil {
+		return "", "", nil, err
+	}
+	if strings.TrimSpace(name) == "" {
+		return "", "", nil, badRequest("invalidValue", "displayName is required")
+	}
+	if ext, err = str(body, "externalId", "externalId"); err != nil {
+		return "", "", nil, err
+	}
+	mv, _ := field(body, "members")
+	members, err = memberIDs(mv)
+	return name, ext, members, err
+}
+
 // replaceGroup is PUT: name, externalId and the whole member list.
 func (h *Handler) replaceGroup(ctx context.Context, r *request) (response, error) {
 	body, err := r.body()
@@ -112,19 +116,7 @@ func (h *Handler) replaceGroup(ctx context.Context, r *request) (response, error
 		return response{}, err
 	}
 	id := r.ev.PathParameters["id"]
-	name, err := str(body, "displayName", "displayName")
-	if err != nil {
-		return response{}, err
-	}
-	if strings.TrimSpace(name) == "" {
-		return response{}, badRequest("invalidValue", "displayName is required")
-	}
-	ext, err := str(body, "externalId", "externalId")
-	if err != nil {
-		return response{}, err
-	}
-	mv, _ := field(body, "members")
-	want, err := memberIDs(mv)
+	name, ext, want, err := groupBody(body)
 	if err != nil {
 		return response{}, err
 	}

@@ -276,13 +276,9 @@ func TestSoak(t *testing.T) {
 			client := sqs.NewFromConfig(localstack.AWSConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(cfg.SQSEndpoint) })
 			jobsDup = &duplicator{client: client, url: cfg.JobsQueueURL}
 			eventsDup = &duplicator{client: client, url: cfg.EventsQueueURL}
-			return devserver.App{
-				API:          func(function string) devserver.APIHandler { return a.API(function) },
-				CreateTenant: a.People.CreateTenant,
-				UserByEmail:  a.People.UserByEmail,
-				JobWorker:    jobsDup.wrap(a.JobWorker()),
-				EventsWorker: eventsDup.wrap(a.EventsWorker()),
-			}, nil
+			d := allclients.DevServerApp(a)
+			d.JobWorker, d.EventsWorker = jobsDup.wrap(d.JobWorker), eventsDup.wrap(d.EventsWorker)
+			return d, nil
 		},
 	})
 	if err != nil {

@@ -9,9 +9,10 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 )
 
-// SetGroupsUntil replaces a user's groups like SetGroups, with an expiry for some memberships
-// (group id → instant; every id must be among groupIDs). A membership without an expiry is
-// permanent; the previous expiries are replaced with the groups.
+// SetGroupsUntil replaces a user's groups, with an expiry for some memberships (group id →
+// instant; every id must be among groupIDs; nil: all permanent). A membership without an expiry
+// is permanent; the previous expiries are replaced with the groups. Legacy rights end here when
+// the groups change.
 func (s *Service) SetGroupsUntil(ctx context.Context, c *access.Caller, id string, groupIDs []string, expiresAt map[string]time.Time, ifMatch *int) (access.User, error) {
 	if groupIDs == nil {
 		return access.User{}, access.Invalid("groupIds", "is required (an empty list removes every group)")

@@ -448,35 +448,6 @@ func (s *Service) UpdateUser(ctx context.Context, c *access.Caller, id string, p
 	}, nil)
 }
 
-// SetGroups replaces a user's groups. Legacy rights end here: the user's groups changed.
-func (s *Service) SetGroups(ctx context.Context, c *access.Caller, id string, groupIDs []string, ifMatch *int) (access.User, error) {
-	if groupIDs == nil {
-		return access.User{}, access.Invalid("groupIds", "is required (an empty list removes every group)")
-	}
-	groups, err := s.existingGroups(ctx, c.TenantID(), "groupIds", groupIDs)
-	if err != nil {
-		return access.User{}, err
-	}
-	if err := c.RequireGroupsWithinOwnRights("groupIds", groups); err != nil {
-		return access.User{}, err
-	}
-	ids := slices.Sorted(maps.Keys(groups))
-	return s.updateUser(ctx, c, id, ifMatch, "user.groups.set", func(u *access.User) error {
-		if err := c.RequireChangeRightsOf(*u); err != nil {
-			return err
-		}
-		if u.Status == access.StatusAnonymised {
-			return access.Conflict("an anonymised user has no groups")
-		}
-		if !slices.Equal(u.GroupIDs, ids) {
-			u.Legacy = nil
-		}
-		u.GroupIDs = ids
-		u.GroupExpiry = nil // a replacement without expiries makes every membership permanent
-		return nil
-	}, nil)
-}
-
 // SetRoles replaces a user's system roles.
 func (s *Service) SetRoles(ctx context.Context, c *access.Caller, id string, roles []access.Role, ifMatch *int) (access.User, error) {
 	if roles == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/devserver"
 	"github.com/tilgang/tilgang/shared/eventbus"
 	"github.com/tilgang/tilgang/shared/jobqueue"
 )
@@ -45,4 +46,17 @@ func SQS(awsCfg aws.Config, cfg config.Config) *sqs.Client {
 			o.BaseEndpoint = aws.String(cfg.SQSEndpoint)
 		}
 	})
+}
+
+// DevServerApp hands the dev server the parts of a wired App: the API handlers, the dev-only
+// tenant and token helpers, and the workers its SQS pollers feed as AWS would (schedules are the
+// caller's to add).
+func DevServerApp(a *app.App) devserver.App {
+	return devserver.App{
+		API:          func(function string) devserver.APIHandler { return a.API(function) },
+		CreateTenant: a.People.CreateTenant,
+		UserByEmail:  a.People.UserByEmail,
+		JobWorker:    a.JobWorker(),
+		EventsWorker: a.EventsWorker(),
+	}
 }
