@@ -41,7 +41,7 @@ func BenchmarkRightsDecisionReason(b *testing.B) {
 			whole := time.Since(start) / time.Duration(b.N)
 			start = time.Now()
 			for range b.N {
-				if FactsLevel(eff, c.r.Area, c.r.Client) == "" {
+				if FactsLevel(&eff, c.r.Area, c.r.Client) == "" {
 					b.Fatal("no level")
 				}
 			}

@@ -51,14 +51,99 @@ type CalendarRight struct {
 	Source Source
 }
 
-// Effective is what a user may do, with the reasons.
+// Effective is what a user may do, with the reasons. It is a value of fixed size (the areas
+// and privileges are arrays, the calendars are read from the user when asked), so computing it
+// costs one allocation, the sources. Read it through its methods, by pointer: it is about a
+// kilobyte.
 type Effective struct {
-	UserID    string
-	IsOwner   bool
-	Areas     map[Area]AreaRight
-	Calendars map[string]CalendarRight // individual calendar access and own calendars
-	// Privs holds the administrative privileges the user has, each with the sources giving it.
-	Privs map[Privilege][]Source
+	UserID  string
+	IsOwner bool
+	// areas holds the right on each area of the catalogue, by Area.index.
+	areas [numAreas]AreaRight
+	// privs holds the sources of each administrative privilege the user has, by
+	// Privilege.index; a privilege no source gives is absent.
+	privs [numPrivileges][]Source
+	// The user's calendars, worded when asked (Calendar, Calendars): the groups' level on
+	// calendars, the user's own calendars and their individual calendar access. They are the
+	// user's own slice and map: a User's are replaced when they change, never changed in place.
+	calLevel       Level
+	ownCalendars   []string
+	calendarAccess map[string]Level
+}
+
+// Area is the user's effective right on area a (the zero AreaRight for an area not in the
+// catalogue).
+func (e *Effective) Area(a Area) AreaRight {
+	if i := a.index(); i >= 0 {
+		return e.areas[i]
+	}
+	return AreaRight{}
+}
+
+// setArea puts the right on a catalogue area.
+func (e *Effective) setArea(a Area, r AreaRight) { e.areas[a.index()] = r }
+
+// PrivilegeSources lists the sources giving privilege c (none: the user does not have it).
+func (e *Effective) PrivilegeSources(c Privilege) []Source {
+	if i := c.index(); i >= 0 {
+		return e.privs[i]
+	}
+	return nil
+}
+
+// Privileges maps every privilege the user has to its sources (built when asked: answers and
+// tests, not decisions, read it).
+func (e *Effective) Privileges() map[Privilege][]Source {
+	out := map[Privilege][]Source{}
+	for _, c := range privilegeSlots {
+		if s := e.privs[c.index()]; len(s) > 0 {
+			out[c] = s
+		}
+	}
+	return out
+}
+
+// Calendar is the user's individual access to one calendar: one of their own, or individual
+// calendar access to another's. ok is false for any other calendar, and for every calendar
+// when the groups give nothing on calendars.
+func (e *Effective) Calendar(id string) (r CalendarRight, ok bool) {
+	if e.calLevel == "" || e.calLevel == LevelNone {
+		return CalendarRight{}, false
+	}
+	if slices.Contains(e.ownCalendars, id) {
+		return ownCalendar(e.calLevel), true
+	}
+	if lvl, ok := e.calendarAccess[id]; ok && lvl != LevelNone {
+		return calendarAccess(id, lvl), true
+	}
+	return CalendarRight{}, false
+}
+
+// Calendars maps every calendar the user has individual access to (Calendar) to that access,
+// built when asked.
+func (e *Effective) Calendars() map[string]CalendarRight {
+	out := map[string]CalendarRight{}
+	if e.calLevel == "" || e.calLevel == LevelNone {
+		return out
+	}
+	for _, id := range e.ownCalendars {
+		out[id] = ownCalendar(e.calLevel)
+	}
+	for id, lvl := range e.calendarAccess {
+		if lvl == LevelNone || slices.Contains(e.ownCalendars, id) {
+			continue
+		}
+		out[id] = calendarAccess(id, lvl)
+	}
+	return out
+}
+
+func ownCalendar(l Level) CalendarRight {
+	return CalendarRight{Level: l, Source: Source{Type: SourceDefault, Name: "own calendar", Level: l}}
+}
+
+func calendarAccess(id string, l Level) CalendarRight {
+	return CalendarRight{Level: l, Source: Source{Type: SourceOverride, ID: id, Name: "individual calendar access", Level: l}}
 }
 
 // minimalRights are those of a user without any group: their own profile and own calendar.
@@ -102,30 +187,40 @@ func RightsFingerprints(groups map[string]Group) map[string]string {
 	return out
 }
 
+// Shared, read-only sources: every owner's rights and every role's privileges point at these
+// (each with its capacity at its length, so an append copies rather than writes into them).
+var (
+	ownerSources       = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete}}
+	ownerScopedSources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete, Scope: ScopeAll}}
+	// roleSources[i] is the source naming Roles[i].
+	roleSources = func() [][]Source {
+		out := make([][]Source, len(Roles))
+		for i, role := range Roles {
+			out[i] = []Source{{Type: SourceRole, ID: string(role), Name: "role " + string(role)}}
+		}
+		return out
+	}()
+)
+
 // Compute derives a user's effective rights from their groups (missing groups are ignored: a
 // deleted group gives nothing), legacy rights, ownership and individual calendar access.
 func Compute(u User, groups map[string]Group) Effective {
-	// Calendars and Privs stay nil until something is put in them: reading a nil map is fine.
-	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: make(map[Area]AreaRight, len(Areas))}
+	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner}
 	if u.IsOwner {
-		eff.Calendars, eff.Privs = map[string]CalendarRight{}, map[Privilege][]Source{}
-		src := Source{Type: SourceOwner, Name: "account owner", Level: LevelDelete}
 		for _, c := range Privileges {
-			eff.Privs[c] = []Source{src}
+			eff.privs[c.index()] = ownerSources
 		}
 		for _, a := range Areas {
-			r := AreaRight{Level: LevelDelete, AllLevel: LevelNone, Sources: []Source{src}}
+			r := AreaRight{Level: LevelDelete, AllLevel: LevelNone, Sources: ownerSources}
 			if a.Scoped() {
-				r.Scope, r.AllLevel = ScopeAll, LevelDelete
-				r.Sources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete, Scope: ScopeAll}}
+				r.Scope, r.AllLevel, r.Sources = ScopeAll, LevelDelete, ownerScopedSources
 			}
-			eff.Areas[a] = r
+			eff.setArea(a, r)
 		}
 		return eff
 	}
 	// The hot path of every request: the areas are built in an array, their sources share one
-	// backing slice, and the contributions live on the stack, so that rights cost a handful of
-	// allocations whatever the number of groups.
+	// backing slice (the one allocation), and the contributions live on the stack.
 	type contribution struct {
 		src   Source
 		perms Permissions
@@ -152,26 +247,26 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 	}
 	// Roles carry rights of their own, merged with the groups' (and with legacy rights).
-	for _, role := range Roles {
+	for i, role := range Roles {
 		if !u.HasRole(role) {
 			continue
 		}
 		g := RoleRights[role]
-		src := Source{Type: SourceRole, ID: string(role), Name: "role " + string(role)}
 		if len(g.Permissions) > 0 {
-			contributions = append(contributions, contribution{src, g.Permissions})
+			contributions = append(contributions, contribution{roleSources[i][0], g.Permissions})
 		}
 		for _, c := range g.Privileges {
-			if eff.Privs == nil {
-				eff.Privs = map[Privilege][]Source{}
+			if p := &eff.privs[c.index()]; *p == nil {
+				*p = roleSources[i]
+			} else {
+				*p = append(*p, roleSources[i][0])
 			}
-			eff.Privs[c] = append(eff.Privs[c], src)
 		}
 	}
 	// One backing slice for every area's sources (area after area, so each area's are
 	// contiguous); a slice cut with its capacity at its length keeps later appends off it.
 	sources := make([]Source, 0, 4*len(contributions))
-	for _, a := range Areas {
+	for i, a := range Areas {
 		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
 		start := len(sources)
 		for _, c := range contributions {
@@ -196,30 +291,16 @@ func Compute(u User, groups map[string]Group) Effective {
 				r.Scope = ScopeAll
 			}
 		}
-		eff.Areas[a] = r
+		eff.areas[i] = r
 	}
 	// Disabled groups are listed among the sources, giving nothing (levels and scopes stay).
 	if slices.ContainsFunc(u.GroupIDs, func(id string) bool { return groups[id].Disabled }) {
 		addDisabledGroups(&eff, u, groups)
 	}
-	cal := eff.Areas[AreaCalendars]
-	if cal.Level != LevelNone && len(u.CalendarIDs)+len(u.CalendarAccess) > 0 {
-		eff.Calendars = make(map[string]CalendarRight, len(u.CalendarIDs)+len(u.CalendarAccess))
-	}
-	for _, id := range u.CalendarIDs {
-		if cal.Level != LevelNone {
-			eff.Calendars[id] = CalendarRight{Level: cal.Level, Source: Source{Type: SourceDefault, Name: "own calendar", Level: cal.Level}}
-		}
-	}
-	// Individual calendar access applies where the groups give calendars with scope own; scope
-	// all already covers every calendar at the group's level.
-	if cal.Level != LevelNone {
-		for id, lvl := range u.CalendarAccess {
-			if lvl == LevelNone || slices.Contains(u.CalendarIDs, id) {
-				continue
-			}
-			eff.Calendars[id] = CalendarRight{Level: lvl, Source: Source{Type: SourceOverride, ID: id, Name: "individual calendar access", Level: lvl}}
-		}
+	// Individual calendar access applies where the groups give calendars at all (with scope
+	// all it changes nothing: that covers every calendar at the group's level).
+	if cal := eff.Area(AreaCalendars); cal.Level != LevelNone {
+		eff.calLevel, eff.ownCalendars, eff.calendarAccess = cal.Level, u.CalendarIDs, u.CalendarAccess
 	}
 	return eff
 }
@@ -265,8 +346,8 @@ func describeTo(b *strings.Builder, r AreaRight, a Area) {
 }
 
 // AuthorizeArea decides an action on an area as a whole.
-func (e Effective) AuthorizeArea(action Level, a Area) Decision {
-	r := e.Areas[a]
+func (e *Effective) AuthorizeArea(action Level, a Area) Decision {
+	r := e.Area(a)
 	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level, Reason: describe(r, a)}
 	if d.Allowed && a.Scoped() && r.Scope == ScopeOwn {
 		d.Reason += "; only on their own records"
@@ -279,12 +360,12 @@ func (e Effective) AuthorizeArea(action Level, a Area) Decision {
 
 // AuthorizeCalendar decides an action on one calendar: scope all covers every calendar; with scope
 // own the user's own calendars and their individual calendar access count.
-func (e Effective) AuthorizeCalendar(action Level, calendarID string) Decision {
-	r := e.Areas[AreaCalendars]
+func (e *Effective) AuthorizeCalendar(action Level, calendarID string) Decision {
+	r := e.Area(AreaCalendars)
 	if r.AllLevel.AtLeast(action) && action != LevelNone {
 		return Decision{Allowed: true, Level: r.AllLevel, Reason: describe(r, AreaCalendars) + "; scope all covers every calendar"}
 	}
-	if c, ok := e.Calendars[calendarID]; ok {
+	if c, ok := e.Calendar(calendarID); ok {
 		lvl := MaxLevel(c.Level, r.AllLevel)
 		d := Decision{Allowed: lvl.AtLeast(action) && action != LevelNone, Level: lvl}
 		if c.Source.Type == SourceOverride {

@@ -59,17 +59,17 @@ func TestLiveGroups(t *testing.T) {
 	u.GroupExpiry = map[string]GroupExpiry{gSecretary.ID: {At: at, By: "owner"}}
 	groups := map[string]Group{gSecretary.ID: gSecretary, gBookkeeper.ID: gBookkeeper}
 	live := Compute(u, LiveGroups(u, groups, at.Add(-time.Second)))
-	if got := live.Areas[AreaClients].AllLevel; got != LevelEdit {
+	if got := live.Area(AreaClients).AllLevel; got != LevelEdit {
 		t.Errorf("before: clients all = %s, want edit", got)
 	}
-	if s := live.Areas[AreaClients].Sources[0]; s.Until == nil || !s.Until.Equal(at) {
+	if s := live.Area(AreaClients).Sources[0]; s.Until == nil || !s.Until.Equal(at) {
 		t.Errorf("before: source = %+v, want until %s", s, at)
 	}
 	gone := Compute(u, LiveGroups(u, groups, at))
-	if got := gone.Areas[AreaClients].Level; got != LevelNone {
+	if got := gone.Area(AreaClients).Level; got != LevelNone {
 		t.Errorf("at the instant: clients = %s, want none", got)
 	}
-	if got := gone.Areas[AreaInvoices].AllLevel; got != LevelView {
+	if got := gone.Area(AreaInvoices).AllLevel; got != LevelView {
 		t.Errorf("the permanent membership still counts: invoices = %s, want view", got)
 	}
 }

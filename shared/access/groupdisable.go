@@ -25,9 +25,9 @@ func addDisabledGroups(eff *Effective, u User, groups map[string]Group) {
 			if p.Level == LevelNone {
 				continue
 			}
-			r := eff.Areas[a]
+			r := eff.Area(a)
 			r.Sources = append(r.Sources, Source{Type: SourceDisabledGroup, ID: g.ID, Name: "disabled group " + g.Name, Level: LevelNone, Scope: p.Scope})
-			eff.Areas[a] = r
+			eff.setArea(a, r)
 		}
 	}
 }

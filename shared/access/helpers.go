@@ -13,7 +13,7 @@ import (
 // one program there: the program must be granted, or the user must be its administrator). The
 // reason is written once, into one builder.
 func clientDecision(e Effective, r Request, f *ClientFacts) Decision {
-	lvl := FactsLevel(e, r.Area, f)
+	lvl := FactsLevel(&e, r.Area, f)
 	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Code: CodeForbidden}
 	if g := f.Grant; g != nil && r.Area == AreaClients {
 		d.Sources = []Source{{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level}}
@@ -100,7 +100,7 @@ func clientReason(e Effective, a Area, f *ClientFacts) string {
 // clientReasonTo writes clientReason's text to b: it is on the path of every decision on a
 // client, so it formats nothing.
 func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
-	r := e.Areas[a]
+	r := e.Area(a)
 	cl, asg := f.Client, f.Assignment
 	describeTo(b, r, a)
 	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
@@ -142,7 +142,7 @@ func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
 
 // FactsLevel is the level the rule gives on one client in an area: ClientLevel, raised by a
 // bureau grant, which opens the client whatever the groups say.
-func FactsLevel(e Effective, a Area, f *ClientFacts) Level {
+func FactsLevel(e *Effective, a Area, f *ClientFacts) Level {
 	return MaxLevel(ClientLevel(e, a, assignedLevel(f.Client, f.Assignment)), grantLevel(a, f.Grant))
 }
 

@@ -339,10 +339,10 @@ func satisfied(p Principal, needs []need) bool {
 // meets reports whether the rights satisfy a need and which sources do.
 func meets(e Effective, n need) ([]Source, bool) {
 	if n.cap != "" {
-		s := e.Privs[n.cap]
+		s := e.PrivilegeSources(n.cap)
 		return s, len(s) > 0
 	}
-	r := e.Areas[n.area]
+	r := e.Area(n.area)
 	have := r.Level
 	if n.all {
 		have = r.AllLevel
@@ -398,7 +398,7 @@ func decideRole(p Principal, r Request) Decision {
 	}
 	if r.Role.Administrative() {
 		if p.Effective.Has(PrivManageAdmins) {
-			return allow(LevelNone, "%s manages administrators", describeSources(p.Effective.Privs[PrivManageAdmins]))
+			return allow(LevelNone, "%s manages administrators", describeSources(p.Effective.PrivilegeSources(PrivManageAdmins)))
 		}
 		return refuse("roles", "only a main administrator or the account owner manages administrator roles")
 	}
@@ -429,7 +429,7 @@ func withinOwnRights(p Principal, field string, perms Permissions) Decision {
 		if want.Level == LevelNone {
 			continue
 		}
-		mine := p.Effective.Areas[a]
+		mine := p.Effective.Area(a)
 		have := mine.Level
 		if a.Scoped() && want.Scope == ScopeAll {
 			have = mine.AllLevel
@@ -500,7 +500,7 @@ func decideClientAdmins(p Principal, r Request) Decision {
 		return allow(LevelNone, "system administrator of the client")
 	}
 	if p.Effective.Has(PrivClientAdmins) {
-		return allow(LevelNone, "%s appoints client administrators", describeSources(p.Effective.Privs[PrivClientAdmins]))
+		return allow(LevelNone, "%s appoints client administrators", describeSources(p.Effective.PrivilegeSources(PrivClientAdmins)))
 	}
 	return refuse("", "only the account owner, the client's system administrators and administrators appoint its administrators")
 }

@@ -342,14 +342,14 @@ func TestRoleSourcesInCompute(t *testing.T) {
 				if got, want := e.Has(c), g.has(c); got != want {
 					t.Errorf("Has(%s) = %v, want %v (RoleRights)", c, got, want)
 				}
-				for _, s := range e.Privs[c] {
+				for _, s := range e.PrivilegeSources(c) {
 					if s.Type != SourceRole || s.ID != string(role) {
 						t.Errorf("privilege %s source %+v, want role %s", c, s, role)
 					}
 				}
 			}
 			for a, perm := range g.Permissions {
-				r := e.Areas[a]
+				r := e.Area(a)
 				if !r.Level.AtLeast(perm.Level) {
 					t.Errorf("%s level %s, want at least %s from the role", a, r.Level, perm.Level)
 				}
@@ -377,11 +377,11 @@ func TestRoleSourcesInCompute(t *testing.T) {
 	for role, w := range want {
 		t.Run("table "+string(role), func(t *testing.T) {
 			e := principal(person("u", role)).Effective
-			if got := e.Areas[AreaUsers].Level; got != w.users {
+			if got := e.Area(AreaUsers).Level; got != w.users {
 				t.Errorf("users level = %s, want %s", got, w.users)
 			}
 			var got []Privilege
-			for c, srcs := range e.Privs {
+			for c, srcs := range e.Privileges() {
 				if len(srcs) > 0 {
 					got = append(got, c)
 				}
@@ -391,7 +391,7 @@ func TestRoleSourcesInCompute(t *testing.T) {
 				t.Errorf("privileges = %v, want %v", got, w.privs)
 			}
 			for _, a := range []Area{AreaClients, AreaJournals, AreaInvoices, AreaPayments, AreaSettings, AreaApps} {
-				if l := e.Areas[a].Level; l != LevelNone {
+				if l := e.Area(a).Level; l != LevelNone {
 					t.Errorf("%s = %s, want none: roles open no records or settings", a, l)
 				}
 			}
@@ -399,7 +399,8 @@ func TestRoleSourcesInCompute(t *testing.T) {
 	}
 
 	t.Run("role and group merge by maximum", func(t *testing.T) {
-		r := principal(person("adm", RoleAdmin), gUserViewer).Effective.Areas[AreaUsers]
+		p := principal(person("adm", RoleAdmin), gUserViewer)
+		r := p.Effective.Area(AreaUsers)
 		if r.Level != LevelDelete {
 			t.Errorf("users = %s, want delete (role) over view (group)", r.Level)
 		}

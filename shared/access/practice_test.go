@@ -123,12 +123,12 @@ func TestDisabledGroupGivesNothing(t *testing.T) {
 	g := gSecretary
 	g.Disabled = true
 	p := principal(person("u"), g)
-	r := p.Effective.Areas[AreaClients]
+	r := p.Effective.Area(AreaClients)
 	if r.Level != LevelNone || len(r.Sources) != 1 || r.Sources[0].Type != SourceDisabledGroup || r.Sources[0].ID != g.ID {
 		t.Errorf("clients with a disabled group = %+v", r)
 	}
 	// Only a disabled group: the minimal rights of a user without groups.
-	if cal := p.Effective.Areas[AreaCalendars]; cal.Level != LevelEdit || cal.Scope != ScopeOwn {
+	if cal := p.Effective.Area(AreaCalendars); cal.Level != LevelEdit || cal.Scope != ScopeOwn {
 		t.Errorf("calendars = %+v", cal)
 	}
 	if d := Decide(p, Request{Op: OpListClients}); d.Allowed {

@@ -356,11 +356,11 @@ func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in ac
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
-	if lvl, reasons, walled := access.PracticeAccess(u, eff, cl); walled {
+func accessOf(u access.User, eff *access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
+	if lvl, reasons, walled := access.PracticeAccess(u, *eff, cl); walled {
 		return lvl, reasons
 	}
-	r := eff.Areas[access.AreaClients]
+	r := eff.Area(access.AreaClients)
 	var reasons []access.AccessReason
 	var expired []access.AccessReason
 	asg, grant, expired = access.LiveAccess(asg, grant, now)
@@ -422,7 +422,8 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 	out := make([]access.UserAccess, 0, len(page.Candidates))
 	for _, cand := range page.Candidates {
 		u := cand.User
-		lvl, reasons := accessOf(u, access.Compute(u, access.LiveGroups(u, page.Groups, c.Now)), page.Client, cand.Assignment, cand.Grant, c.Now)
+		eff := access.Compute(u, access.LiveGroups(u, page.Groups, c.Now))
+		lvl, reasons := accessOf(u, &eff, page.Client, cand.Assignment, cand.Grant, c.Now)
 		if cand.Assignment == nil && cand.Grant == nil && !lvl.AtLeast(access.LevelView) {
 			continue
 		}
@@ -450,18 +451,18 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 	}
 	res := access.UserClientsResult{AllClientsLevel: access.LevelNone}
 	active := r.User.Status == access.StatusActive
-	if all := r.Effective.Areas[access.AreaClients].AllLevel; active && all.AtLeast(access.LevelView) {
+	if all := r.Effective.Area(access.AreaClients).AllLevel; active && all.AtLeast(access.LevelView) {
 		res.AllClients, res.AllClientsLevel = true, all
 	}
 	// The policy counts like an assignment for active users whose groups give clients at all.
-	policy := active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone
+	policy := active && r.Effective.Area(access.AreaClients).Level != access.LevelNone
 	page, err := s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy)
 	if err != nil {
 		return access.UserClientsResult{}, err
 	}
 	res.Next = page.Next
 	for _, cand := range page.Candidates {
-		lvl, reasons := accessOf(r.User, r.Effective, cand.Client, cand.Assignment, cand.Grant, c.Now)
+		lvl, reasons := accessOf(r.User, &r.Effective, cand.Client, cand.Assignment, cand.Grant, c.Now)
 		if access.WalledOff(lvl, reasons) {
 			continue // another practice's client (a clinic policy client, for a hirer)
 		}
