@@ -305,14 +305,7 @@ func Compute(u User, groups map[string]Group) Effective {
 	return eff
 }
 
-// describe names the sources of a right for a reason text.
-func describe(r AreaRight, a Area) string {
-	var b strings.Builder
-	describeTo(&b, r, a)
-	return b.String()
-}
-
-// describeTo writes describe's text to b (no formatting: this is on every decision's path).
+// describeTo names the sources of a right for a reason text.
 func describeTo(b *strings.Builder, r AreaRight, a Area) {
 	if len(r.Sources) == 0 {
 		b.WriteString("no group gives ")
@@ -345,16 +338,24 @@ func describeTo(b *strings.Builder, r AreaRight, a Area) {
 	}
 }
 
+// The notes of a right with scope own (AuthorizeArea).
+const (
+	ownRecordsNote = "; only on their own records"
+	ownClientsNote = ownRecordsNote + ": clients assigned to them (manually, by appointment or by online booking) and clients the new-client policy opens to every employee; ask with a clientId for one client"
+)
+
 // AuthorizeArea decides an action on an area as a whole.
 func (e *Effective) AuthorizeArea(action Level, a Area) Decision {
 	r := e.Area(a)
-	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level, Reason: describe(r, a)}
+	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level}
+	note := ""
 	if d.Allowed && a.Scoped() && r.Scope == ScopeOwn {
-		d.Reason += "; only on their own records"
+		note = ownRecordsNote
 		if a != AreaCalendars {
-			d.Reason += ": clients assigned to them (manually, by appointment or by online booking) and clients the new-client policy opens to every employee; ask with a clientId for one client"
+			note = ownClientsNote
 		}
 	}
+	d.reason = rightOn("", r, a, note)
 	return d
 }
 
@@ -363,17 +364,17 @@ func (e *Effective) AuthorizeArea(action Level, a Area) Decision {
 func (e *Effective) AuthorizeCalendar(action Level, calendarID string) Decision {
 	r := e.Area(AreaCalendars)
 	if r.AllLevel.AtLeast(action) && action != LevelNone {
-		return Decision{Allowed: true, Level: r.AllLevel, Reason: describe(r, AreaCalendars) + "; scope all covers every calendar"}
+		return Decision{Allowed: true, Level: r.AllLevel, reason: rightOn("", r, AreaCalendars, "; scope all covers every calendar")}
 	}
 	if c, ok := e.Calendar(calendarID); ok {
 		lvl := MaxLevel(c.Level, r.AllLevel)
 		d := Decision{Allowed: lvl.AtLeast(action) && action != LevelNone, Level: lvl}
 		if c.Source.Type == SourceOverride {
-			d.Reason = fmt.Sprintf("individual calendar access gives %s on this calendar", c.Level)
+			d.reason = becauseOf("individual calendar access gives ", string(c.Level), " on this calendar")
 		} else {
-			d.Reason = fmt.Sprintf("own calendar; %s", describe(r, AreaCalendars))
+			d.reason = rightOn("own calendar; ", r, AreaCalendars, "")
 		}
 		return d
 	}
-	return Decision{Allowed: false, Level: r.AllLevel, Reason: fmt.Sprintf("not their calendar and no individual access to it; %s", describe(r, AreaCalendars))}
+	return Decision{Allowed: false, Level: r.AllLevel, reason: rightOn("not their calendar and no individual access to it; ", r, AreaCalendars, "")}
 }

@@ -85,7 +85,7 @@ func TestCalendarAccess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eff := Compute(u, tt.groups)
 			if got := eff.AuthorizeCalendar(tt.action, tt.cal); got.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", got.Allowed, got.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", got.Allowed, got.Reason(), tt.want)
 			}
 		})
 	}

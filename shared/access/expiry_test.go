@@ -38,8 +38,8 @@ func TestDecideComparesExpiryWithTheClock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.p.Now = tt.now
 			d := Decide(tt.p, tt.r)
-			if d.Allowed != tt.want || !strings.Contains(d.Reason, tt.reason) {
-				t.Errorf("got allowed %v (%q), want %v with %q", d.Allowed, d.Reason, tt.want, tt.reason)
+			if d.Allowed != tt.want || !strings.Contains(d.Reason(), tt.reason) {
+				t.Errorf("got allowed %v (%q), want %v with %q", d.Allowed, d.Reason(), tt.want, tt.reason)
 			}
 		})
 	}
@@ -122,7 +122,7 @@ func TestReviewRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.p, Request{Op: tt.op, Review: r, Target: tt.tgt})
 			if d.Allowed != tt.want || (!tt.want && d.Code != tt.code) {
-				t.Errorf("got %v (%s: %s), want %v (%s)", d.Allowed, d.Code, d.Reason, tt.want, tt.code)
+				t.Errorf("got %v (%s: %s), want %v (%s)", d.Allowed, d.Code, d.Reason(), tt.want, tt.code)
 			}
 		})
 	}

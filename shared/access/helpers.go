@@ -10,37 +10,20 @@ import (
 // Helpers shared by the use-case packages.
 
 // clientDecision decides an action on one client's records (and, when r.Program is set, on
-// one program there: the program must be granted, or the user must be its administrator). The
-// reason is written once, into one builder.
-func clientDecision(e Effective, r Request, f *ClientFacts) Decision {
-	lvl := FactsLevel(&e, r.Area, f)
+// one program there: the program must be granted, or the user must be its administrator).
+func clientDecision(e *Effective, r *Request, f *ClientFacts) Decision {
+	lvl := FactsLevel(e, r.Area, f)
 	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Code: CodeForbidden}
 	if g := f.Grant; g != nil && r.Area == AreaClients {
 		d.Sources = []Source{{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level}}
 	}
-	var b strings.Builder
-	b.Grow(256)
-	clientReasonTo(&b, e, r.Area, f)
+	note := noProgramNote
 	if r.Program != "" && d.Allowed {
-		switch {
-		case e.IsOwner:
-			b.WriteString("; the account owner uses every program")
-		case f.Grant != nil && slices.Contains(f.Grant.Programs, r.Program):
-			b.WriteString("; program ")
-			b.WriteString(r.Program)
-			b.WriteString(" is granted to them at this client")
-		case f.Admin != nil && f.Admin.CanAssign(r.Program):
-			b.WriteString("; they administer program ")
-			b.WriteString(r.Program)
-			b.WriteString(" at this client")
-		default:
+		if note = programOn(e, f, r.Program); note == noteProgramNotGranted {
 			d.Allowed = false
-			b.WriteString("; program ")
-			b.WriteString(r.Program)
-			b.WriteString(" is not granted to them at this client")
 		}
 	}
-	d.Reason = b.String()
+	d.reason = onClient(e, r.Area, e.Area(r.Area), f, r.Program, note)
 	return d
 }
 
@@ -88,56 +71,6 @@ func ValidID(field, id string) error {
 		return Invalid(field, "is not a valid id")
 	}
 	return nil
-}
-
-// clientReason explains a level on one client for the authorize answer.
-func clientReason(e Effective, a Area, f *ClientFacts) string {
-	var b strings.Builder
-	clientReasonTo(&b, e, a, f)
-	return b.String()
-}
-
-// clientReasonTo writes clientReason's text to b: it is on the path of every decision on a
-// client, so it formats nothing.
-func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
-	r := e.Area(a)
-	cl, asg := f.Client, f.Assignment
-	describeTo(b, r, a)
-	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
-		b.WriteString("; scope all covers every client")
-		return
-	}
-	if asg != nil {
-		b.WriteString("; ")
-		b.WriteString(AssignmentWords[asg.Source])
-		if asg.Level != LevelEdit {
-			b.WriteString(" with ")
-			b.WriteString(string(asg.Level))
-		}
-		b.WriteString(until(asg.ExpiresAt))
-	}
-	policy := cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone
-	if policy {
-		b.WriteString("; the new-client policy gives every employee ")
-		b.WriteString(string(cl.PolicyLevel))
-	}
-	if g := f.Grant; g != nil && a == AreaClients {
-		b.WriteString("; ")
-		grantWordsTo(b, g)
-	}
-	if asg == nil && f.Grant == nil && !policy {
-		if r.AllLevel != LevelNone {
-			b.WriteString("; scope all gives ")
-			b.WriteString(string(r.AllLevel))
-			b.WriteString("; not assigned to them")
-		} else {
-			b.WriteString("; not assigned to them")
-		}
-	}
-	for _, e := range f.Expired {
-		b.WriteString("; ")
-		b.WriteString(e)
-	}
 }
 
 // FactsLevel is the level the rule gives on one client in an area: ClientLevel, raised by a

@@ -180,9 +180,9 @@ func TestDecideClientAccess(t *testing.T) {
 			facts := tt.facts
 			d := Decide(tt.p, Request{Op: OpAccess, Level: tt.action, Area: tt.area, Client: &facts, Program: tt.program})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
-			if d.Reason == "" {
+			if d.Reason() == "" {
 				t.Error("no reason given")
 			}
 			if (d.Err() == nil) != tt.want {
@@ -206,8 +206,8 @@ func TestDecideClientAccessLevelsAndSources(t *testing.T) {
 	if !slices.ContainsFunc(d.Sources, func(s Source) bool { return s.Type == SourceGrant && s.Level == GrantLevel }) {
 		t.Errorf("sources %v, want a bureau grant source at %s", d.Sources, GrantLevel)
 	}
-	if !strings.Contains(d.Reason, "payroll") {
-		t.Errorf("reason %q does not name the granted program", d.Reason)
+	if !strings.Contains(d.Reason(), "payroll") {
+		t.Errorf("reason %q does not name the granted program", d.Reason())
 	}
 
 	therapist := principal(person("ther"), gTherapist)
@@ -216,8 +216,8 @@ func TestDecideClientAccessLevelsAndSources(t *testing.T) {
 	if d.Level != LevelView {
 		t.Errorf("therapist assigned with view: level = %s, want view (lower of group edit and assignment view)", d.Level)
 	}
-	if !strings.Contains(d.Reason, "assigned by appointment") {
-		t.Errorf("reason %q does not say how the client was assigned", d.Reason)
+	if !strings.Contains(d.Reason(), "assigned by appointment") {
+		t.Errorf("reason %q does not say how the client was assigned", d.Reason())
 	}
 }
 
@@ -247,7 +247,7 @@ func TestDecideAccessAreasAndCalendars(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.p, Request{Op: OpAccess, Level: tt.action, Area: tt.area, CalendarID: tt.calendar})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 		})
 	}
@@ -327,7 +327,7 @@ func TestRoleRightsCarryRights(t *testing.T) {
 			target := emp
 			d := Decide(tt.p, Request{Op: tt.op, Target: &target, Client: otherClient})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 		})
 	}
@@ -418,8 +418,8 @@ func TestRoleSourcesInCompute(t *testing.T) {
 		if !d.Allowed || !slices.ContainsFunc(d.Sources, func(s Source) bool { return s.Type == SourceRole && s.ID == string(RoleAdmin) }) {
 			t.Errorf("allowed %v, sources %+v, want allowed by role admin", d.Allowed, d.Sources)
 		}
-		if !strings.Contains(d.Reason, "role admin") {
-			t.Errorf("reason %q does not name the role", d.Reason)
+		if !strings.Contains(d.Reason(), "role admin") {
+			t.Errorf("reason %q does not name the role", d.Reason())
 		}
 	})
 }
@@ -516,15 +516,15 @@ func TestDecideGuards(t *testing.T) {
 			d := Decide(tt.p, tt.r)
 			if tt.guard == nil {
 				if !d.Allowed {
-					t.Errorf("refused (%s: %s), want allowed", d.Code, d.Reason)
+					t.Errorf("refused (%s: %s), want allowed", d.Code, d.Reason())
 				}
 				return
 			}
 			if d.Allowed {
-				t.Fatalf("allowed (%s), want refused by %s", d.Reason, tt.guard.name)
+				t.Fatalf("allowed (%s), want refused by %s", d.Reason(), tt.guard.name)
 			}
-			if d.Code != tt.guard.code || d.Reason != tt.guard.message {
-				t.Errorf("got %s %q, want %s %q (guard %s)", d.Code, d.Reason, tt.guard.code, tt.guard.message, tt.guard.name)
+			if d.Code != tt.guard.code || d.Reason() != tt.guard.message {
+				t.Errorf("got %s %q, want %s %q (guard %s)", d.Code, d.Reason(), tt.guard.code, tt.guard.message, tt.guard.name)
 			}
 			if got := ErrorCode(d.Err()); got != tt.guard.code {
 				t.Errorf("Err() code = %s, want %s", got, tt.guard.code)
@@ -573,7 +573,7 @@ func TestDecideGrantRole(t *testing.T) {
 			}
 			d := Decide(tt.p, Request{Op: OpGrantRole, Role: tt.role})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed {
 				var e *Error
@@ -628,7 +628,7 @@ func TestDecideGrantProgram(t *testing.T) {
 			target := tt.target
 			d := Decide(tt.p, Request{Op: OpGrantProgram, Target: &target, Level: tt.level, Program: tt.program, Client: tt.facts})
 			if d.Allowed != tt.want || d.Code != tt.code {
-				t.Errorf("got allowed %v code %q (%s), want allowed %v code %q", d.Allowed, d.Code, d.Reason, tt.want, tt.code)
+				t.Errorf("got allowed %v code %q (%s), want allowed %v code %q", d.Allowed, d.Code, d.Reason(), tt.want, tt.code)
 			}
 			if d.Allowed && d.Level != GrantLevel {
 				t.Errorf("level = %s, want %s", d.Level, GrantLevel)
@@ -664,7 +664,7 @@ func TestDecideRevokeClient(t *testing.T) {
 			target := cons
 			d := Decide(tt.p, Request{Op: OpRevokeClient, Target: &target, Client: tt.facts})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed && d.Code != CodeForbidden {
 				t.Errorf("code = %s, want forbidden", d.Code)
@@ -705,7 +705,7 @@ func TestPolicyWithinOwnRights(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := WithinOwnRights(tt.p, "permissions", tt.perms)
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed {
 				var e *Error
@@ -794,7 +794,7 @@ func TestDecideIsPure(t *testing.T) {
 	r := Request{Op: OpAccess, Level: LevelEdit, Area: AreaClients, Client: &facts}
 	first := Decide(p, r)
 	for range 3 {
-		if got := Decide(p, r); got.Allowed != first.Allowed || got.Level != first.Level || got.Reason != first.Reason {
+		if got := Decide(p, r); got.Allowed != first.Allowed || got.Level != first.Level || got.Reason() != first.Reason() {
 			t.Fatalf("got %+v, then %+v", first, got)
 		}
 	}
@@ -819,7 +819,7 @@ func BenchmarkDecideClientAccess(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if d := Decide(c.p, c.r); !d.Allowed {
-					b.Fatalf("refused: %s", d.Reason)
+					b.Fatalf("refused: %s", d.Reason())
 				}
 			}
 		})

@@ -106,7 +106,7 @@ func (s *Service) replayClient(ctx context.Context, c *access.Caller, idem *acce
 // only their own clients list them with UserClients).
 func (s *Service) ListClients(ctx context.Context, c *access.Caller, p access.Page) ([]access.Client, string, error) {
 	if d := c.Decide(access.Request{Op: access.OpListClients}); !d.Allowed {
-		return nil, "", access.Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason)
+		return nil, "", access.Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason())
 	}
 	p, err := p.Normalize()
 	if err != nil {
