@@ -263,22 +263,41 @@ func Compute(u User, groups map[string]Group) Effective {
 			}
 		}
 	}
+	// What each contribution gives on each area, looked up once: counting it sizes the sources
+	// exactly, so that they are one allocation whatever the groups give.
+	type gift struct {
+		perms [numAreas]Permission
+		given uint16 // bit i set: perms[i] is given (at a level other than none)
+	}
+	var giftBuf [len(buf)]gift
+	gifts := giftBuf[:0]
+	n := 0
+	for _, c := range contributions {
+		var g gift
+		for i, a := range Areas {
+			if p := c.perms.Get(a); p.Level != LevelNone {
+				g.perms[i], g.given = p, g.given|1<<i
+				n++
+			}
+		}
+		gifts = append(gifts, g)
+	}
 	// One backing slice for every area's sources (area after area, so each area's are
 	// contiguous); a slice cut with its capacity at its length keeps later appends off it.
-	sources := make([]Source, 0, 4*len(contributions))
+	sources := make([]Source, 0, n)
 	for i, a := range Areas {
 		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
 		start := len(sources)
-		for _, c := range contributions {
-			p := c.perms.Get(a)
-			if p.Level == LevelNone {
+		for ci := range gifts {
+			if gifts[ci].given&(1<<i) == 0 {
 				continue
 			}
+			p := gifts[ci].perms[i]
 			r.Level = MaxLevel(r.Level, p.Level)
 			if a.Scoped() && p.Scope == ScopeAll {
 				r.AllLevel = MaxLevel(r.AllLevel, p.Level)
 			}
-			s := c.src
+			s := contributions[ci].src
 			s.Level, s.Scope = p.Level, p.Scope
 			sources = append(sources, s)
 		}
