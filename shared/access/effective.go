@@ -227,6 +227,7 @@ func Compute(u User, groups map[string]Group) Effective {
 	}
 	var buf [8]contribution
 	contributions := buf[:0]
+	anyDisabled := false // a group the user is in is disabled (legacy rights in force list none)
 	switch {
 	case LegacyInForce(u, groups):
 		contributions = append(contributions, contribution{Source{Type: SourceLegacy, Name: "individual rights from before user management"}, u.Legacy.Permissions})
@@ -238,7 +239,10 @@ func Compute(u User, groups map[string]Group) Effective {
 			slices.Sort(ids)
 		}
 		for _, id := range ids {
-			if g, ok := groups[id]; ok && !g.Disabled {
+			switch g, ok := groups[id]; {
+			case ok && g.Disabled:
+				anyDisabled = true
+			case ok:
 				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name, Until: u.groupUntil(id)}, g.Permissions})
 			}
 		}
@@ -263,46 +267,27 @@ func Compute(u User, groups map[string]Group) Effective {
 			}
 		}
 	}
-	// What each contribution gives on each area, looked up once: counting it sizes the sources
-	// exactly, so that they are one allocation whatever the groups give.
-	type gift struct {
-		perms [numAreas]Permission
-		given uint16 // bit i set: perms[i] is given (at a level other than none)
-	}
-	var giftBuf [len(buf)]gift
-	gifts := giftBuf[:0]
-	n := 0
-	for _, c := range contributions {
-		var g gift
-		for i, a := range Areas {
-			if p := c.perms.Get(a); p.Level != LevelNone {
-				g.perms[i], g.given = p, g.given|1<<i
-				n++
-			}
-		}
-		gifts = append(gifts, g)
-	}
-	// One backing slice for every area's sources (area after area, so each area's are
-	// contiguous); a slice cut with its capacity at its length keeps later appends off it.
-	sources := make([]Source, 0, n)
+	// One backing slice for every area's sources, area after area, so that each area's are
+	// contiguous (a slice cut with its capacity at its length keeps later appends off it). They
+	// are gathered on the stack and copied to the heap at once: one allocation, sized exactly
+	// and written in one go, whatever the groups give.
+	var sbuf [16]Source
+	gathered := sbuf[:0]
+	var ends [numAreas]int
 	for i, a := range Areas {
 		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
-		start := len(sources)
-		for ci := range gifts {
-			if gifts[ci].given&(1<<i) == 0 {
+		for _, c := range contributions {
+			p := c.perms.Get(a)
+			if p.Level == LevelNone {
 				continue
 			}
-			p := gifts[ci].perms[i]
 			r.Level = MaxLevel(r.Level, p.Level)
 			if a.Scoped() && p.Scope == ScopeAll {
 				r.AllLevel = MaxLevel(r.AllLevel, p.Level)
 			}
-			s := contributions[ci].src
+			s := c.src
 			s.Level, s.Scope = p.Level, p.Scope
-			sources = append(sources, s)
-		}
-		if len(sources) > start {
-			r.Sources = sources[start:len(sources):len(sources)]
+			gathered = append(gathered, s)
 		}
 		if a.Scoped() {
 			r.Scope = ScopeOwn
@@ -310,10 +295,21 @@ func Compute(u User, groups map[string]Group) Effective {
 				r.Scope = ScopeAll
 			}
 		}
-		eff.areas[i] = r
+		eff.areas[i], ends[i] = r, len(gathered)
+	}
+	if len(gathered) > 0 {
+		sources := make([]Source, len(gathered))
+		copy(sources, gathered)
+		start := 0
+		for i, end := range ends {
+			if end > start {
+				eff.areas[i].Sources = sources[start:end:end]
+			}
+			start = end
+		}
 	}
 	// Disabled groups are listed among the sources, giving nothing (levels and scopes stay).
-	if slices.ContainsFunc(u.GroupIDs, func(id string) bool { return groups[id].Disabled }) {
+	if anyDisabled {
 		addDisabledGroups(&eff, u, groups)
 	}
 	// Individual calendar access applies where the groups give calendars at all (with scope
