@@ -383,6 +383,9 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			}
 			a := it.domain()
 			c.Assignment = &a
+			if cl, ok := it.client(tenantID, it.ClientID); ok {
+				c.Client = cl
+			}
 		}
 	}
 	for i, av := range grantItems {
@@ -393,6 +396,9 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			}
 			g := it.domain()
 			c.Grant = &g
+			if cl, ok := it.client(tenantID, it.ClientID); ok {
+				c.Client = cl
+			}
 		}
 	}
 	for i, av := range policyItems {
@@ -404,15 +410,18 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			c.Client = it.domain()
 		}
 	}
+	// Relations carry a copy of their client; only those written without one need a read.
 	var need []string
 	for _, id := range ids {
 		if byID[id].Client.ID == "" {
 			need = append(need, id)
 		}
 	}
-	clients, err := s.GetClients(ctx, tenantID, need)
-	if err != nil {
-		return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+	var clients map[string]access.Client
+	if len(need) > 0 {
+		if clients, err = s.GetClients(ctx, tenantID, need); err != nil {
+			return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+		}
 	}
 	var page access.UserClientsPage
 	for _, id := range ids {
