@@ -178,7 +178,7 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 }
 
 // ClientAccessPage reads one page of the users who may open a client; see the top of the file.
-func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
+func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
 	after, err := decodeLookupCursor(cursor, "c:"+clientID)
 	if err != nil {
 		return access.ClientAccessPage{}, err
@@ -189,7 +189,11 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 	var asgMore, grantMore bool
 	err = parallel(
 		func() (err error) {
-			head, err = s.batchGet(ctx, []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)})
+			keys := []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)}
+			if callerID != "" {
+				keys = append(keys, key(pk, pfxUser+callerID))
+			}
+			head, err = s.consistentBatchGet(ctx, keys)
 			return err
 		},
 		func() (err error) {
@@ -223,15 +227,20 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
 				ownerID = it.OwnerID
 			}
+		case pfxUser + callerID:
+			var u access.User
+			if u, err = unmarshalUser(av); err == nil {
+				page.Caller = &u
+			}
 		}
 		if err != nil {
 			return access.ClientAccessPage{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
 		}
 	}
-	if !found {
-		return access.ClientAccessPage{}, access.NotFound("client")
-	}
 	page.Groups = set.all(tenantID)
+	if !found {
+		return access.ClientAccessPage{Caller: page.Caller, Groups: page.Groups}, nil
+	}
 	asgs := map[string]*access.Assignment{}
 	for i, av := range asgItems {
 		var it assignmentItem

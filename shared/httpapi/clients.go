@@ -172,7 +172,7 @@ func (a *API) listClientAccess(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, r.authenticated(ctx, err)
 	}
-	users, next, err := a.Clients.ClientAccessList(ctx, r.authenticate, r.tenantID, r.path("clientId"), p)
+	users, next, err := a.Clients.ClientAccessList(ctx, r.token(), r.authenticate, r.path("clientId"), p)
 	if err != nil {
 		return response{}, err
 	}

@@ -54,6 +54,11 @@ type request struct {
 	authenticate access.Authenticate
 }
 
+// token names the request's principal as the verified token does.
+func (r *request) token() access.Token {
+	return access.Token{TenantID: r.tenantID, UserID: r.userID, RequestID: r.ev.RequestContext.RequestID}
+}
+
 // authenticated loads the caller of a route that authenticates itself before it answers bad
 // input: a request without a valid principal is told so first, as on every other route.
 func (r *request) authenticated(ctx context.Context, bad error) error {

@@ -401,32 +401,40 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 // granted users are always listed, at level none when refused; the others only when they can
 // open the client.
 //
-// The page is read alongside the caller's principal (tenantID is the token's): one round trip
-// less; nothing read is used before the caller is known to be allowed.
-func (s *Service) ClientAccessList(ctx context.Context, authenticate access.Authenticate, tenantID, clientID string, p access.Page) ([]access.UserAccess, string, error) {
-	p, pageErr := p.Normalize()
-	valid := pageErr == nil && access.ValidID("clientId", clientID) == nil
-	var page access.ClientAccessPage
-	var readErr error
-	c, err := access.Alongside(ctx, authenticate, func() {
-		if valid {
-			page, readErr = s.Store.ClientAccessPage(ctx, tenantID, clientID, p.Cursor, p.Limit)
+// The caller's principal is read with the page's first round trip (the token names it), so it
+// costs none of its own; nothing read is used before the caller is known to be allowed, and bad
+// input is judged after the token, as on every route.
+func (s *Service) ClientAccessList(ctx context.Context, tok access.Token, authenticate access.Authenticate, clientID string, p access.Page) ([]access.UserAccess, string, error) {
+	refuse := func(bad error) error {
+		c, err := authenticate(ctx)
+		if err != nil {
+			return err
 		}
-	})
+		if err := c.RequireReadClientAccess(); err != nil {
+			return err
+		}
+		return bad
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return nil, "", refuse(err)
+	}
+	if access.ValidID("clientId", clientID) != nil || tok.TenantID == "" || tok.UserID == "" {
+		return nil, "", refuse(access.NotFound("client"))
+	}
+	page, err := s.Store.ClientAccessPage(ctx, tok.TenantID, tok.UserID, clientID, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", refuse(err)
+	}
+	c, err := access.CallerOf(tok, page.Caller, page.Groups, s.Now())
 	if err != nil {
 		return nil, "", err
 	}
 	if err := c.RequireReadClientAccess(); err != nil {
 		return nil, "", err
 	}
-	if pageErr != nil {
-		return nil, "", pageErr
-	}
-	if !valid {
+	if page.Client.ID == "" {
 		return nil, "", access.NotFound("client")
-	}
-	if readErr != nil {
-		return nil, "", readErr
 	}
 	// Who can open a client is that client's practice's (and the account owner's) to read.
 	if err := c.Require(access.Request{Op: access.OpReadClientAccess, Client: &access.ClientFacts{Client: page.Client}}); err != nil {
