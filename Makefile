@@ -8,8 +8,8 @@ GO            ?= go
 TEST_TIMEOUT  ?= 10m
 # Lambda binaries over this size fail `make build`.
 MAX_BINARY_MB ?= 20
-# Every folder under functions/ is a Lambda, except the dev server and the invoke command.
-FUNCTIONS     := $(filter-out devserver invoke,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
+# Every folder under functions/ is a Lambda, except the dev server and the invoke and migrate commands.
+FUNCTIONS     := $(filter-out devserver invoke migrate,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
 # Installed by `make tools`; the stamp lives inside node_modules so deleting that reinstalls.
 TOOLS_STAMP   := .tools/node_modules/.installed
 # The /docs page's assets (swagger-ui-dist, pinned in .docs/package.json), installed by `make docs`.
