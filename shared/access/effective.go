@@ -51,15 +51,17 @@ type CalendarRight struct {
 	Source Source
 }
 
-// Effective is what a user may do, with the reasons. It is a value of fixed size (the areas
-// and privileges are arrays, the calendars are read from the user when asked), so computing it
-// costs one allocation, the sources. Read it through its methods, by pointer: it is about a
-// kilobyte.
+// Effective is what a user may do, with the reasons. It is a small value of fixed size (the
+// areas and privileges are arrays, the calendars are read from the user when asked), so that
+// computing it costs one allocation, the sources, and passing it on costs little. Read it
+// through its methods.
 type Effective struct {
 	UserID  string
 	IsOwner bool
-	// areas holds the right on each area of the catalogue, by Area.index.
-	areas [numAreas]AreaRight
+	// areas holds the right on each area of the catalogue, by Area.index; sources holds every
+	// area's sources, area after area (read-only: the owner's are shared).
+	areas   [numAreas]areaRight
+	sources []Source
 	// privs holds the sources of each administrative privilege the user has, by
 	// Privilege.index; a privilege no source gives is absent.
 	privs [numPrivileges][]Source
@@ -71,17 +73,45 @@ type Effective struct {
 	calendarAccess map[string]Level
 }
 
+// areaRight is an AreaRight kept small: its levels and scope by code (levelNames,
+// scopeNames), its sources as the range [start, end) of Effective.sources.
+type areaRight struct {
+	level, all, scope uint8
+	start, end        uint16
+}
+
+// The level and scope codes of areaRight (levelNames and scopeNames name them; code 0 is the
+// zero value's "").
+const (
+	codeNone   = uint8(1) // levelCode(LevelNone)
+	codeDelete = uint8(4) // levelCode(LevelDelete)
+	codeOwn    = uint8(1)
+	codeAll    = uint8(2)
+)
+
+var (
+	levelNames = [...]Level{"", LevelNone, LevelView, LevelEdit, LevelDelete}
+	scopeNames = [...]Scope{"", ScopeOwn, ScopeAll}
+)
+
+// levelCode is l's code: above codeNone for the levels above none, below it (the "" of the zero
+// value) for one that is not a level, which therefore never counts.
+func levelCode(l Level) uint8 { return uint8(l.rank() + 1) }
+
 // Area is the user's effective right on area a (the zero AreaRight for an area not in the
 // catalogue).
 func (e *Effective) Area(a Area) AreaRight {
-	if i := a.index(); i >= 0 {
-		return e.areas[i]
+	i := a.index()
+	if i < 0 {
+		return AreaRight{}
 	}
-	return AreaRight{}
+	x := e.areas[i]
+	r := AreaRight{Level: levelNames[x.level], Scope: scopeNames[x.scope], AllLevel: levelNames[x.all]}
+	if x.end > x.start {
+		r.Sources = e.sources[x.start:x.end:x.end]
+	}
+	return r
 }
-
-// setArea puts the right on a catalogue area.
-func (e *Effective) setArea(a Area, r AreaRight) { e.areas[a.index()] = r }
 
 // PrivilegeSources lists the sources giving privilege c (none: the user does not have it).
 func (e *Effective) PrivilegeSources(c Privilege) []Source {
@@ -188,10 +218,21 @@ func RightsFingerprints(groups map[string]Group) map[string]string {
 }
 
 // Shared, read-only sources: every owner's rights and every role's privileges point at these
-// (each with its capacity at its length, so an append copies rather than writes into them).
+// (cut with their capacity at their length, so an append copies rather than writes into them).
 var (
-	ownerSources       = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete}}
-	ownerScopedSources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete, Scope: ScopeAll}}
+	ownerSources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete}}
+	// ownerAreaSources holds the owner's source on each area, by Area.index (scope all on
+	// record areas).
+	ownerAreaSources = func() []Source {
+		out := make([]Source, len(Areas))
+		for i, a := range Areas {
+			out[i] = ownerSources[0]
+			if a.Scoped() {
+				out[i].Scope = ScopeAll
+			}
+		}
+		return out
+	}()
 	// roleSources[i] is the source naming Roles[i].
 	roleSources = func() [][]Source {
 		out := make([][]Source, len(Roles))
@@ -210,12 +251,13 @@ func Compute(u User, groups map[string]Group) Effective {
 		for _, c := range Privileges {
 			eff.privs[c.index()] = ownerSources
 		}
-		for _, a := range Areas {
-			r := AreaRight{Level: LevelDelete, AllLevel: LevelNone, Sources: ownerSources}
+		eff.sources = ownerAreaSources
+		for i, a := range Areas {
+			x := areaRight{level: codeDelete, all: codeNone, start: uint16(i), end: uint16(i + 1)}
 			if a.Scoped() {
-				r.Scope, r.AllLevel, r.Sources = ScopeAll, LevelDelete, ownerScopedSources
+				x.scope, x.all = codeAll, codeDelete
 			}
-			eff.setArea(a, r)
+			eff.areas[i] = x
 		}
 		return eff
 	}
@@ -252,6 +294,9 @@ func Compute(u User, groups map[string]Group) Effective {
 	}
 	// Roles carry rights of their own, merged with the groups' (and with legacy rights).
 	for i, role := range Roles {
+		if len(u.Roles) == 0 {
+			break
+		}
 		if !u.HasRole(role) {
 			continue
 		}
@@ -267,46 +312,40 @@ func Compute(u User, groups map[string]Group) Effective {
 			}
 		}
 	}
-	// One backing slice for every area's sources, area after area, so that each area's are
-	// contiguous (a slice cut with its capacity at its length keeps later appends off it). They
-	// are gathered on the stack and copied to the heap at once: one allocation, sized exactly
-	// and written in one go, whatever the groups give.
+	// Every area's sources, area after area, are gathered on the stack and copied to the heap
+	// at once: one allocation, sized exactly and written in one go, whatever the groups give.
 	var sbuf [16]Source
 	gathered := sbuf[:0]
-	var ends [numAreas]int
 	for i, a := range Areas {
-		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
-		for _, c := range contributions {
+		scoped := a.Scoped()
+		x := areaRight{level: codeNone, all: codeNone, start: uint16(len(gathered))}
+		for ci := range contributions {
+			c := &contributions[ci]
 			p := c.perms.Get(a)
 			if p.Level == LevelNone {
 				continue
 			}
-			r.Level = MaxLevel(r.Level, p.Level)
-			if a.Scoped() && p.Scope == ScopeAll {
-				r.AllLevel = MaxLevel(r.AllLevel, p.Level)
+			code := levelCode(p.Level)
+			x.level = max(x.level, code)
+			if scoped && p.Scope == ScopeAll {
+				x.all = max(x.all, code)
 			}
 			s := c.src
 			s.Level, s.Scope = p.Level, p.Scope
 			gathered = append(gathered, s)
 		}
-		if a.Scoped() {
-			r.Scope = ScopeOwn
-			if r.Level != LevelNone && r.AllLevel == r.Level {
-				r.Scope = ScopeAll
+		x.end = uint16(len(gathered))
+		if scoped {
+			x.scope = codeOwn
+			if x.level != codeNone && x.all == x.level {
+				x.scope = codeAll
 			}
 		}
-		eff.areas[i], ends[i] = r, len(gathered)
+		eff.areas[i] = x
 	}
 	if len(gathered) > 0 {
-		sources := make([]Source, len(gathered))
-		copy(sources, gathered)
-		start := 0
-		for i, end := range ends {
-			if end > start {
-				eff.areas[i].Sources = sources[start:end:end]
-			}
-			start = end
-		}
+		eff.sources = make([]Source, len(gathered))
+		copy(eff.sources, gathered)
 	}
 	// Disabled groups are listed among the sources, giving nothing (levels and scopes stay).
 	if anyDisabled {

@@ -140,3 +140,21 @@ func TestAreaAndPrivilegeIndexes(t *testing.T) {
 		t.Error("an unknown area or privilege has an index")
 	}
 }
+
+// The codes of the compact area rights name what they stand for.
+func TestAreaRightCodes(t *testing.T) {
+	for _, l := range Levels {
+		if got := levelNames[levelCode(l)]; got != l {
+			t.Errorf("levelNames[levelCode(%s)] = %q", l, got)
+		}
+	}
+	if levelNames[codeNone] != LevelNone || levelNames[codeDelete] != LevelDelete {
+		t.Error("codeNone or codeDelete names another level")
+	}
+	if scopeNames[codeOwn] != ScopeOwn || scopeNames[codeAll] != ScopeAll || scopeNames[0] != "" {
+		t.Error("a scope code names another scope")
+	}
+	if levelCode("bogus") >= codeNone {
+		t.Error("a level not in the catalogue counts")
+	}
+}
