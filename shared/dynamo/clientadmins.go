@@ -154,12 +154,13 @@ type clientGrantItem struct {
 	Version   int      `dynamodbav:"version"`
 	UpdatedAt string   `dynamodbav:"updatedAt"`
 	expiringItem
+	clientCopy
 }
 
 func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
 
 func clientGrantToItem(p access.ClientGrant) clientGrantItem {
-	return clientGrantItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID),
+	return clientGrantItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID), clientCopy: copyOfClient(p.Client),
 		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: pfxPrograms + p.ClientID, Type: "consultant_programs",
 		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Level: string(p.Level), Programs: p.Programs,
 		GrantedBy: p.GrantedBy, Source: p.Source, GrantedAt: ts(p.GrantedAt), Version: p.Version,

@@ -178,7 +178,7 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 }
 
 // ClientAccessPage reads one page of the users who may open a client; see the top of the file.
-func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
+func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
 	after, err := decodeLookupCursor(cursor, "c:"+clientID)
 	if err != nil {
 		return access.ClientAccessPage{}, err
@@ -189,7 +189,11 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 	var asgMore, grantMore bool
 	err = parallel(
 		func() (err error) {
-			head, err = s.batchGet(ctx, []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)})
+			keys := []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)}
+			if callerID != "" {
+				keys = append(keys, key(pk, pfxUser+callerID))
+			}
+			head, err = s.consistentBatchGet(ctx, keys)
 			return err
 		},
 		func() (err error) {
@@ -223,15 +227,20 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
 				ownerID = it.OwnerID
 			}
+		case pfxUser + callerID:
+			var u access.User
+			if u, err = unmarshalUser(av); err == nil {
+				page.Caller = &u
+			}
 		}
 		if err != nil {
 			return access.ClientAccessPage{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
 		}
 	}
-	if !found {
-		return access.ClientAccessPage{}, access.NotFound("client")
-	}
 	page.Groups = set.all(tenantID)
+	if !found {
+		return access.ClientAccessPage{Caller: page.Caller, Groups: page.Groups}, nil
+	}
 	asgs := map[string]*access.Assignment{}
 	for i, av := range asgItems {
 		var it assignmentItem
@@ -383,6 +392,9 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			}
 			a := it.domain()
 			c.Assignment = &a
+			if cl, ok := it.client(tenantID, it.ClientID); ok {
+				c.Client = cl
+			}
 		}
 	}
 	for i, av := range grantItems {
@@ -393,6 +405,9 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			}
 			g := it.domain()
 			c.Grant = &g
+			if cl, ok := it.client(tenantID, it.ClientID); ok {
+				c.Client = cl
+			}
 		}
 	}
 	for i, av := range policyItems {
@@ -404,15 +419,18 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			c.Client = it.domain()
 		}
 	}
+	// Relations carry a copy of their client; only those written without one need a read.
 	var need []string
 	for _, id := range ids {
 		if byID[id].Client.ID == "" {
 			need = append(need, id)
 		}
 	}
-	clients, err := s.GetClients(ctx, tenantID, need)
-	if err != nil {
-		return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+	var clients map[string]access.Client
+	if len(need) > 0 {
+		if clients, err = s.GetClients(ctx, tenantID, need); err != nil {
+			return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+		}
 	}
 	var page access.UserClientsPage
 	for _, id := range ids {

@@ -50,6 +50,22 @@ type request struct {
 	tenantID, userID string
 	// maxBody raises MaxBodyBytes for a route whose body is legitimately larger.
 	maxBody int
+	// authenticate loads the caller, for the routes that authenticate themselves.
+	authenticate access.Authenticate
+}
+
+// token names the request's principal as the verified token does.
+func (r *request) token() access.Token {
+	return access.Token{TenantID: r.tenantID, UserID: r.userID, RequestID: r.ev.RequestContext.RequestID}
+}
+
+// authenticated loads the caller of a route that authenticates itself before it answers bad
+// input: a request without a valid principal is told so first, as on every other route.
+func (r *request) authenticated(ctx context.Context, bad error) error {
+	if _, err := r.authenticate(ctx); err != nil {
+		return err
+	}
+	return bad
 }
 
 // response is what a route function returns; Handler renders it.
@@ -63,9 +79,13 @@ type response struct {
 type routeFunc func(ctx context.Context, r *request) (response, error)
 
 // authenticatesItself lists the routes that load their principal together with the rest of what
-// they read (see people.Service.AuthorizeAs): r.caller is nil there; r.tenantID and r.userID
-// name the token's principal.
-var authenticatesItself = map[string]bool{"POST /v1/authorize": true}
+// they read (see people.Service.AuthorizeAs and access.Alongside): r.caller is nil there;
+// r.tenantID and r.userID name the token's principal, and r.authenticate loads it.
+var authenticatesItself = map[string]bool{
+	"POST /v1/authorize":                true,
+	"GET /v1/clients/{clientId}/access": true,
+	"GET /v1/users/{userId}/clients":    true,
+}
 
 // Function is one API function (routes.APIFunctions): its name, and the route groups that
 // implement the routes routes.For gives it. Each function names its own groups, so that a Lambda
@@ -159,10 +179,17 @@ func (a *API) Handler(fn Function) LambdaHandler {
 			r.caller = caller
 		}
 		r.tenantID, r.userID = tenantID, userID
+		r.authenticate = func(ctx context.Context) (*access.Caller, error) {
+			return a.People.Authenticate(ctx, tenantID, userID, reqID)
+		}
 		for name, v := range ev.PathParameters {
 			if !access.PlausibleID(v) {
 				// Nothing with such an id exists; saying so beats a store error on an oversized key.
-				return a.fail(ctx, log, ev, tenantID, userID, access.NotFound(strings.TrimSuffix(name, "Id"))), nil
+				err := error(access.NotFound(strings.TrimSuffix(name, "Id")))
+				if r.caller == nil {
+					err = r.authenticated(ctx, err)
+				}
+				return a.fail(ctx, log, ev, tenantID, userID, err), nil
 			}
 		}
 		out, err := fn(ctx, r)

@@ -1,0 +1,30 @@
+// Command migrate brings derived items in step with the data they are derived from, for data
+// written before they existed. Today: the member index (who may open every client), which user
+// writes keep in step by themselves. Run it once after deploying over existing data, and again
+// until it reports nothing put or deleted. Never deployed (the Makefile leaves it out of the
+// Lambda builds); it takes the table and credentials from the environment like the functions:
+//
+//	eval "$(aws configure export-credentials --format env)"
+//	AWS_REGION=eu-north-1 TABLE_NAME=<the stack's table> go run ./functions/migrate
+//
+// Relations written before they carried a copy of their client need nothing: reads complete them
+// from the client items.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/tilgang/tilgang/shared/app"
+)
+
+func main() {
+	a := app.MustNew(context.Background())
+	rep, err := a.Store.ReindexMembers(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("member index: %d users, %d entries before; %d put, %d deleted\n", rep.Users, rep.Entries, rep.Put, rep.Deleted)
+}
