@@ -16,6 +16,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 // clientPerms gives the same permission on the three client record areas.
@@ -705,7 +706,7 @@ func BenchmarkAuthorizeClientOwnScope(b *testing.B) {
 		}
 	}
 	ev := u.Event(b, "POST", "/v1/authorize", map[string]any{"userId": u.UserID, "action": "edit", "area": "clients", "clientId": c})
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	viaHandler := func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
 			b.Fatalf("status %d: %v %s", res.StatusCode, err, res.Body)
@@ -745,7 +746,7 @@ func BenchmarkAuthorizeClientProgram(b *testing.B) {
 		}
 	}
 	ev := ten.Owner.Event(b, "POST", "/v1/authorize", map[string]any{"userId": ten.Owner.UserID, "action": "edit", "area": "clients", "clientId": c, "program": "payroll"})
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	viaHandler := func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
 			b.Fatalf("status %d: %v %s", res.StatusCode, err, res.Body)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/app/allclients"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 // lookupTenant is the issue's measuring tenant: 20 groups (2 give clients with scope all),
@@ -97,7 +99,7 @@ func (lt *lookupTenant) addEmployees(t testing.TB, env *apitest.Env, n int) {
 // allPages runs a list request through the handler page by page and returns the items.
 func allPages(t testing.TB, env *apitest.Env, a *apitest.Actor, function, path string) int {
 	t.Helper()
-	h := env.App.API(function)
+	h := allclients.API(env.App, function)
 	n, cursor := 0, ""
 	for range 100 {
 		p := path
@@ -246,7 +248,7 @@ func BenchmarkAuthorizeVsItsReads(b *testing.B) {
 		}
 	}
 	ev := u.Event(b, "POST", "/v1/authorize", map[string]any{"userId": u.UserID, "action": "edit", "area": "clients", "clientId": c})
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	printCalls(env, "POST /v1/authorize (client)", func() { h(context.Background(), ev) })
 	ratio := apitest.BenchRatio(b, raw, func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
