@@ -244,6 +244,7 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 			return access.ClientAccessPage{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
 		}
 	}
+	s.notePolicyClients(tenantID, set)
 	page.Groups = set.all(tenantID)
 	if !found {
 		return access.ClientAccessPage{Caller: page.Caller, Groups: page.Groups}, nil

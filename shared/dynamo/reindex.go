@@ -137,3 +137,36 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 	}
 	return moved, nil
 }
+
+// MarkPolicyTenants sets the group set's policyClients flag (policyclients.go) of every tenant
+// that has a client under the new-client policy written before the flag existed; without it,
+// those clients are missed by "which clients can a user open". Idempotent; returns how many
+// tenants it marked.
+func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
+	filter := expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel")))
+	e, err := expression.NewBuilder().WithFilter(filter).
+		WithProjection(expression.NamesList(expression.Name("tenantId"))).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+	tenants := map[string]bool{}
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			if t, ok := av["tenantId"].(*types.AttributeValueMemberS); ok {
+				tenants[t.Value] = true
+			}
+		}
+	}
+	for t := range tenants {
+		if err := s.markPolicyClients(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(tenants), nil
+}

@@ -14,8 +14,10 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/localstack"
 )
 
 // lookupTenant is the issue's measuring tenant: 20 groups (2 give clients with scope all),
@@ -307,4 +309,39 @@ func TestLookupsJudgeTheTokenFirst(t *testing.T) {
 	other.Owner.Must(t, "GET", "/v1/clients/"+c+"/access", nil, 404)
 	other.Owner.Must(t, "GET", "/v1/users/"+owner.UserID+"/clients", nil, 404)
 	owner.Must(t, "GET", "/v1/clients/"+c+"/access?cursor=bad", nil, 400)
+}
+
+// TestClientsOfUserInAFreshProcess: a process that has not yet seen that the tenant has policy
+// clients (a cold Lambda) reads them after the principal instead of alongside it; the answer is
+// the same, and once it knows, alongside.
+func TestClientsOfUserInAFreshProcess(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true, "therapist")
+	owner := ten.Owner
+	setPolicy(t, owner, "view")
+	for range 2 {
+		createClient(t, owner, "signup")
+	}
+	var g string
+	for _, gr := range owner.Must(t, "GET", "/v1/groups", nil, 200).Map(t)["items"].([]any) {
+		g = gr.(map[string]any)["id"].(string)
+	}
+	therapist := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{g}}))
+	counter := &localstack.CallCounter{}
+	fresh, err := app.New(context.Background(), env.Config, app.Options{DynamoOptions: []func(o *dynamodb.Options){counter.Option()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := allclients.API(fresh, "clients")
+	ev := therapist.Event(t, "GET", "/v1/users/"+therapist.UserID+"/clients", nil)
+	for i, wantCalls := range []int{4, 3} { // cold: principal ‖ relations, then the page again with the policy clients; warm: all at once
+		counter.Reset()
+		res, err := h(context.Background(), ev)
+		if err != nil || res.StatusCode != 200 || strings.Count(res.Body, `"clientId"`) != 2 {
+			t.Fatalf("request %d: %d %v %s, want the 2 policy clients", i+1, res.StatusCode, err, res.Body)
+		}
+		if got := counter.Total(); got != wantCalls {
+			t.Errorf("request %d: %d DynamoDB calls (%v), want %d", i+1, got, counter.ByOperation(), wantCalls)
+		}
+	}
 }
