@@ -150,10 +150,10 @@ func TestReverseLookupsCostFollowsTheAnswer(t *testing.T) {
 	if whoCalls > 7 {
 		t.Errorf("who can access: %d DynamoDB calls (%v), want at most 7", whoCalls, env.Counter.ByOperation())
 	}
-	// The principal, the user's relations (assignments and grants, one range) and the policy
-	// clients, all at once; the relations carry their clients, so none is read.
-	if mineCalls > 3 {
-		t.Errorf("clients of a user: %d DynamoDB calls (%v), want at most 3", mineCalls, env.Counter.ByOperation())
+	// The principal and the user's relations (assignments and grants, one range) at once; the
+	// relations carry their clients, so none is read, and the tenant has no policy clients.
+	if mineCalls != 2 {
+		t.Errorf("clients of a user: %d DynamoDB calls (%v), want 2", mineCalls, env.Counter.ByOperation())
 	}
 	lt.addEmployees(t, env, 1800)
 	who2, whoCalls2, mine2, mineCalls2 := count()
