@@ -63,4 +63,8 @@ type LookupStore interface {
 	// to the user and, with policy, the clients that have a policy level. ErrInvalid for a
 	// cursor of another list.
 	UserClientsPage(ctx context.Context, tenantID, userID, cursor string, limit int, policy bool) (UserClientsPage, error)
+	// MayHavePolicyClients reports whether the tenant is known to have clients under the
+	// new-client policy. It never says false of a tenant that had them when this request's
+	// principal was read; before that, false only means "not known yet".
+	MayHavePolicyClients(tenantID string) bool
 }

@@ -2,7 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -90,3 +92,81 @@ func pkOf(av map[string]types.AttributeValue) string {
 }
 
 func keyString(av map[string]types.AttributeValue) string { return pkOf(av) + "\x00" + skOf(av) }
+
+// MoveGrantIndex moves the GSI1 sort key of bureau grants written under PROGRAMS#<c> to
+// ACCESS#<c>#PROGRAMS, beside the assignment at the same client, where a user's relations are
+// read in one Query. Each move is conditional on the key it read, so it is idempotent and never
+// undoes a newer write; it returns how many it moved.
+func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
+	filter := expression.Name("type").Equal(expression.Value(typeGrant)).And(expression.Name(AttrGSI1SK).BeginsWith(pfxPrograms))
+	e, err := expression.NewBuilder().WithFilter(filter).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+	moved := 0
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return moved, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			old, _ := av[AttrGSI1SK].(*types.AttributeValueMemberS)
+			if old == nil {
+				continue
+			}
+			upd := expression.Set(expression.Name(AttrGSI1SK), expression.Value(grantGSI1SK(strings.TrimPrefix(old.Value, pfxPrograms))))
+			cond := expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value))
+			ue, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+			if err != nil {
+				return moved, fmt.Errorf("build update: %w", err)
+			}
+			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(pkOf(av), skOf(av)),
+				UpdateExpression: ue.Update(), ConditionExpression: ue.Condition(), ExpressionAttributeNames: ue.Names(), ExpressionAttributeValues: ue.Values()})
+			var failed *types.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &failed):
+				// Rewritten (or deleted) since the scan read it: nothing to move.
+			case err != nil:
+				return moved, fmt.Errorf("move grant %s: %w", skOf(av), err)
+			default:
+				moved++
+			}
+		}
+	}
+	return moved, nil
+}
+
+// MarkPolicyTenants sets the group set's policyClients flag (policyclients.go) of every tenant
+// that has a client under the new-client policy written before the flag existed; without it,
+// those clients are missed by "which clients can a user open". Idempotent; returns how many
+// tenants it marked.
+func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
+	filter := expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel")))
+	e, err := expression.NewBuilder().WithFilter(filter).
+		WithProjection(expression.NamesList(expression.Name("tenantId"))).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+	tenants := map[string]bool{}
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			if t, ok := av["tenantId"].(*types.AttributeValueMemberS); ok {
+				tenants[t.Value] = true
+			}
+		}
+	}
+	for t := range tenants {
+		if err := s.markPolicyClients(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(tenants), nil
+}

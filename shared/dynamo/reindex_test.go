@@ -85,3 +85,39 @@ func TestReindexMembersBackfillsAndIsIdempotent(t *testing.T) {
 		t.Errorf("second run: %+v, want nothing changed", rep)
 	}
 }
+
+// A tenant whose policy clients predate the group set's flag gets it from the migration, and a
+// fresh process learns it from the tenant's principal.
+func TestMarkPolicyTenants(t *testing.T) {
+	db, table := localstack.NewTable(t)
+	s := dynamo.New(db, table)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	tenant := access.Tenant{ID: access.NewULID("t"), Name: "Policy", Version: 1, CreatedAt: now, UpdatedAt: now}
+	owner := access.User{ID: access.NewULID("u"), TenantID: tenant.ID, Name: "Owner", Email: access.NewULID("o") + "@example.com",
+		Profession: access.ProfessionPractitioner, Status: access.StatusActive, IsOwner: true, Version: 1, CreatedAt: now, UpdatedAt: now}
+	tenant.OwnerID = owner.ID
+	if err := s.CreateTenant(ctx, tenant, owner, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	c := access.Client{ID: access.NewULID("c"), TenantID: tenant.ID, Name: "Booked", Status: access.ClientActive, Source: access.ClientOnlineBooking,
+		PolicyLevel: access.LevelView, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateClient(ctx, c, nil, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	// The client as written before the flag: remove it.
+	if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), UpdateExpression: aws.String("REMOVE policyClients"),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "TENANT#" + tenant.ID}, "SK": &types.AttributeValueMemberS{Value: "GROUPSET"}}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := dynamo.New(db, table)
+	if _, _, err := fresh.Principal(ctx, tenant.ID, owner.ID); err != nil || fresh.MayHavePolicyClients(tenant.ID) {
+		t.Fatalf("without the flag: %v, known %v", err, fresh.MayHavePolicyClients(tenant.ID))
+	}
+	if n, err := dynamo.New(db, table).MarkPolicyTenants(ctx); err != nil || n != 1 {
+		t.Fatalf("marked %d, %v; want 1", n, err)
+	}
+	if _, _, err := fresh.Principal(ctx, tenant.ID, owner.ID); err != nil || !fresh.MayHavePolicyClients(tenant.ID) {
+		t.Errorf("after the migration, the principal's read does not tell: %v", err)
+	}
+}

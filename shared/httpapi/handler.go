@@ -87,33 +87,64 @@ var authenticatesItself = map[string]bool{
 	"GET /v1/users/{userId}/clients":    true,
 }
 
-// table maps each route key to its implementation. Every route in routes.All must be here;
-// TestEveryRouteImplemented checks it.
-func (a *API) table() map[string]routeFunc {
+// Function is one API function (routes.APIFunctions): its name, and the route groups that
+// implement the routes routes.For gives it. Each function names its own groups, so that a Lambda
+// built for one function links that function's handlers (and the use cases they call) only.
+type Function struct {
+	Name   string
+	groups []group
+}
+
+// group adds some routes' implementations to a function's table.
+type group func(*API, map[string]routeFunc)
+
+// The API functions; each Lambda's main passes its own to app.API.
+var (
+	Me       = Function{routes.FnMe, []group{(*API).meRoutes, (*API).capabilityRoutes}}
+	Users    = Function{routes.FnUsers, []group{(*API).userRoutes, (*API).userBankRoutes, (*API).calendarRoutes}}
+	Groups   = Function{routes.FnGroups, []group{(*API).groupRoutes}}
+	Settings = Function{routes.FnSettings, []group{(*API).settingsRoutes, (*API).programRoutes, (*API).scimTokenRoutes}}
+	Audit    = Function{routes.FnAudit, []group{(*API).auditRoutes}}
+	Clients  = Function{routes.FnClients, []group{(*API).clientRoutes, (*API).clientAdminRoutes}}
+	Links    = Function{routes.FnLinks, []group{(*API).linkRoutes}}
+	Jobs     = Function{routes.FnJobs, []group{(*API).jobRoutes, (*API).reviewRoutes}}
+)
+
+// Functions lists every API function, for the processes that serve them all (the dev server,
+// make invoke, tests). A Lambda's main names its own function instead: calling this links every
+// route's handler.
+func Functions() []Function {
+	return []Function{Me, Users, Groups, Settings, Audit, Clients, Links, Jobs}
+}
+
+// FunctionNamed returns the API function called name (routes.FnMe, ...); like Functions, it is
+// for the processes that serve every function.
+func FunctionNamed(name string) (Function, bool) {
+	for _, f := range Functions() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// table maps each of fn's route keys to its implementation; TestEveryRouteImplemented checks
+// that it holds exactly the routes routes.For(fn.Name) lists.
+func (a *API) table(fn Function) map[string]routeFunc {
 	m := map[string]routeFunc{}
-	a.meRoutes(m)
-	a.userRoutes(m)
-	a.groupRoutes(m)
-	a.settingsRoutes(m)
-	a.auditRoutes(m)
-	a.clientRoutes(m)
-	a.linkRoutes(m)
-	a.clientAdminRoutes(m)
-	a.programRoutes(m)
-	a.jobRoutes(m)
-	a.reviewRoutes(m)
-	a.seedRoutes(m)
-	a.scimTokenRoutes(m)
+	for _, group := range fn.groups {
+		group(a, m)
+	}
 	return m
 }
 
 // Handler returns the Lambda handler of one function: it serves that function's routes only.
-func (a *API) Handler(function string) LambdaHandler {
-	all := a.table()
+func (a *API) Handler(fn Function) LambdaHandler {
+	all := a.table(fn)
 	mine := map[string]routeFunc{}
-	for _, r := range routes.For(function) {
-		if fn, ok := all[r.Key()]; ok {
-			mine[r.Key()] = fn
+	for _, r := range routes.For(fn.Name) {
+		if f, ok := all[r.Key()]; ok {
+			mine[r.Key()] = f
 		}
 	}
 	log := a.Log

@@ -456,18 +456,20 @@ func (s *Service) ClientAccessList(ctx context.Context, tok access.Token, authen
 // UserClients pages the clients a user can open through assignments, bureau grants and the
 // new-client policy, by client id.
 //
-// The page is read alongside the caller's principal (tenantID is the token's), with the policy
-// clients included on the chance that the policy applies to the user: for one's own clients
-// (the common case) that is one round trip in all. When it turns out not to apply and the page
-// holds a client only the policy would give, the page is read again without them.
+// The page is read alongside the caller's principal (tenantID is the token's): one round trip in
+// all for one's own clients. The policy clients are read with it when the tenant is known to
+// have any, on the chance that the policy applies to the user; the page is read again when that
+// guess was wrong: without them when the policy does not apply and the page holds a client only
+// the policy gives, with them when it does and the principal's read showed the tenant has some.
 func (s *Service) UserClients(ctx context.Context, authenticate access.Authenticate, tenantID, userID string, p access.Page) (access.UserClientsResult, error) {
 	p, pageErr := p.Normalize()
 	valid := pageErr == nil && access.ValidID("userId", userID) == nil
 	var page access.UserClientsPage
 	var readErr error
+	withPolicy := s.Store.MayHavePolicyClients(tenantID)
 	c, err := access.Alongside(ctx, authenticate, func() {
 		if valid {
-			page, readErr = s.Store.UserClientsPage(ctx, tenantID, userID, p.Cursor, p.Limit, true)
+			page, readErr = s.Store.UserClientsPage(ctx, tenantID, userID, p.Cursor, p.Limit, withPolicy)
 		}
 	})
 	if err != nil {
@@ -496,8 +498,10 @@ func (s *Service) UserClients(ctx context.Context, authenticate access.Authentic
 	}
 	// The policy counts like an assignment for active users whose groups give clients at all.
 	policy := active && r.Effective.Area(access.AreaClients).Level != access.LevelNone
-	if !policy && slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil }) {
-		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, false); err != nil {
+	reread := policy && !withPolicy && s.Store.MayHavePolicyClients(c.TenantID())
+	reread = reread || !policy && slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil })
+	if reread {
+		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy); err != nil {
 			return access.UserClientsResult{}, err
 		}
 	}
