@@ -313,7 +313,8 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 	}
 	// Every area's sources, area after area, are gathered on the stack and copied to the heap
-	// at once: one allocation, sized exactly and written in one go, whatever the groups give.
+	// at once: one allocation, sized exactly and written in one go (beyond 16 sources the
+	// gathering itself moves to the heap, one allocation more).
 	var sbuf [16]Source
 	gathered := sbuf[:0]
 	for i, a := range Areas {
