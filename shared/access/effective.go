@@ -360,36 +360,29 @@ func Compute(u User, groups map[string]Group) Effective {
 	return eff
 }
 
-// describeTo names the sources of a right for a reason text.
-func describeTo(b *strings.Builder, r AreaRight, a Area) {
-	if len(r.Sources) == 0 {
-		b.WriteString("no group gives ")
-		b.WriteString(string(a))
+// describeTo names the sources of a right on area a for a reason text.
+func describeTo(b *strings.Builder, sources []Source, a Area) {
+	if len(sources) == 0 {
+		put(b, "no group gives ", string(a))
 		return
 	}
-	for i, s := range r.Sources {
+	for i, s := range sources {
 		if i > 0 {
-			b.WriteString("; ")
+			put(b, "; ")
 		}
 		switch s.Type {
 		case SourceGroup:
-			b.WriteString("group ")
-			b.WriteString(s.Name)
+			put(b, "group ", s.Name)
 		case SourceOwner:
-			b.WriteString("the account owner")
+			put(b, "the account owner")
 		default:
-			b.WriteString(s.Name)
+			put(b, s.Name)
 		}
-		b.WriteString(" gives ")
-		b.WriteString(string(a))
-		b.WriteByte(' ')
-		b.WriteString(string(s.Level))
+		put(b, " gives ", string(a), " ", string(s.Level))
 		if s.Scope != "" {
-			b.WriteString(" (")
-			b.WriteString(string(s.Scope))
-			b.WriteByte(')')
+			put(b, " (", string(s.Scope), ")")
 		}
-		b.WriteString(until(s.Until))
+		put(b, until(s.Until))
 	}
 }
 

@@ -23,7 +23,7 @@ func clientDecision(e *Effective, r *Request, f *ClientFacts) Decision {
 			d.Allowed = false
 		}
 	}
-	d.reason = onClient(e, r.Area, e.Area(r.Area), f, r.Program, note)
+	d.reason = onClient(e, r.Area, f, r.Program, note)
 	return d
 }
 
@@ -135,25 +135,22 @@ func GrantWords(g *ClientGrant) string {
 }
 
 func grantWordsTo(b *strings.Builder, g *ClientGrant) {
-	b.WriteString("a bureau client grant gives clients ")
-	b.WriteString(string(g.Level))
+	put(b, "a bureau client grant gives clients ", string(g.Level))
 	if len(g.Programs) > 0 {
-		b.WriteString(" with the programs ")
+		put(b, " with the programs ")
 		for i, p := range g.Programs {
 			if i > 0 {
-				b.WriteString(", ")
+				put(b, ", ")
 			}
-			b.WriteString(p)
+			put(b, p)
 		}
 	} else {
-		b.WriteString(" with no programs")
+		put(b, " with no programs")
 	}
 	if g.Source != "" {
-		b.WriteString(" (by ")
-		b.WriteString(g.Source)
-		b.WriteByte(')')
+		put(b, " (by ", g.Source, ")")
 	}
-	b.WriteString(until(g.ExpiresAt))
+	put(b, until(g.ExpiresAt))
 }
 
 // GroupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

@@ -375,17 +375,20 @@ func meets(e *Effective, n need) ([]Source, bool) {
 	if have == "" || !have.AtLeast(n.level) {
 		return nil, false
 	}
-	counts := func(s Source) bool {
-		return s.Level.AtLeast(n.level) && (!n.all || s.Scope == ScopeAll || s.Type == SourceOwner)
-	}
-	if !slices.ContainsFunc(r.Sources, func(s Source) bool { return !counts(s) }) {
-		return r.Sources, true
-	}
 	var srcs []Source
-	for _, s := range r.Sources {
-		if counts(s) {
+	for i, s := range r.Sources {
+		switch counts := s.Level.AtLeast(n.level) && (!n.all || s.Scope == ScopeAll || s.Type == SourceOwner); {
+		case counts && srcs != nil:
 			srcs = append(srcs, s)
+		case !counts && srcs == nil:
+			srcs = append(make([]Source, 0, len(r.Sources)), r.Sources[:i]...)
 		}
+	}
+	switch {
+	case srcs == nil:
+		return r.Sources, true // every source counts
+	case len(srcs) == 0:
+		return nil, true
 	}
 	return srcs, true
 }
@@ -412,7 +415,10 @@ func describeSources(srcs []Source) string {
 	return strings.Join(names, " and ")
 }
 
-// refuse is a refusal for the reason text.
+// refuse is a refusal for the reason text. It and allow stay out of line: inlined at each of
+// their thirty-odd call sites, they made every Lambda a few kilobytes bigger.
+//
+//go:noinline
 func refuse(field, text string) Decision {
 	return Decision{Level: LevelNone, Code: CodeForbidden, Field: field, reason: because(text)}
 }
@@ -423,6 +429,8 @@ func refusef(field, format string, args ...any) Decision {
 }
 
 // allow is an allowing decision at level l for the reason text.
+//
+//go:noinline
 func allow(l Level, text string) Decision {
 	return Decision{Allowed: true, Level: l, reason: because(text)}
 }

@@ -35,26 +35,24 @@ const (
 	noteProgramNotGranted                    // neither: refused
 )
 
-// reason is a decision's reason before it is put in words. It holds what the words need, by
-// value or by the pointers the decision was made with: the facts and rights a decision was made
-// on are not changed afterwards (Decide never changes them; its callers build new ones).
+// reason is a decision's reason before it is put in words. It is small (a decision is copied
+// as it is returned) and holds what the words need by value, or by the pointers the decision
+// was made with: the rights and facts a decision was made on are not changed afterwards
+// (Decide never changes them; its callers build new ones for each question).
 type reason struct {
-	kind reasonKind
+	kind    reasonKind
+	program programNote // reasonClient: what the program asked about (arg) came to
+	owner   bool        // reasonClient: the principal is the account owner
+	// level and all are the levels of the right a reasonClient describes (levelNames codes).
+	level, all uint8
 	// text, arg and tail are worded in this order (arg is the variable part, a level, a
 	// program, a status, ...).
 	text, arg, tail string
-	// srcs are the sources a reasonSources names.
-	srcs []Source
-	// area and right are the right a reasonRight or a reasonClient describes.
+	// srcs are the sources a reasonSources names, or those of the right on area a reasonRight
+	// or a reasonClient describes.
+	srcs  []Source
 	area  Area
-	right AreaRight
-	// The facts a reasonClient explains (arg is the program asked about).
-	owner   bool
-	policy  Level
-	asg     *Assignment
-	grant   *ClientGrant
-	expired []string
-	program programNote
+	facts *ClientFacts // reasonClient
 }
 
 // because is a reason worded as text.
@@ -70,7 +68,7 @@ func sourcesGive(srcs []Source, text, arg, tail string) reason {
 
 // rightOn is a reason worded as text, what gives r on area a, and tail.
 func rightOn(text string, r AreaRight, a Area, tail string) reason {
-	return reason{kind: reasonRight, text: text, right: r, area: a, tail: tail}
+	return reason{kind: reasonRight, text: text, srcs: r.Sources, area: a, tail: tail}
 }
 
 // words puts the reason in words.
@@ -91,79 +89,78 @@ func (w *reason) words() string {
 	b.Grow(256)
 	switch w.kind {
 	case reasonRight:
-		b.WriteString(w.text)
-		describeTo(&b, w.right, w.area)
-		b.WriteString(w.tail)
+		put(&b, w.text)
+		describeTo(&b, w.srcs, w.area)
+		put(&b, w.tail)
 	case reasonClient:
 		clientReasonTo(&b, w)
 		switch w.program {
 		case noteOwnerPrograms:
-			b.WriteString("; the account owner uses every program")
+			put(&b, "; the account owner uses every program")
 		case noteProgramGranted:
-			b.WriteString("; program ")
-			b.WriteString(w.arg)
-			b.WriteString(" is granted to them at this client")
+			put(&b, "; program ", w.arg, " is granted to them at this client")
 		case noteProgramAdmin:
-			b.WriteString("; they administer program ")
-			b.WriteString(w.arg)
-			b.WriteString(" at this client")
+			put(&b, "; they administer program ", w.arg, " at this client")
 		case noteProgramNotGranted:
-			b.WriteString("; program ")
-			b.WriteString(w.arg)
-			b.WriteString(" is not granted to them at this client")
+			put(&b, "; program ", w.arg, " is not granted to them at this client")
 		}
 	}
 	return b.String()
+}
+
+// put writes ss to b one after the other. The wording code calls it rather than WriteString,
+// which is inlined at each call: out of line, the many calls cost the Lambdas kilobytes less.
+//
+//go:noinline
+func put(b *strings.Builder, ss ...string) {
+	for _, s := range ss {
+		b.WriteString(s)
+	}
 }
 
 // clientReasonTo explains the level on one client, for the authorize answer: what gives the
 // right on the area, then the scope, the assignment, the new-client policy, the bureau grant and
 // whatever expired.
 func clientReasonTo(b *strings.Builder, w *reason) {
-	r, a, asg := w.right, w.area, w.asg
-	describeTo(b, r, a)
-	if w.owner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
-		b.WriteString("; scope all covers every client")
+	a, f, asg := w.area, w.facts, w.facts.Assignment
+	level, all := levelNames[w.level], levelNames[w.all]
+	describeTo(b, w.srcs, a)
+	if w.owner || (all != LevelNone && all == level) {
+		put(b, "; scope all covers every client")
 		return
 	}
 	if asg != nil {
-		b.WriteString("; ")
-		b.WriteString(AssignmentWords[asg.Source])
+		put(b, "; ", AssignmentWords[asg.Source])
 		if asg.Level != LevelEdit {
-			b.WriteString(" with ")
-			b.WriteString(string(asg.Level))
+			put(b, " with ", string(asg.Level))
 		}
-		b.WriteString(until(asg.ExpiresAt))
+		put(b, until(asg.ExpiresAt))
 	}
-	policy := w.policy != "" && w.policy != LevelNone
+	policy := f.Client.PolicyLevel != "" && f.Client.PolicyLevel != LevelNone
 	if policy {
-		b.WriteString("; the new-client policy gives every employee ")
-		b.WriteString(string(w.policy))
+		put(b, "; the new-client policy gives every employee ", string(f.Client.PolicyLevel))
 	}
-	if g := w.grant; g != nil && a == AreaClients {
-		b.WriteString("; ")
+	if g := f.Grant; g != nil && a == AreaClients {
+		put(b, "; ")
 		grantWordsTo(b, g)
 	}
-	if asg == nil && w.grant == nil && !policy {
-		if r.AllLevel != LevelNone {
-			b.WriteString("; scope all gives ")
-			b.WriteString(string(r.AllLevel))
-			b.WriteString("; not assigned to them")
-		} else {
-			b.WriteString("; not assigned to them")
+	if asg == nil && f.Grant == nil && !policy {
+		if all != LevelNone {
+			put(b, "; scope all gives ", string(all))
 		}
+		put(b, "; not assigned to them")
 	}
-	for _, e := range w.expired {
-		b.WriteString("; ")
-		b.WriteString(e)
+	for _, e := range f.Expired {
+		put(b, "; ", e)
 	}
 }
 
 // onClient is the reason of a decision on one client (clientDecision): the right on the area and
 // the facts, with what the program asked about (if any) came to.
-func onClient(e *Effective, a Area, r AreaRight, f *ClientFacts, program string, note programNote) reason {
-	return reason{kind: reasonClient, area: a, right: r, owner: e.IsOwner, policy: f.Client.PolicyLevel,
-		asg: f.Assignment, grant: f.Grant, expired: f.Expired, arg: program, program: note}
+func onClient(e *Effective, a Area, f *ClientFacts, program string, note programNote) reason {
+	r := e.Area(a)
+	return reason{kind: reasonClient, area: a, srcs: r.Sources, level: levelCode(r.Level), all: levelCode(r.AllLevel),
+		owner: e.IsOwner, facts: f, arg: program, program: note}
 }
 
 // programOn is what a decision on program at one client comes to for a user with e.
