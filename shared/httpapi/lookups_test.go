@@ -260,21 +260,26 @@ func BenchmarkAuthorizeVsItsReads(b *testing.B) {
 	apitest.PrintRatio("authorize vs its own DynamoDB reads", ratio, 1.2)
 }
 
+// policyTenant makes a tenant with the therapist template's group and n signed-up clients under
+// the new-client policy at level; it returns the tenant and the group's id.
+func policyTenant(t *testing.T, env *apitest.Env, level string, n int) (*apitest.Tenant, string) {
+	t.Helper()
+	ten := env.NewTenant(t, true, "therapist")
+	setPolicy(t, ten.Owner, level)
+	for range n {
+		createClient(t, ten.Owner, "signup")
+	}
+	groups := ten.Owner.Must(t, "GET", "/v1/groups", nil, 200).Map(t)["items"].([]any)
+	return ten, groups[0].(map[string]any)["id"].(string)
+}
+
 // TestClientsOfUserOutsideThePolicy: the page is read on the chance that the new-client policy
 // applies; for a user it does not apply to, the policy clients must neither show nor leave
 // empty pages behind.
 func TestClientsOfUserOutsideThePolicy(t *testing.T) {
 	env := apitest.New(t)
-	ten := env.NewTenant(t, true, "therapist")
+	ten, therapistGroup := policyTenant(t, env, "edit", 3)
 	owner := ten.Owner
-	setPolicy(t, owner, "edit")
-	for range 3 {
-		createClient(t, owner, "signup")
-	}
-	var therapistGroup string
-	for _, g := range owner.Must(t, "GET", "/v1/groups", nil, 200).Map(t)["items"].([]any) {
-		therapistGroup = g.(map[string]any)["id"].(string)
-	}
 	therapist := owner.CreateUser(t, map[string]any{"groupIds": []string{therapistGroup}})
 	outsider := owner.CreateUser(t, map[string]any{"groupIds": []string{}})
 	if n := allPages(t, env, owner, "clients", "/v1/users/"+therapist+"/clients?limit=1"); n != 3 {
@@ -316,16 +321,8 @@ func TestLookupsJudgeTheTokenFirst(t *testing.T) {
 // the same, and once it knows, alongside.
 func TestClientsOfUserInAFreshProcess(t *testing.T) {
 	env := apitest.New(t)
-	ten := env.NewTenant(t, true, "therapist")
+	ten, g := policyTenant(t, env, "view", 2)
 	owner := ten.Owner
-	setPolicy(t, owner, "view")
-	for range 2 {
-		createClient(t, owner, "signup")
-	}
-	var g string
-	for _, gr := range owner.Must(t, "GET", "/v1/groups", nil, 200).Map(t)["items"].([]any) {
-		g = gr.(map[string]any)["id"].(string)
-	}
 	therapist := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{g}}))
 	counter := &localstack.CallCounter{}
 	fresh, err := app.New(context.Background(), env.Config, app.Options{DynamoOptions: []func(o *dynamodb.Options){counter.Option()}})
