@@ -2,13 +2,13 @@ package dynamo
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // A group set entry is stored as one string, not as a map of maps: every request reads the set,
@@ -19,8 +19,8 @@ import (
 //
 //	v1|<version>|<disabled 0/1>|<area>:<level>:<scope>,…|<name>
 //
-// Areas, levels and scopes are fixed words without ':', ',' or '|'; the name comes last, so it
-// may hold any character.
+// Areas (in access.Areas' order; an area no longer known is dropped), levels and scopes are
+// fixed words without ':', ',' or '|'; the name comes last, so it may hold any character.
 const groupSetEntryFormat = "v1"
 
 func (e groupSetEntry) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
@@ -34,8 +34,12 @@ func (e groupSetEntry) MarshalDynamoDBAttributeValue() (types.AttributeValue, er
 		b.WriteString("|0|")
 	}
 	first := true
-	for _, area := range slices.Sorted(maps.Keys(e.Permissions)) {
-		p := e.Permissions[area]
+	for _, a := range access.Areas { // in a fixed order: the same entry is the same string
+		area := string(a)
+		p, ok := e.Permissions[area]
+		if !ok {
+			continue
+		}
 		if !first {
 			b.WriteByte(',')
 		}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Whether a tenant has clients under the new-client policy decides whether "which clients can
@@ -42,23 +42,14 @@ func (s *Store) markPolicyClients(ctx context.Context, tenantID string) error {
 	if s.MayHavePolicyClients(tenantID) {
 		return nil
 	}
-	upd := expression.Set(expression.Name("policyClients"), expression.Value(true))
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name(AttrPK))).Build()
-	if err != nil {
-		return fmt.Errorf("build update: %w", err)
-	}
-	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID), UpdateExpression: e.Update(),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
-	for attempt := 1; ; attempt++ {
-		_, err = s.db.UpdateItem(ctx, in)
-		// A group change's transaction on the set at the same moment refuses this write; it is
-		// idempotent, so it is simply sent again.
-		var conflict *types.TransactionConflictException
-		if errors.As(err, &conflict) && attempt < 5 {
-			time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
-			continue
-		}
-		break
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID),
+		UpdateExpression: aws.String("SET policyClients = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}})
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &conflict) {
+		// A group change's transaction on the set at this moment: the client is not written
+		// either, and the request is retried like any other conflict.
+		return access.ErrVersionConflict
 	}
 	if err != nil {
 		return fmt.Errorf("mark policy clients of tenant %s: %w", tenantID, err)

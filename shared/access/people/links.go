@@ -17,8 +17,15 @@ func validRate(field string, r int) error {
 	return nil
 }
 
+// validColor accepts #rrggbb. A loop, not a regexp: a package-level regexp links the regexp
+// engine (about 100 KB) into every Lambda that imports this package.
 func validColor(field, c string) (string, error) {
-	if !colorRE.MatchString(c) {
+	ok := len(c) == 7 && c[0] == '#'
+	for i := 1; ok && i < len(c); i++ {
+		ch := c[i]
+		ok = '0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F'
+	}
+	if !ok {
 		return "", access.Invalid(field, "must be a colour like #3366ff")
 	}
 	return strings.ToLower(c), nil

@@ -2,10 +2,7 @@ package people
 
 import (
 	"errors"
-	"regexp"
 )
-
-var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // errEffectsPending marks an anonymisation that is written but whose login deletion or event
 // failed; its marker stays for the sweep and a repeated request to finish.
