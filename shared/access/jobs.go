@@ -23,6 +23,10 @@ func (a JobAction) Valid() bool { return a == JobGrant || a == JobRevoke || a ==
 // perProgram reports whether the action has one result per program (revoke has one per pair).
 func (a JobAction) PerProgram() bool { return a != JobRevoke }
 
+// ChangesAssignments reports whether the action may change a consultant's assignments (only
+// revoke ends them), so that a job reads them only when it does.
+func (a JobAction) ChangesAssignments() bool { return a == JobRevoke }
+
 // Outcome is what a job did for one (consultant, client, program), or one (consultant, client)
 // for revoke.
 type Outcome string

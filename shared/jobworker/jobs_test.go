@@ -178,14 +178,15 @@ func TestDuplicateDeliveryCountsOnce(t *testing.T) {
 	}
 }
 
-// failingStore fails the nth ApplyJobPart call: a worker dying halfway through a chunk.
+// failingStore fails the first ApplyJobPart of one part: a worker dying halfway through a chunk.
 type failingStore struct {
 	*dynamo.Store
-	calls, failOn int32
+	failPart int
+	failed   atomic.Bool
 }
 
 func (f *failingStore) ApplyJobPart(ctx context.Context, p access.JobPart) error {
-	if atomic.AddInt32(&f.calls, 1) == f.failOn {
+	if p.Part == f.failPart && f.failed.CompareAndSwap(false, true) {
 		return errors.New("injected failure")
 	}
 	return f.Store.ApplyJobPart(ctx, p)
@@ -202,7 +203,7 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 	ev := s.receiveAll(t, 1)
 
 	faulty := *s.env.App.Jobs
-	faulty.Store = &failingStore{Store: s.env.App.Store, failOn: 2}
+	faulty.Store = &failingStore{Store: s.env.App.Store, failPart: 1}
 	w := &jobworker.Worker{Processor: &faulty, MaxReceives: jobworker.MaxReceives}
 	res, err := w.Handle(context.Background(), ev)
 	if err != nil || len(res.BatchItemFailures) != 1 {

@@ -431,9 +431,16 @@ func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
 		if err != nil {
 			return err
 		}
+		// A chunk's parts touch different items (their own part item, counter shard, and
+		// pairs), so they are applied at once.
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Go(func() { errs[i] = s.Store.ApplyJobPart(ctx, p) })
+		}
+		wg.Wait()
 		conflict := false
-		for _, p := range parts {
-			err := s.Store.ApplyJobPart(ctx, p)
+		for i, err := range errs {
 			switch {
 			case err == nil, errors.Is(err, access.ErrPartDone):
 			case errors.Is(err, access.ErrJobClosed):
@@ -441,7 +448,7 @@ func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
 			case errors.Is(err, access.ErrVersionConflict):
 				conflict = true
 			default:
-				return fmt.Errorf("job %s chunk %d part %d: %w", ch.JobID, ch.Index, p.Part, err)
+				return fmt.Errorf("job %s chunk %d part %d: %w", ch.JobID, ch.Index, parts[i].Part, err)
 			}
 		}
 		if !conflict {
