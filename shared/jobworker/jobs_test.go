@@ -233,11 +233,11 @@ type poisonProcessor struct {
 	poison int
 }
 
-func (p poisonProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+func (p poisonProcessor) ApplyChunk(ctx context.Context, ch access.JobChunk) error {
 	if ch.Index == p.poison {
 		return errors.New("poison")
 	}
-	return p.Service.ProcessChunk(ctx, ch)
+	return p.Service.ApplyChunk(ctx, ch)
 }
 
 // TestPoisonMessageEndsInTheDLQ: a chunk that always fails is tried maxReceiveCount times, its
@@ -340,12 +340,12 @@ type stallingProcessor struct {
 	stall int
 }
 
-func (p stallingProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+func (p stallingProcessor) ApplyChunk(ctx context.Context, ch access.JobChunk) error {
 	if ch.Index == p.stall {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return p.Service.ProcessChunk(ctx, ch)
+	return p.Service.ApplyChunk(ctx, ch)
 }
 
 // TestTimingOutChunkEndsTheJob: a chunk that runs out of the invocation's time fails alone (the
