@@ -1,4 +1,5 @@
-// Command clients is the Lambda serving the API routes of function "clients" (see shared/routes).
+// Command clients is the Lambda serving the API routes of function "clients" (see shared/routes); it
+// links those routes' handlers only (httpapi.Clients).
 package main
 
 import (
@@ -7,10 +8,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tilgang/tilgang/shared/app"
-	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 func main() {
 	// DynamoDB only: this function links no other AWS client.
-	lambda.Start(app.MustNew(context.Background()).API(routes.FnClients))
+	lambda.Start(app.MustNew(context.Background()).API(httpapi.Clients))
 }

@@ -1,4 +1,5 @@
-// Command groups is the Lambda serving the API routes of function "groups" (see shared/routes).
+// Command groups is the Lambda serving the API routes of function "groups" (see shared/routes); it
+// links those routes' handlers only (httpapi.Groups).
 package main
 
 import (
@@ -7,10 +8,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/tilgang/tilgang/shared/app"
-	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 func main() {
 	// DynamoDB only: this function links no other AWS client.
-	lambda.Start(app.MustNew(context.Background()).API(routes.FnGroups))
+	lambda.Start(app.MustNew(context.Background()).API(httpapi.Groups))
 }

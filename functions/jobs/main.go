@@ -1,4 +1,5 @@
-// Command jobs is the Lambda serving the API routes of function "jobs" (see shared/routes).
+// Command jobs is the Lambda serving the API routes of function "jobs" (see shared/routes); it
+// links those routes' handlers only (httpapi.Jobs).
 package main
 
 import (
@@ -8,13 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobqueue"
-	"github.com/tilgang/tilgang/shared/routes"
 )
 
 func main() {
 	a := app.MustNew(context.Background())
 	// Jobs go out as messages on the jobs queue: SQS.
 	a.Jobs.Queue = &jobqueue.SQS{Client: sqs.NewFromConfig(a.AWS), QueueURL: a.Config.JobsQueueURL}
-	lambda.Start(a.API(routes.FnJobs))
+	lambda.Start(a.API(httpapi.Jobs))
 }

@@ -1,4 +1,5 @@
-// Command links is the Lambda serving the API routes of function "links" (see shared/routes).
+// Command links is the Lambda serving the API routes of function "links" (see shared/routes); it
+// links those routes' handlers only (httpapi.Links).
 package main
 
 import (
@@ -9,12 +10,12 @@ import (
 
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/cognito"
-	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 func main() {
 	a := app.MustNew(context.Background())
 	// Logins follow the users: Cognito.
 	a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), a.Config.UserPoolID)
-	lambda.Start(a.API(routes.FnLinks))
+	lambda.Start(a.API(httpapi.Links))
 }

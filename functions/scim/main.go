@@ -10,7 +10,6 @@ import (
 
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/cognito"
-	"github.com/tilgang/tilgang/shared/routes"
 )
 
 func main() {
@@ -18,5 +17,5 @@ func main() {
 	// Provisioned users get logins, deprovisioned ones lose them: Cognito. Events a change owes
 	// stay in the outbox for the anonymiser's sweep.
 	a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), a.Config.UserPoolID)
-	lambda.Start(a.API(routes.FnSCIM))
+	lambda.Start(a.SCIM())
 }

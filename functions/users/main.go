@@ -1,4 +1,5 @@
-// Command users is the Lambda serving the API routes of function "users" (see shared/routes).
+// Command users is the Lambda serving the API routes of function "users" (see shared/routes); it
+// links those routes' handlers only (httpapi.Users).
 package main
 
 import (
@@ -11,7 +12,7 @@ import (
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/eventbus"
-	"github.com/tilgang/tilgang/shared/routes"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 func main() {
@@ -20,5 +21,5 @@ func main() {
 	a.People.Identity = cognito.New(cognitoidentityprovider.NewFromConfig(a.AWS), a.Config.UserPoolID)
 	// Anonymising publishes user.anonymised (and the anonymiser its continuation): EventBridge.
 	a.People.Events = &eventbus.EventBridge{Client: eventbridge.NewFromConfig(a.AWS), Bus: a.Config.EventBusName}
-	lambda.Start(a.API(routes.FnUsers))
+	lambda.Start(a.API(httpapi.Users))
 }

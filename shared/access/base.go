@@ -26,6 +26,46 @@ func NewCaller(u User, groups map[string]Group, requestID string, now time.Time)
 	return &Caller{User: u, Groups: groups, Effective: Compute(u, groups), RequestID: requestID, Now: now}, nil
 }
 
+// Token names a request's principal as its verified token does, before anything is read.
+type Token struct{ TenantID, UserID, RequestID string }
+
+// CallerOf makes the caller a token names from its user as read together with the rest of a
+// request's reads (nil: there is no such user) and the tenant's groups. Only an active user who
+// exists may act.
+func CallerOf(t Token, u *User, groups map[string]Group, now time.Time) (*Caller, error) {
+	if t.TenantID == "" || t.UserID == "" {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "the token names no tenant or user"}
+	}
+	if u == nil || u.ID != t.UserID {
+		return nil, &Error{Code: CodeUnauthenticated, Message: "the token's user does not exist"}
+	}
+	return NewCaller(*u, groups, t.RequestID, now)
+}
+
+// Authenticate loads the caller of a request.
+type Authenticate func(ctx context.Context) (*Caller, error)
+
+// Alongside runs authenticate and read at the same time, so that a read that does not depend on
+// who asks costs no round trip after the principal's. The caller (or authentication's failure,
+// which wins over anything read) is returned once both are done; the use case decides on it
+// before handing out anything read. read reports its own errors to the use case.
+func Alongside(ctx context.Context, authenticate Authenticate, read func()) (*Caller, error) {
+	done := make(chan struct{})
+	var panicked any
+	go func() {
+		defer close(done)
+		// A panic is raised again on the request's goroutine, where the handler recovers it.
+		defer func() { panicked = recover() }()
+		read()
+	}()
+	c, err := authenticate(ctx)
+	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
+	return c, err
+}
+
 // retryPause waits before retry n (from 1).
 func retryPause(n int) {
 	d := min(retryBase<<min(n, 16), retryCap)

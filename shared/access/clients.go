@@ -74,6 +74,9 @@ type Assignment struct {
 	// ExpiresAt ends the assignment at that instant (nil: never); GrantedBy made it.
 	ExpiresAt *time.Time
 	GrantedBy string
+	// Client is the client, set by writers that have it: the store keeps a copy with the
+	// relation (clients do not change once created), so a user's clients read in one Query.
+	Client *Client
 }
 
 // AppointmentSource is who made an appointment.

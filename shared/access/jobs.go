@@ -238,6 +238,8 @@ type ClientGrant struct {
 	UpdatedAt time.Time
 	// ExpiresAt ends the grant at that instant (nil: never).
 	ExpiresAt *time.Time
+	// Client is the client, set by writers that have it; see Assignment.Client.
+	Client *Client
 }
 
 // GrantLevel is the level a bureau grant opens its client with on the clients area: the

@@ -20,6 +20,10 @@ type AccessCandidate struct {
 
 // ClientAccessPage is one page of the candidates of a client, by user id.
 type ClientAccessPage struct {
+	// Caller is the user asked for with the page (nil: not asked for, or no such user).
+	Caller *User
+	// Client is the client; its ID is "" when the tenant has no such client (and the page is
+	// empty).
 	Client Client
 	// Groups holds every group of the tenant (from which rights are computed).
 	Groups     map[string]Group
@@ -51,10 +55,16 @@ type LookupStore interface {
 	// (the owner, members of groups giving clients with scope all, users with legacy rights or a
 	// role that may, and, when the client has a policy level, every active user). Candidates
 	// that turn out to reach nothing are the caller's to drop, so a page may hold fewer than
-	// limit. ErrNotFound for a missing client; ErrInvalid for a cursor of another list.
-	ClientAccessPage(ctx context.Context, tenantID, clientID, cursor string, limit int) (ClientAccessPage, error)
+	// limit. A missing client gives an empty page whose Client.ID is ""; ErrInvalid for a
+	// cursor of another list. callerID ("": none) names a user read with the page, consistently,
+	// so that a request's principal costs no round trip of its own.
+	ClientAccessPage(ctx context.Context, tenantID, callerID, clientID, cursor string, limit int) (ClientAccessPage, error)
 	// UserClientsPage returns up to limit clients after the cursor that are assigned or granted
 	// to the user and, with policy, the clients that have a policy level. ErrInvalid for a
 	// cursor of another list.
 	UserClientsPage(ctx context.Context, tenantID, userID, cursor string, limit int, policy bool) (UserClientsPage, error)
+	// MayHavePolicyClients reports whether the tenant is known to have clients under the
+	// new-client policy. It never says false of a tenant that had them when this request's
+	// principal was read; before that, false only means "not known yet".
+	MayHavePolicyClients(tenantID string) bool
 }

@@ -237,7 +237,7 @@ func (e *Env) Invoke(t testing.TB, ev events.APIGatewayV2HTTPRequest) Response {
 	if !ok {
 		t.Fatalf("no route for %s", ev.RouteKey)
 	}
-	res, err := e.App.API(route.Function)(context.Background(), ev)
+	res, err := allclients.API(e.App, route.Function)(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("%s: handler error: %v", ev.RouteKey, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
-	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -35,7 +34,6 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
-		ctx = tracing.Start(ctx)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
 		ob, oerr := a.People.SweepOutbox(ctx, 0)

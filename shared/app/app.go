@@ -116,13 +116,16 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 	return a, nil
 }
 
-// API returns the Lambda handler of one API function (see routes.APIFunctions), and of the
-// SCIM function (routes.FnSCIM): traced, with one request line (and EMF record) per request.
-func (a *App) API(function string) httpapi.LambdaHandler {
-	if function == routes.FnSCIM {
-		return tracing.Handler(a.observeAPI(function, a.scim.Lambda()))
-	}
-	return tracing.Handler(a.observeAPI(function, a.api.Handler(function)))
+// API returns the Lambda handler of one API function (httpapi.Me, ...), with one request line
+// (and EMF record) per request. It links that function's routes only.
+func (a *App) API(fn httpapi.Function) httpapi.LambdaHandler {
+	return a.observeAPI(fn.Name, a.api.Handler(fn))
+}
+
+// SCIM returns the Lambda handler of the SCIM function (routes.FnSCIM), with one request line
+// per request like the API functions.
+func (a *App) SCIM() httpapi.LambdaHandler {
+	return a.observeAPI(routes.FnSCIM, a.scim.Lambda())
 }
 
 // MustNew builds the App from the environment or exits with a clear message; for mains, which

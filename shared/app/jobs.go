@@ -7,7 +7,6 @@ import (
 
 	"github.com/tilgang/tilgang/shared/jobworker"
 	"github.com/tilgang/tilgang/shared/routes"
-	"github.com/tilgang/tilgang/shared/tracing"
 )
 
 // JobWorker returns the access-job worker's handler (function jobworker): SQS event sources with
@@ -20,5 +19,5 @@ func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEven
 	if a.JobArchive != nil {
 		w.Archive = a.JobArchive
 	}
-	return tracing.Handler(a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle))
+	return a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/httpapi"
-	"github.com/tilgang/tilgang/shared/jobqueue"
+	"github.com/tilgang/tilgang/shared/jobmsg"
 	"github.com/tilgang/tilgang/shared/metrics"
 	"github.com/tilgang/tilgang/shared/routes"
 )
@@ -121,7 +121,7 @@ func (a *App) countUnreadable(function string, readable func(string) bool, h fun
 }
 
 func jobMessageReadable(body string) bool {
-	_, err := jobqueue.Decode(body)
+	_, err := jobmsg.Decode(body)
 	return err == nil
 }
 

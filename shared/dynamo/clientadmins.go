@@ -154,13 +154,22 @@ type clientGrantItem struct {
 	Version   int      `dynamodbav:"version"`
 	UpdatedAt string   `dynamodbav:"updatedAt"`
 	expiringItem
+	clientCopy
 }
 
 func programsSK(clientID, userID string) string { return pfxPrograms + clientID + "#" + userID }
 
+// A grant sorts right after the assignment at the same client in the user's GSI1 partition
+// (GSI1SK ACCESS#<c>#PROGRAMS beside ACCESS#<c>), so that one Query of ACCESS# reads every
+// relation of a user in client order. Grants written before were under PROGRAMS#<c>;
+// functions/migrate moves them.
+const gsi1GrantSuffix = "#PROGRAMS"
+
+func grantGSI1SK(clientID string) string { return pfxAccess + clientID + gsi1GrantSuffix }
+
 func clientGrantToItem(p access.ClientGrant) clientGrantItem {
-	return clientGrantItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID),
-		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: pfxPrograms + p.ClientID, Type: "consultant_programs",
+	return clientGrantItem{PK: tenantPK(p.TenantID), SK: programsSK(p.ClientID, p.UserID), clientCopy: copyOfClient(p.Client),
+		GSI1PK: userAccessPK(p.TenantID, p.UserID), GSI1SK: grantGSI1SK(p.ClientID), Type: typeGrant,
 		TenantID: p.TenantID, ClientID: p.ClientID, UserID: p.UserID, Level: string(p.Level), Programs: p.Programs,
 		GrantedBy: p.GrantedBy, Source: p.Source, GrantedAt: ts(p.GrantedAt), Version: p.Version,
 		UpdatedAt: ts(p.UpdatedAt), expiringItem: expiring(p.TenantID, programsSK(p.ClientID, p.UserID), p.ExpiresAt)}
@@ -218,7 +227,7 @@ func (s *Store) GrantsOn(ctx context.Context, tenantID, clientID string, userIDs
 // UserGrantsAfter reads a user's bureau grants from GSI1 (the user's access partition), by
 // client id after `after`.
 func (s *Store) UserGrantsAfter(ctx context.Context, tenantID, userID, after string, limit int) ([]access.ClientGrant, bool, error) {
-	items, more, err := s.gsi1After(ctx, userAccessPK(tenantID, userID), pfxPrograms, after, limit)
+	items, _, more, err := s.rangeAfter(ctx, GSI1, userAccessPK(tenantID, userID), pfxAccess, after, limit, 2, typeFilter(typeGrant))
 	if err != nil {
 		return nil, false, fmt.Errorf("grants of user: %w", err)
 	}

@@ -95,13 +95,61 @@ type assignmentItem struct {
 	UpdatedAt string `dynamodbav:"updatedAt"`
 	GrantedBy string `dynamodbav:"grantedBy,omitempty"`
 	expiringItem
+	clientCopy
+}
+
+// The item types of a user's relations, which share the ACCESS# range of the user's GSI1
+// partition.
+const (
+	typeAssignment = "assignment"
+	typeGrant      = "consultant_programs"
+)
+
+// typeFilter keeps the items of one type.
+func typeFilter(t string) *expression.ConditionBuilder {
+	f := expression.Name("type").Equal(expression.Value(t))
+	return &f
+}
+
+// clientCopy is the client a relation (assignment or grant) is on, copied when the relation is
+// written by a writer that had the client: clients do not change once created, so the copy never
+// goes stale, and a user's clients then read in one Query of the user's GSI1 partition instead
+// of a Query and a BatchGetItem of every client. Relations without it (written before, or by a
+// writer without the client) are completed from the client items.
+type clientCopy struct {
+	ClientName      string `dynamodbav:"clientName,omitempty"`
+	ClientStatus    string `dynamodbav:"clientStatus,omitempty"`
+	ClientSource    string `dynamodbav:"clientSource,omitempty"`
+	ClientPolicy    string `dynamodbav:"clientPolicyLevel,omitempty"`
+	ClientPractice  string `dynamodbav:"clientPractice,omitempty"`
+	ClientVersion   int    `dynamodbav:"clientVersion,omitempty"`
+	ClientCreatedAt string `dynamodbav:"clientCreatedAt,omitempty"`
+	ClientUpdatedAt string `dynamodbav:"clientUpdatedAt,omitempty"`
+}
+
+func copyOfClient(c *access.Client) clientCopy {
+	if c == nil {
+		return clientCopy{}
+	}
+	return clientCopy{ClientName: c.Name, ClientStatus: string(c.Status), ClientSource: string(c.Source), ClientPolicy: string(c.PolicyLevel),
+		ClientPractice: c.Practice, ClientVersion: c.Version, ClientCreatedAt: ts(c.CreatedAt), ClientUpdatedAt: ts(c.UpdatedAt)}
+}
+
+// client returns the copied client, if the relation has one (the status is never empty).
+func (c clientCopy) client(tenantID, clientID string) (access.Client, bool) {
+	if c.ClientStatus == "" {
+		return access.Client{}, false
+	}
+	return access.Client{ID: clientID, TenantID: tenantID, Name: c.ClientName, Status: access.ClientStatus(c.ClientStatus),
+		Source: access.ClientSource(c.ClientSource), PolicyLevel: access.Level(c.ClientPolicy), Practice: c.ClientPractice,
+		Version: c.ClientVersion, CreatedAt: parseTS(c.ClientCreatedAt), UpdatedAt: parseTS(c.ClientUpdatedAt)}, true
 }
 
 func assignmentToItem(a access.Assignment) assignmentItem {
-	return assignmentItem{expiringItem: expiring(a.TenantID, assignmentSK(a.ClientID, a.UserID), a.ExpiresAt), GrantedBy: a.GrantedBy,
+	return assignmentItem{expiringItem: expiring(a.TenantID, assignmentSK(a.ClientID, a.UserID), a.ExpiresAt), GrantedBy: a.GrantedBy, clientCopy: copyOfClient(a.Client),
 		PK: tenantPK(a.TenantID), SK: assignmentSK(a.ClientID, a.UserID),
 		GSI1PK: userAccessPK(a.TenantID, a.UserID), GSI1SK: pfxAccess + a.ClientID,
-		Type: "assignment", TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID,
+		Type: typeAssignment, TenantID: a.TenantID, ClientID: a.ClientID, UserID: a.UserID,
 		Level: string(a.Level), Source: string(a.Source), Version: a.Version,
 		CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt),
 	}
@@ -125,11 +173,17 @@ func skOf(av map[string]types.AttributeValue) string {
 
 // CreateClient writes a client and the assignments made with it in one transaction.
 func (s *Store) CreateClient(ctx context.Context, c access.Client, assignments []access.Assignment, meta access.Meta) error {
+	if c.PolicyLevel != "" && c.PolicyLevel != access.LevelNone {
+		if err := s.markPolicyClients(ctx, c.TenantID); err != nil {
+			return err
+		}
+	}
 	t := &txn{}
 	if err := t.put(s.table, clientToItem(c), notExists(), access.Conflict("client %s exists", c.ID)); err != nil {
 		return err
 	}
 	for _, a := range assignments {
+		a.Client = &c
 		if err := t.put(s.table, assignmentToItem(a), notExists(), access.ErrVersionConflict); err != nil {
 			return err
 		}
@@ -376,7 +430,7 @@ func (s *Store) gsi1After(ctx context.Context, pk, prefix, after string, limit i
 
 // UserAssignmentsAfter reads a user's assignments from GSI1, by client id.
 func (s *Store) UserAssignmentsAfter(ctx context.Context, tenantID, userID, after string, limit int) ([]access.Assignment, bool, error) {
-	items, more, err := s.gsi1After(ctx, userAccessPK(tenantID, userID), pfxAccess, after, limit)
+	items, _, more, err := s.rangeAfter(ctx, GSI1, userAccessPK(tenantID, userID), pfxAccess, after, limit, 2, typeFilter(typeAssignment))
 	if err != nil {
 		return nil, false, fmt.Errorf("assignments of user: %w", err)
 	}

@@ -54,3 +54,13 @@ func (s *Store) FillGroupSetForTest(ctx context.Context, tenantID string, n int)
 
 // ObserveBatchPausesForTest has f told every backoff before a retry of unprocessed batch items.
 func (s *Store) ObserveBatchPausesForTest(f func(time.Duration)) { s.pauses = f }
+
+// PutClientGrantForTest writes one bureau grant through its item conversion, as the job worker
+// writes it.
+func (s *Store) PutClientGrantForTest(ctx context.Context, g access.ClientGrant) error {
+	av, err := attributevalue.MarshalMap(clientGrantToItem(g))
+	if err != nil {
+		return err
+	}
+	return s.batchWrite(ctx, []types.WriteRequest{{PutRequest: &types.PutRequest{Item: av}}})
+}

@@ -31,6 +31,8 @@ type groupSetItem struct {
 	SK     string                   `dynamodbav:"SK"`
 	Type   string                   `dynamodbav:"type"`
 	Groups map[string]groupSetEntry `dynamodbav:"groups"`
+	// PolicyClients: the tenant has clients under the new-client policy (policyclients.go).
+	PolicyClients bool `dynamodbav:"policyClients,omitempty"`
 }
 
 func groupSetKey(tenantID string) map[string]types.AttributeValue {
@@ -115,6 +117,7 @@ func (s *Store) Principal(ctx context.Context, tenantID, userID string) (access.
 			}
 		}
 	}
+	s.notePolicyClients(tenantID, set)
 	if user == nil {
 		return access.User{}, nil, access.NotFound("user")
 	}
@@ -222,6 +225,7 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 			ids = append(ids, u.GroupIDs...)
 		}
 	}
+	s.notePolicyClients(tenantID, set)
 	snap.Groups = set.groups(tenantID, ids)
 	return snap, nil
 }

@@ -29,10 +29,10 @@ import (
 //     legacy rights, roles; see members.go), or, for a client under the new-client policy, the
 //     tenant's active users ‖ BatchGetItem of the assigned and granted users of the page.
 //
-// Which clients can user u open (UserClientsPage):
-//  1. Query GSI1 TENANT#t#USER#u ACCESS#… ‖ the same for PROGRAMS#… ‖ (when the policy
-//     applies) the sparse policy-client partition;
-//  2. BatchGetItem of the clients of the page that the policy partition did not bring.
+// Which clients can user u open (UserClientsPage), in one round trip:
+//     Query GSI1 TENANT#t#USER#u ACCESS#… (assignments ACCESS#<c> and grants ACCESS#<c>#PROGRAMS,
+//     each with a copy of its client) ‖ (when asked) the sparse policy-client partition;
+//     only relations written without a copy of their client need a BatchGetItem of it.
 //
 // Every source is read in id order from `after` on, at most limit+1 items; the page is the
 // merge of the sources up to the lowest id at which any source was cut short, so no id is ever
@@ -120,11 +120,13 @@ func mergeIDs(limit int, streams ...idStream) ([]string, bool) {
 	return ids, more
 }
 
-// rangeAfter reads up to limit items of one partition (of the table, or of GSI1 when index is
-// set) whose sort key is prefix+id with id after `after`, in order, keeping those filter
-// accepts; more reports whether any follow. ids are the ids after the prefix, up to the next
-// '#'.
-func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string, limit int, filter *expression.ConditionBuilder) ([]map[string]types.AttributeValue, []string, bool, error) {
+// rangeAfter reads the items of up to limit ids of one partition (of the table, or of GSI1 when
+// index is set) whose sort key is prefix+id (or prefix+id+"#…") with id after `after`, in order,
+// keeping those filter accepts; more reports whether any follow. ids[i] is items[i]'s id: the
+// part after the prefix, up to the next '#'. Items of one id (a user's assignment and grant at a
+// client) are never split between pages; perID is how many items an id has at most, which sizes
+// each Query's Limit so that a page usually takes one call.
+func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string, limit, perID int, filter *expression.ConditionBuilder) ([]map[string]types.AttributeValue, []string, bool, error) {
 	pkAttr, skAttr := AttrPK, AttrSK
 	if index != "" {
 		pkAttr, skAttr = AttrGSI1PK, AttrGSI1SK
@@ -133,9 +135,10 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 	if after == "" {
 		kc = kc.And(expression.Key(skAttr).BeginsWith(prefix))
 	} else {
-		// Ids are printable ASCII: "!" is the least character an id after `after` may add to it,
-		// and DEL sorts after every id, so the range stays inside the prefix even under a filter.
-		kc = kc.And(expression.Key(skAttr).Between(expression.Value(prefix+after+"!"), expression.Value(prefix+"\x7f")))
+		// Ids are made of letters, digits and '_': "$" sorts after `after` and after every key of
+		// `after` itself (prefix+after+"#…"), and before any longer id; DEL sorts after every id,
+		// so the range stays inside the prefix even under a filter.
+		kc = kc.And(expression.Key(skAttr).Between(expression.Value(prefix+after+"$"), expression.Value(prefix+"\x7f")))
 	}
 	b := expression.NewBuilder().WithKeyCondition(kc)
 	if filter != nil {
@@ -147,13 +150,14 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 	}
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(s.table), KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), Limit: aws.Int32(int32(limit + 1)),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), Limit: aws.Int32(int32((limit + 1) * perID)),
 	}
 	if index != "" {
 		in.IndexName = aws.String(index)
 	}
 	var items []map[string]types.AttributeValue
 	var ids []string
+	distinct := 0
 	for {
 		res, err := s.db.Query(ctx, in)
 		if err != nil {
@@ -164,10 +168,13 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 			if sk == nil || !strings.HasPrefix(sk.Value, prefix) {
 				return items, ids, false, nil
 			}
-			if len(items) == limit {
+			id, _, _ := strings.Cut(strings.TrimPrefix(sk.Value, prefix), "#")
+			if distinct == limit && id != ids[len(ids)-1] {
 				return items, ids, true, nil
 			}
-			id, _, _ := strings.Cut(strings.TrimPrefix(sk.Value, prefix), "#")
+			if len(ids) == 0 || id != ids[len(ids)-1] {
+				distinct++
+			}
 			items, ids = append(items, it), append(ids, id)
 		}
 		if res.LastEvaluatedKey == nil {
@@ -178,7 +185,7 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 }
 
 // ClientAccessPage reads one page of the users who may open a client; see the top of the file.
-func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
+func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, clientID, cursor string, limit int) (access.ClientAccessPage, error) {
 	after, err := decodeLookupCursor(cursor, "c:"+clientID)
 	if err != nil {
 		return access.ClientAccessPage{}, err
@@ -189,15 +196,19 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 	var asgMore, grantMore bool
 	err = parallel(
 		func() (err error) {
-			head, err = s.batchGet(ctx, []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)})
+			keys := []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)}
+			if callerID != "" {
+				keys = append(keys, key(pk, pfxUser+callerID))
+			}
+			head, err = s.consistentBatchGet(ctx, keys)
 			return err
 		},
 		func() (err error) {
-			asgItems, asgIDs, asgMore, err = s.rangeAfter(ctx, "", pk, pfxAccess+clientID+"#", after, limit, nil)
+			asgItems, asgIDs, asgMore, err = s.rangeAfter(ctx, "", pk, pfxAccess+clientID+"#", after, limit, 1, nil)
 			return err
 		},
 		func() (err error) {
-			grantItems, grantIDs, grantMore, err = s.rangeAfter(ctx, "", pk, pfxPrograms+clientID+"#", after, limit, nil)
+			grantItems, grantIDs, grantMore, err = s.rangeAfter(ctx, "", pk, pfxPrograms+clientID+"#", after, limit, 1, nil)
 			return err
 		},
 	)
@@ -223,15 +234,21 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
 				ownerID = it.OwnerID
 			}
+		case pfxUser + callerID:
+			var u access.User
+			if u, err = unmarshalUser(av); err == nil {
+				page.Caller = &u
+			}
 		}
 		if err != nil {
 			return access.ClientAccessPage{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
 		}
 	}
-	if !found {
-		return access.ClientAccessPage{}, access.NotFound("client")
-	}
+	s.notePolicyClients(tenantID, set)
 	page.Groups = set.all(tenantID)
+	if !found {
+		return access.ClientAccessPage{Caller: page.Caller, Groups: page.Groups}, nil
+	}
 	asgs := map[string]*access.Assignment{}
 	for i, av := range asgItems {
 		var it assignmentItem
@@ -279,7 +296,7 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 	streams := make([]idStream, len(lists)+1)
 	for i, prefix := range lists {
 		fns = append(fns, func() error {
-			items, ids, more, err := s.rangeAfter(ctx, "", membersPK(tenantID), prefix, after, limit, nil)
+			items, ids, more, err := s.rangeAfter(ctx, "", membersPK(tenantID), prefix, after, limit, 1, nil)
 			for _, av := range items {
 				var it memberItem
 				if err := attributevalue.UnmarshalMap(av, &it); err != nil {
@@ -296,7 +313,7 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, clientID, cursor
 		active := expression.Name("status").Equal(expression.Value(string(access.StatusActive))).
 			And(expression.Name("type").Equal(expression.Value("user")))
 		fns = append(fns, func() error {
-			items, ids, more, err := s.rangeAfter(ctx, "", pk, pfxUser, after, limit, &active)
+			items, ids, more, err := s.rangeAfter(ctx, "", pk, pfxUser, after, limit, 1, &active)
 			for _, av := range items {
 				u, err := unmarshalUser(av)
 				if err != nil {
@@ -348,51 +365,53 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 		return access.UserClientsPage{}, err
 	}
 	upk := userAccessPK(tenantID, userID)
-	var asgItems, grantItems, policyItems []map[string]types.AttributeValue
-	var asgIDs, grantIDs, policyIDs []string
-	var asgMore, grantMore, policyMore bool
+	var relItems, policyItems []map[string]types.AttributeValue
+	var relIDs, policyIDs []string
+	var relMore, policyMore bool
 	fns := []func() error{
 		func() (err error) {
-			asgItems, asgIDs, asgMore, err = s.rangeAfter(ctx, GSI1, upk, pfxAccess, after, limit, nil)
-			return err
-		},
-		func() (err error) {
-			grantItems, grantIDs, grantMore, err = s.rangeAfter(ctx, GSI1, upk, pfxPrograms, after, limit, nil)
+			relItems, relIDs, relMore, err = s.rangeAfter(ctx, GSI1, upk, pfxAccess, after, limit, 2, nil)
 			return err
 		},
 	}
 	if policy {
 		fns = append(fns, func() (err error) {
-			policyItems, policyIDs, policyMore, err = s.rangeAfter(ctx, GSI1, policyClientsPK(tenantID), pfxAccess, after, limit, nil)
+			policyItems, policyIDs, policyMore, err = s.rangeAfter(ctx, GSI1, policyClientsPK(tenantID), pfxAccess, after, limit, 1, nil)
 			return err
 		})
 	}
 	if err := parallel(fns...); err != nil {
 		return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
 	}
-	ids, more := mergeIDs(limit, idStream{asgIDs, asgMore}, idStream{grantIDs, grantMore}, idStream{policyIDs, policyMore})
+	ids, more := mergeIDs(limit, idStream{relIDs, relMore}, idStream{policyIDs, policyMore})
 	byID := map[string]*access.ClientCandidate{}
 	for _, id := range ids {
 		byID[id] = &access.ClientCandidate{}
 	}
-	for i, av := range asgItems {
-		if c := byID[asgIDs[i]]; c != nil {
+	for i, av := range relItems {
+		c := byID[relIDs[i]]
+		if c == nil {
+			continue
+		}
+		var copied clientCopy
+		switch t, _ := av["type"].(*types.AttributeValueMemberS); {
+		case t != nil && t.Value == typeAssignment:
 			var it assignmentItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return access.UserClientsPage{}, fmt.Errorf("unmarshal assignment: %w", err)
 			}
 			a := it.domain()
-			c.Assignment = &a
-		}
-	}
-	for i, av := range grantItems {
-		if c := byID[grantIDs[i]]; c != nil {
+			c.Assignment, copied = &a, it.clientCopy
+		case t != nil && t.Value == typeGrant:
 			var it clientGrantItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return access.UserClientsPage{}, fmt.Errorf("unmarshal grant: %w", err)
 			}
 			g := it.domain()
-			c.Grant = &g
+			c.Grant, copied = &g, it.clientCopy
+		}
+		if cl, ok := copied.client(tenantID, relIDs[i]); ok {
+			c.Client = cl
 		}
 	}
 	for i, av := range policyItems {
@@ -404,15 +423,18 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			c.Client = it.domain()
 		}
 	}
+	// Relations carry a copy of their client; only those written without one need a read.
 	var need []string
 	for _, id := range ids {
 		if byID[id].Client.ID == "" {
 			need = append(need, id)
 		}
 	}
-	clients, err := s.GetClients(ctx, tenantID, need)
-	if err != nil {
-		return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+	var clients map[string]access.Client
+	if len(need) > 0 {
+		if clients, err = s.GetClients(ctx, tenantID, need); err != nil {
+			return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
+		}
 	}
 	var page access.UserClientsPage
 	for _, id := range ids {

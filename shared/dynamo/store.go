@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,9 @@ type Store struct {
 	table string
 	// pauses, when set, is told every backoff before a retry of unprocessed batch items (tests).
 	pauses func(time.Duration)
+	// policyTenants holds the tenants known to have clients under the new-client policy
+	// (policyclients.go).
+	policyTenants sync.Map
 }
 
 var _ access.Store = (*Store)(nil)

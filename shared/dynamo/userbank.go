@@ -110,7 +110,14 @@ func (s *Store) clientRoles(ctx context.Context, tenantID, userID string) (acces
 	for _, prefix := range []string{pfxClientAdmin, pfxPrograms} {
 		after := ""
 		for {
-			items, more, err := s.gsi1After(ctx, userAccessPK(tenantID, userID), prefix, after, access.MaxPageLimit)
+			var items []map[string]types.AttributeValue
+			var more bool
+			var err error
+			if prefix == pfxClientAdmin {
+				items, more, err = s.gsi1After(ctx, userAccessPK(tenantID, userID), prefix, after, access.MaxPageLimit)
+			} else {
+				items, _, more, err = s.rangeAfter(ctx, GSI1, userAccessPK(tenantID, userID), pfxAccess, after, access.MaxPageLimit, 2, typeFilter(typeGrant))
+			}
 			if err != nil {
 				return access.ClientRoles{}, nil, fmt.Errorf("client roles of user: %w", err)
 			}

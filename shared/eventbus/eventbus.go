@@ -1,6 +1,6 @@
-// Package eventbus publishes the domain's events: to an EventBridge bus in AWS, and locally to
-// an SQS queue that stands in for the bus, carrying the same EventBridge event JSON so that a
-// consumer decodes both alike.
+// Package eventbus publishes the domain's events to an EventBridge bus, and renders them as
+// EventBridge delivers them (Envelope), which is what shared/eventqueue sends locally to the SQS
+// queue that stands in for the bus, so that a consumer decodes both alike.
 package eventbus
 
 import (
@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -23,7 +22,6 @@ const Source = "tilgang"
 
 var (
 	_ access.Publisher = (*EventBridge)(nil)
-	_ access.Publisher = (*SQS)(nil)
 )
 
 // EventBridge publishes to an event bus.
@@ -48,35 +46,6 @@ func (p *EventBridge) Publish(ctx context.Context, e access.Event) error {
 		return fmt.Errorf("put event: %s", aws.ToString(out.Entries[0].ErrorMessage))
 	}
 	return nil
-}
-
-// SQS sends each event, in EventBridge's event shape, to a queue.
-type SQS struct {
-	Client   *sqs.Client
-	QueueURL string
-	Region   string
-	// NewID names each event; it is required.
-	NewID func(prefix string) string
-	Now   func() time.Time
-}
-
-// Publish sends one event.
-func (p *SQS) Publish(ctx context.Context, e access.Event) error {
-	body, err := Envelope(e, p.NewID("evt"), p.Region, p.now())
-	if err != nil {
-		return err
-	}
-	if _, err := p.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.QueueURL), MessageBody: aws.String(string(body))}); err != nil {
-		return fmt.Errorf("send event: %w", err)
-	}
-	return nil
-}
-
-func (p *SQS) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
-	}
-	return time.Now().UTC()
 }
 
 func detailOf(e access.Event) map[string]string {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/httpapi"
 )
 
 // memberOfTwoGroups makes a user whose principal needs both the user item and the groups.
@@ -55,7 +56,7 @@ func BenchmarkMe(b *testing.B) {
 	env := apitest.New(b)
 	_, u := memberOfTwoGroups(b, env)
 	ev := u.Event(b, "GET", "/v1/me", nil)
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	ratio := apitest.BenchRatio(b, bareGetItem(env, u), func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 {
 			b.Fatalf("status %d: %v", res.StatusCode, err)
@@ -68,7 +69,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	env := apitest.New(b)
 	_, u := memberOfTwoGroups(b, env)
 	ev := u.Event(b, "POST", "/v1/authorize", map[string]any{"userId": u.UserID, "action": "edit", "area": "journals"})
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	ratio := apitest.BenchRatio(b, bareGetItem(env, u), func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 {
 			b.Fatalf("status %d: %v", res.StatusCode, err)

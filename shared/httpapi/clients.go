@@ -166,13 +166,13 @@ func (a *API) getClient(ctx context.Context, r *request) (response, error) {
 
 func (a *API) listClientAccess(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery("limit", "cursor"); err != nil {
-		return response{}, err
+		return response{}, r.authenticated(ctx, err)
 	}
 	p, err := r.page()
 	if err != nil {
-		return response{}, err
+		return response{}, r.authenticated(ctx, err)
 	}
-	users, next, err := a.Clients.ClientAccessList(ctx, r.caller, r.path("clientId"), p)
+	users, next, err := a.Clients.ClientAccessList(ctx, r.token(), r.authenticate, r.path("clientId"), p)
 	if err != nil {
 		return response{}, err
 	}
@@ -207,13 +207,13 @@ func (a *API) deleteAssignment(ctx context.Context, r *request) (response, error
 
 func (a *API) listUserClients(ctx context.Context, r *request) (response, error) {
 	if err := r.knownQuery("limit", "cursor"); err != nil {
-		return response{}, err
+		return response{}, r.authenticated(ctx, err)
 	}
 	p, err := r.page()
 	if err != nil {
-		return response{}, err
+		return response{}, r.authenticated(ctx, err)
 	}
-	res, err := a.Clients.UserClients(ctx, r.caller, r.path("userId"), p)
+	res, err := a.Clients.UserClients(ctx, r.authenticate, r.tenantID, r.path("userId"), p)
 	if err != nil {
 		return response{}, err
 	}

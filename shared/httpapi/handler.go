@@ -50,6 +50,22 @@ type request struct {
 	tenantID, userID string
 	// maxBody raises MaxBodyBytes for a route whose body is legitimately larger.
 	maxBody int
+	// authenticate loads the caller, for the routes that authenticate themselves.
+	authenticate access.Authenticate
+}
+
+// token names the request's principal as the verified token does.
+func (r *request) token() access.Token {
+	return access.Token{TenantID: r.tenantID, UserID: r.userID, RequestID: r.ev.RequestContext.RequestID}
+}
+
+// authenticated loads the caller of a route that authenticates itself before it answers bad
+// input: a request without a valid principal is told so first, as on every other route.
+func (r *request) authenticated(ctx context.Context, bad error) error {
+	if _, err := r.authenticate(ctx); err != nil {
+		return err
+	}
+	return bad
 }
 
 // response is what a route function returns; Handler renders it.
@@ -63,37 +79,72 @@ type response struct {
 type routeFunc func(ctx context.Context, r *request) (response, error)
 
 // authenticatesItself lists the routes that load their principal together with the rest of what
-// they read (see people.Service.AuthorizeAs): r.caller is nil there; r.tenantID and r.userID
-// name the token's principal.
-var authenticatesItself = map[string]bool{"POST /v1/authorize": true}
+// they read (see people.Service.AuthorizeAs and access.Alongside): r.caller is nil there;
+// r.tenantID and r.userID name the token's principal, and r.authenticate loads it.
+var authenticatesItself = map[string]bool{
+	"POST /v1/authorize":                true,
+	"GET /v1/clients/{clientId}/access": true,
+	"GET /v1/users/{userId}/clients":    true,
+}
 
-// table maps each route key to its implementation. Every route in routes.All must be here;
-// TestEveryRouteImplemented checks it.
-func (a *API) table() map[string]routeFunc {
+// Function is one API function (routes.APIFunctions): its name, and the route groups that
+// implement the routes routes.For gives it. Each function names its own groups, so that a Lambda
+// built for one function links that function's handlers (and the use cases they call) only.
+type Function struct {
+	Name   string
+	groups []group
+}
+
+// group adds some routes' implementations to a function's table.
+type group func(*API, map[string]routeFunc)
+
+// The API functions; each Lambda's main passes its own to app.API.
+var (
+	Me       = Function{routes.FnMe, []group{(*API).meRoutes, (*API).capabilityRoutes}}
+	Users    = Function{routes.FnUsers, []group{(*API).userRoutes, (*API).userBankRoutes, (*API).calendarRoutes}}
+	Groups   = Function{routes.FnGroups, []group{(*API).groupRoutes}}
+	Settings = Function{routes.FnSettings, []group{(*API).settingsRoutes, (*API).programRoutes, (*API).scimTokenRoutes}}
+	Audit    = Function{routes.FnAudit, []group{(*API).auditRoutes}}
+	Clients  = Function{routes.FnClients, []group{(*API).clientRoutes, (*API).clientAdminRoutes}}
+	Links    = Function{routes.FnLinks, []group{(*API).linkRoutes}}
+	Jobs     = Function{routes.FnJobs, []group{(*API).jobRoutes, (*API).reviewRoutes}}
+)
+
+// Functions lists every API function, for the processes that serve them all (the dev server,
+// make invoke, tests). A Lambda's main names its own function instead: calling this links every
+// route's handler.
+func Functions() []Function {
+	return []Function{Me, Users, Groups, Settings, Audit, Clients, Links, Jobs}
+}
+
+// FunctionNamed returns the API function called name (routes.FnMe, ...); like Functions, it is
+// for the processes that serve every function.
+func FunctionNamed(name string) (Function, bool) {
+	for _, f := range Functions() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// table maps each of fn's route keys to its implementation; TestEveryRouteImplemented checks
+// that it holds exactly the routes routes.For(fn.Name) lists.
+func (a *API) table(fn Function) map[string]routeFunc {
 	m := map[string]routeFunc{}
-	a.meRoutes(m)
-	a.userRoutes(m)
-	a.groupRoutes(m)
-	a.settingsRoutes(m)
-	a.auditRoutes(m)
-	a.clientRoutes(m)
-	a.linkRoutes(m)
-	a.clientAdminRoutes(m)
-	a.programRoutes(m)
-	a.jobRoutes(m)
-	a.reviewRoutes(m)
-	a.seedRoutes(m)
-	a.scimTokenRoutes(m)
+	for _, group := range fn.groups {
+		group(a, m)
+	}
 	return m
 }
 
 // Handler returns the Lambda handler of one function: it serves that function's routes only.
-func (a *API) Handler(function string) LambdaHandler {
-	all := a.table()
+func (a *API) Handler(fn Function) LambdaHandler {
+	all := a.table(fn)
 	mine := map[string]routeFunc{}
-	for _, r := range routes.For(function) {
-		if fn, ok := all[r.Key()]; ok {
-			mine[r.Key()] = fn
+	for _, r := range routes.For(fn.Name) {
+		if f, ok := all[r.Key()]; ok {
+			mine[r.Key()] = f
 		}
 	}
 	log := a.Log
@@ -128,10 +179,17 @@ func (a *API) Handler(function string) LambdaHandler {
 			r.caller = caller
 		}
 		r.tenantID, r.userID = tenantID, userID
+		r.authenticate = func(ctx context.Context) (*access.Caller, error) {
+			return a.People.Authenticate(ctx, tenantID, userID, reqID)
+		}
 		for name, v := range ev.PathParameters {
 			if !access.PlausibleID(v) {
 				// Nothing with such an id exists; saying so beats a store error on an oversized key.
-				return a.fail(ctx, log, ev, tenantID, userID, access.NotFound(strings.TrimSuffix(name, "Id"))), nil
+				err := error(access.NotFound(strings.TrimSuffix(name, "Id")))
+				if r.caller == nil {
+					err = r.authenticated(ctx, err)
+				}
+				return a.fail(ctx, log, ev, tenantID, userID, err), nil
 			}
 		}
 		out, err := fn(ctx, r)

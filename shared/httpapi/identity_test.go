@@ -12,6 +12,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/routes"
 )
@@ -89,7 +90,7 @@ func invokeRaw(t *testing.T, env *apitest.Env, a *apitest.Actor, method, path st
 	t.Helper()
 	ev := a.Event(t, method, path, body, headers...)
 	route, _, _ := routes.Match(method, ev.RawPath)
-	res, err := env.App.API(route.Function)(context.Background(), ev)
+	res, err := allclients.API(env.App, route.Function)(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}

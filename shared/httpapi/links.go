@@ -7,14 +7,22 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 )
 
-// linkRoutes serves assistant links, the capability matrix and the user bank (seed 003).
+// linkRoutes serves assistant links (seed 003).
 func (a *API) linkRoutes(m map[string]routeFunc) {
 	m["GET /v1/users/{userId}/links"] = a.listLinks
 	m["POST /v1/users/{userId}/links"] = a.addLink
 	m["PATCH /v1/users/{userId}/links/{clientId}"] = a.patchLink
 	m["DELETE /v1/users/{userId}/links/{clientId}"] = a.removeLink
 	m["GET /v1/clients/{clientId}/assistants"] = a.listAssistants
+}
+
+// capabilityRoutes serves the capability matrix (seed 003).
+func (a *API) capabilityRoutes(m map[string]routeFunc) {
 	m["GET /v1/users/{userId}/capabilities"] = a.getCapabilities
+}
+
+// userBankRoutes serves the user bank: removing, restoring and anonymising users (seed 003).
+func (a *API) userBankRoutes(m map[string]routeFunc) {
 	m["POST /v1/users/{userId}/remove"] = a.userAction(a.People.RemoveUser)
 	m["POST /v1/users/{userId}/restore"] = a.userAction(a.People.RestoreUser)
 	m["POST /v1/users/{userId}/anonymise"] = a.userAction(a.People.AnonymiseUser)

@@ -14,6 +14,10 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/apitest"
+	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
+	"github.com/tilgang/tilgang/shared/httpapi"
+	"github.com/tilgang/tilgang/shared/localstack"
 )
 
 // lookupTenant is the issue's measuring tenant: 20 groups (2 give clients with scope all),
@@ -97,7 +101,7 @@ func (lt *lookupTenant) addEmployees(t testing.TB, env *apitest.Env, n int) {
 // allPages runs a list request through the handler page by page and returns the items.
 func allPages(t testing.TB, env *apitest.Env, a *apitest.Actor, function, path string) int {
 	t.Helper()
-	h := env.App.API(function)
+	h := allclients.API(env.App, function)
 	n, cursor := 0, ""
 	for range 100 {
 		p := path
@@ -140,16 +144,16 @@ func TestReverseLookupsCostFollowsTheAnswer(t *testing.T) {
 	if who != lt.reachC || mine != 30 {
 		t.Errorf("200 employees: %d users reach the client (want %d), the therapist opens %d clients (want 30)", who, lt.reachC, mine)
 	}
-	// The principal (1), then the client, group set and tenant with the client's assignments and
-	// grants (3 at once), then the two scope-all groups' and the legacy member lists with the
-	// assigned users (4 at once).
-	if whoCalls > 8 {
-		t.Errorf("who can access: %d DynamoDB calls, want at most 8", whoCalls)
+	// The caller with the client, group set and tenant (one BatchGetItem) and the client's
+	// assignments and grants (3 at once), then the two scope-all groups' and the legacy member
+	// lists with the assigned users (4 at once).
+	if whoCalls > 7 {
+		t.Errorf("who can access: %d DynamoDB calls (%v), want at most 7", whoCalls, env.Counter.ByOperation())
 	}
-	// The principal (1), the user's assignments and grants and the policy clients (3 at once),
-	// the clients of the page (1).
-	if mineCalls > 5 {
-		t.Errorf("clients of a user: %d DynamoDB calls, want at most 5", mineCalls)
+	// The principal and the user's relations (assignments and grants, one range) at once; the
+	// relations carry their clients, so none is read, and the tenant has no policy clients.
+	if mineCalls != 2 {
+		t.Errorf("clients of a user: %d DynamoDB calls (%v), want 2", mineCalls, env.Counter.ByOperation())
 	}
 	lt.addEmployees(t, env, 1800)
 	who2, whoCalls2, mine2, mineCalls2 := count()
@@ -246,7 +250,7 @@ func BenchmarkAuthorizeVsItsReads(b *testing.B) {
 		}
 	}
 	ev := u.Event(b, "POST", "/v1/authorize", map[string]any{"userId": u.UserID, "action": "edit", "area": "clients", "clientId": c})
-	h := env.App.API("me")
+	h := env.App.API(httpapi.Me)
 	printCalls(env, "POST /v1/authorize (client)", func() { h(context.Background(), ev) })
 	ratio := apitest.BenchRatio(b, raw, func(b *testing.B) {
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"allowed":true`) {
@@ -254,4 +258,87 @@ func BenchmarkAuthorizeVsItsReads(b *testing.B) {
 		}
 	})
 	apitest.PrintRatio("authorize vs its own DynamoDB reads", ratio, 1.2)
+}
+
+// policyTenant makes a tenant with the therapist template's group and n signed-up clients under
+// the new-client policy at level; it returns the tenant and the group's id.
+func policyTenant(t *testing.T, env *apitest.Env, level string, n int) (*apitest.Tenant, string) {
+	t.Helper()
+	ten := env.NewTenant(t, true, "therapist")
+	setPolicy(t, ten.Owner, level)
+	for range n {
+		createClient(t, ten.Owner, "signup")
+	}
+	groups := ten.Owner.Must(t, "GET", "/v1/groups", nil, 200).Map(t)["items"].([]any)
+	return ten, groups[0].(map[string]any)["id"].(string)
+}
+
+// TestClientsOfUserOutsideThePolicy: the page is read on the chance that the new-client policy
+// applies; for a user it does not apply to, the policy clients must neither show nor leave
+// empty pages behind.
+func TestClientsOfUserOutsideThePolicy(t *testing.T) {
+	env := apitest.New(t)
+	ten, therapistGroup := policyTenant(t, env, "edit", 3)
+	owner := ten.Owner
+	therapist := owner.CreateUser(t, map[string]any{"groupIds": []string{therapistGroup}})
+	outsider := owner.CreateUser(t, map[string]any{"groupIds": []string{}})
+	if n := allPages(t, env, owner, "clients", "/v1/users/"+therapist+"/clients?limit=1"); n != 3 {
+		t.Errorf("the therapist opens %d policy clients, want 3", n)
+	}
+	res := owner.Must(t, "GET", "/v1/users/"+outsider+"/clients?limit=1", nil, 200).Map(t)
+	if items := res["items"].([]any); len(items) != 0 || res["nextCursor"] != nil {
+		t.Errorf("a user without client rights: %v, want no items and no cursor", res)
+	}
+}
+
+// TestLookupsJudgeTheTokenFirst: the reverse look-ups read their principal with their data, yet
+// answer like every route: a token whose user is gone or deactivated gets 401 whatever else is
+// wrong with the request, and another tenant's client or user is not found.
+func TestLookupsJudgeTheTokenFirst(t *testing.T) {
+	env := apitest.New(t)
+	ten := env.NewTenant(t, true, "therapist")
+	owner := ten.Owner
+	c := createClient(t, owner, "manual")
+	uid := owner.CreateUser(t, map[string]any{})
+	owner.Must(t, "POST", "/v1/users/"+uid+"/deactivate", nil, 200)
+	for _, who := range []*apitest.Actor{env.As(ten.ID, uid), env.As(ten.ID, "u_nosuchuser")} {
+		for _, path := range []string{
+			"/v1/clients/" + c + "/access", "/v1/clients/" + c + "/access?limit=0", "/v1/clients/" + c + "/access?cursor=bad",
+			"/v1/clients/c_nosuchclient/access", "/v1/users/" + uid + "/clients", "/v1/users/" + uid + "/clients?limit=x",
+			"/v1/users/" + uid + "/clients?cursor=bad", "/v1/users/u_nosuchuser/clients", "/v1/clients/" + strings.Repeat("c", 300) + "/access",
+		} {
+			who.Must(t, "GET", path, nil, 401)
+		}
+	}
+	other := env.NewTenant(t, true)
+	other.Owner.Must(t, "GET", "/v1/clients/"+c+"/access", nil, 404)
+	other.Owner.Must(t, "GET", "/v1/users/"+owner.UserID+"/clients", nil, 404)
+	owner.Must(t, "GET", "/v1/clients/"+c+"/access?cursor=bad", nil, 400)
+}
+
+// TestClientsOfUserInAFreshProcess: a process that has not yet seen that the tenant has policy
+// clients (a cold Lambda) reads them after the principal instead of alongside it; the answer is
+// the same, and once it knows, alongside.
+func TestClientsOfUserInAFreshProcess(t *testing.T) {
+	env := apitest.New(t)
+	ten, g := policyTenant(t, env, "view", 2)
+	owner := ten.Owner
+	therapist := env.As(ten.ID, owner.CreateUser(t, map[string]any{"groupIds": []string{g}}))
+	counter := &localstack.CallCounter{}
+	fresh, err := app.New(context.Background(), env.Config, app.Options{DynamoOptions: []func(o *dynamodb.Options){counter.Option()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := allclients.API(fresh, "clients")
+	ev := therapist.Event(t, "GET", "/v1/users/"+therapist.UserID+"/clients", nil)
+	for i, wantCalls := range []int{4, 3} { // cold: principal ‖ relations, then the page again with the policy clients; warm: all at once
+		counter.Reset()
+		res, err := h(context.Background(), ev)
+		if err != nil || res.StatusCode != 200 || strings.Count(res.Body, `"clientId"`) != 2 {
+			t.Fatalf("request %d: %d %v %s, want the 2 policy clients", i+1, res.StatusCode, err, res.Body)
+		}
+		if got := counter.Total(); got != wantCalls {
+			t.Errorf("request %d: %d DynamoDB calls (%v), want %d", i+1, got, counter.ByOperation(), wantCalls)
+		}
+	}
 }

@@ -19,7 +19,7 @@ func TestAPanicAnswersAsAProblem(t *testing.T) {
 	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
 			Claims: map[string]string{httpapi.ClaimTenant: "t_1", httpapi.ClaimUsername: "u_1"}}}
-	res, err := api.Handler("me")(context.Background(), ev)
+	res, err := api.Handler(httpapi.Me)(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("handler returned an error (Lambda would answer 502): %v", err)
 	}

@@ -7,10 +7,9 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 )
 
-// seedRoutes serves the second pass over the seeds: the Tenants app (hirers), calendars and the
-// personal data export.
-func (a *API) seedRoutes(m map[string]routeFunc) {
-	m["POST /v1/apps/tenants/activate"] = a.activateTenants
+// calendarRoutes serves calendars and the personal data export (the second pass over the
+// seeds; the Tenants app's activation is with the settings).
+func (a *API) calendarRoutes(m map[string]routeFunc) {
 	m["GET /v1/calendars"] = a.listCalendars
 	m["GET /v1/calendars/{calendarId}"] = a.getCalendar
 	m["PATCH /v1/calendars/{calendarId}"] = a.patchCalendar

@@ -6,10 +6,12 @@ import (
 	"github.com/tilgang/tilgang/shared/access"
 )
 
+// settingsRoutes serves the tenant's settings, its apps and its owner.
 func (a *API) settingsRoutes(m map[string]routeFunc) {
 	m["GET /v1/settings"] = a.getSettings
 	m["PATCH /v1/settings"] = a.patchSettings
 	m["POST /v1/apps/employees/activate"] = a.activateEmployees
+	m["POST /v1/apps/tenants/activate"] = a.activateTenants
 	m["PUT /v1/owner"] = a.putOwner
 }
 

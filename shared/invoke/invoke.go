@@ -16,6 +16,7 @@ import (
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/app"
+	"github.com/tilgang/tilgang/shared/app/allclients"
 	"github.com/tilgang/tilgang/shared/routes"
 )
 
@@ -65,7 +66,7 @@ func FunctionFor(payload []byte) (string, error) {
 func Handler(a *app.App, function string) (any, error) {
 	switch {
 	case slices.Contains(routes.APIFunctions(), function):
-		return a.API(function), nil
+		return allclients.API(a, function), nil
 	case function == routes.FnAnonymiser:
 		return a.Anonymiser(), nil
 	case function == routes.FnJobWorker:

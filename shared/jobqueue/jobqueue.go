@@ -1,12 +1,11 @@
-// Package jobqueue sends access-job messages to the SQS queue the job worker consumes, and reads
-// them back: a job's fan-outs, which the API sends, and the chunks a fan-out expands into, which
-// the worker sends.
+// Package jobqueue is the SQS side of access jobs: it sends job messages (shared/jobmsg) to the
+// queue the job worker consumes, a job's fan-outs from the API and the chunks a fan-out expands
+// into from the worker, and parks poison messages in the archive queue. Only the functions that
+// send (jobs, jobworker) import it, and with it the SQS client.
 package jobqueue
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/jobmsg"
 )
 
 // SQS is an access.JobQueue on one queue.
@@ -32,61 +32,6 @@ var _ access.JobQueue = (*SQS)(nil)
 // maxAttempts bounds the re-sends of entries SQS did not accept.
 const maxAttempts = 5
 
-// kindFanOut marks a fan-out message; a message without a kind is a chunk.
-const kindFanOut = "fanout"
-
-type fanOutBody struct {
-	Kind string `json:"kind"`
-	access.JobFanOut
-}
-
-// Message is one message of the jobs queue: exactly one of FanOut and Chunk is set.
-type Message struct {
-	FanOut *access.JobFanOut
-	Chunk  *access.JobChunk
-}
-
-// ErrPoison marks a message that no retry can make readable: not JSON, of a kind this code does
-// not know, or without what every message of its kind has. The worker parks such a message
-// instead of failing it again and again.
-var ErrPoison = errors.New("poison job message")
-
-// Decode reads a message body; every error it returns wraps ErrPoison and says what is wrong
-// without quoting the body.
-func Decode(body string) (Message, error) {
-	var head struct {
-		Kind string `json:"kind"`
-	}
-	if !json.Valid([]byte(body)) {
-		return Message{}, fmt.Errorf("%w: not JSON", ErrPoison)
-	}
-	if err := json.Unmarshal([]byte(body), &head); err != nil {
-		return Message{}, fmt.Errorf("%w: not a JSON object", ErrPoison)
-	}
-	switch head.Kind {
-	case kindFanOut:
-		var f fanOutBody
-		if err := json.Unmarshal([]byte(body), &f); err != nil {
-			return Message{}, fmt.Errorf("%w: fan-out fields of the wrong type", ErrPoison)
-		}
-		if !access.PlausibleID(f.TenantID) || !access.PlausibleID(f.JobID) || f.From < 0 || f.To <= f.From {
-			return Message{}, fmt.Errorf("%w: fan-out without tenant, job or range", ErrPoison)
-		}
-		return Message{FanOut: &f.JobFanOut}, nil
-	case "":
-		var ch access.JobChunk
-		if err := json.Unmarshal([]byte(body), &ch); err != nil {
-			return Message{}, fmt.Errorf("%w: chunk fields of the wrong type", ErrPoison)
-		}
-		if !access.PlausibleID(ch.TenantID) || !access.PlausibleID(ch.JobID) || !access.PlausibleID(ch.RequesterID) ||
-			!access.PlausibleID(ch.ConsultantID) || !ch.Action.Valid() || len(ch.ClientIDs) == 0 {
-			return Message{}, fmt.Errorf("%w: chunk without tenant, job, requester, consultant, action or clients", ErrPoison)
-		}
-		return Message{Chunk: &ch}, nil
-	}
-	return Message{}, fmt.Errorf("%w: unknown kind", ErrPoison)
-}
-
 // Archive is the queue poison messages are parked in: nothing consumes it, an alarm watches it,
 // and its retention (14 days) leaves time to look at what arrived.
 type Archive struct {
@@ -94,16 +39,8 @@ type Archive struct {
 	QueueURL string
 }
 
-// Parked is a poison message on its way to the archive.
-type Parked struct {
-	MessageID string // the id it had on the queue it came from
-	Queue     string // "jobs" or "dead-letter"
-	Reason    string // what is wrong with it, never its content
-	Body      string
-}
-
 // Park sends the message to the archive queue with where it came from and why as attributes.
-func (a *Archive) Park(ctx context.Context, p Parked) error {
+func (a *Archive) Park(ctx context.Context, p jobmsg.Parked) error {
 	body := p.Body
 	if body == "" {
 		body = "(empty)" // SQS refuses an empty body
@@ -124,11 +61,11 @@ func (a *Archive) Park(ctx context.Context, p Parked) error {
 func (q *SQS) FanOut(ctx context.Context, fs []access.JobFanOut) error {
 	bodies := make([]string, len(fs))
 	for i, f := range fs {
-		b, err := json.Marshal(fanOutBody{Kind: kindFanOut, JobFanOut: f})
+		b, err := jobmsg.FanOut(f)
 		if err != nil {
-			return fmt.Errorf("marshal fan-out %d: %w", f.From, err)
+			return err
 		}
-		bodies[i] = string(b)
+		bodies[i] = b
 	}
 	return q.send(ctx, bodies)
 }
@@ -138,11 +75,11 @@ func (q *SQS) FanOut(ctx context.Context, fs []access.JobFanOut) error {
 func (q *SQS) Enqueue(ctx context.Context, chunks []access.JobChunk) error {
 	bodies := make([]string, len(chunks))
 	for i, ch := range chunks {
-		b, err := json.Marshal(ch)
+		b, err := jobmsg.Chunk(ch)
 		if err != nil {
-			return fmt.Errorf("marshal chunk %d: %w", ch.Index, err)
+			return err
 		}
-		bodies[i] = string(b)
+		bodies[i] = b
 	}
 	return q.send(ctx, bodies)
 }

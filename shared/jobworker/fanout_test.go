@@ -19,7 +19,6 @@ import (
 	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobqueue"
 	"github.com/tilgang/tilgang/shared/jobworker"
-	"github.com/tilgang/tilgang/shared/routes"
 )
 
 // storedJobs lists the ids of the jobs stored in a tenant's partition, whatever their state.
@@ -247,7 +246,7 @@ func TestSubmissionThatCannotQueueStoresNothing(t *testing.T) {
 
 	svc.Queue = halfQueue{real}
 	// Straight to the handler: the harness fails a test on any 500, and this one is expected.
-	res, err := s.env.App.API(routes.FnJobs)(context.Background(), b.Owner.Event(t, "POST", "/v1/access-jobs", body, "Idempotency-Key", "flaky-1"))
+	res, err := s.env.App.API(httpapi.Jobs)(context.Background(), b.Owner.Event(t, "POST", "/v1/access-jobs", body, "Idempotency-Key", "flaky-1"))
 	if err != nil || res.StatusCode != 500 {
 		t.Fatalf("submission that could not queue = %d %s, %v; want 500", res.StatusCode, res.Body, err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/tilgang/tilgang/shared/apitest"
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
-	"github.com/tilgang/tilgang/shared/jobqueue"
+	"github.com/tilgang/tilgang/shared/jobmsg"
 	"github.com/tilgang/tilgang/shared/localstack"
 )
 
@@ -64,7 +64,7 @@ func (s *stack) expand(t testing.TB, n int) {
 	t.Helper()
 	ev := s.receiveAll(t, n)
 	for _, r := range ev.Records {
-		if m, err := jobqueue.Decode(r.Body); err != nil || m.FanOut == nil {
+		if m, err := jobmsg.Decode(r.Body); err != nil || m.FanOut == nil {
 			t.Fatalf("message %s is not a fan-out: %v", truncate(r.Body), err)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
-	"github.com/tilgang/tilgang/shared/jobqueue"
+	"github.com/tilgang/tilgang/shared/jobmsg"
 )
 
 // Processor runs job messages; *access.Service is one. Each method may run again on the same
@@ -70,7 +70,7 @@ type Worker struct {
 
 // Archive is where poison messages go; *jobqueue.Archive is one.
 type Archive interface {
-	Park(ctx context.Context, p jobqueue.Parked) error
+	Park(ctx context.Context, p jobmsg.Parked) error
 }
 
 // Handle is the Lambda handler.
@@ -154,7 +154,7 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 		}
 	}()
 	dead := w.DeadLetterARN != "" && rec.EventSourceARN == w.DeadLetterARN
-	msg, err := jobqueue.Decode(rec.Body)
+	msg, err := jobmsg.Decode(rec.Body)
 	if err != nil {
 		// No retry can make it readable and there is nothing to record it against: park it
 		// at once rather than fail it on every receive here and in the dead-letter queue.
@@ -225,7 +225,7 @@ func (w *Worker) park(ctx context.Context, log *slog.Logger, rec events.SQSMessa
 		log.ErrorContext(ctx, "poison job message removed (no archive queue configured)")
 		return true
 	}
-	if err := w.Archive.Park(ctx, jobqueue.Parked{MessageID: rec.MessageId, Queue: queue, Reason: reason, Body: rec.Body}); err != nil {
+	if err := w.Archive.Park(ctx, jobmsg.Parked{MessageID: rec.MessageId, Queue: queue, Reason: reason, Body: rec.Body}); err != nil {
 		log.WarnContext(ctx, "could not park a poison job message; it is tried again", "error", err.Error())
 		return false
 	}

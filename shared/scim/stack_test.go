@@ -137,7 +137,7 @@ func (s eventStack) scimEvent(t *testing.T, token, method, target string, body a
 	ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = method, u.Path
 	ev.RequestContext.RequestID = fmt.Sprintf("scim-test-%d", seq.Add(1))
 	ev.RequestContext.Authorizer = nil // no JWT authorizer in front of /scim/v2
-	res, err := s.env.App.API(routes.FnSCIM)(context.Background(), ev)
+	res, err := s.env.App.SCIM()(context.Background(), ev)
 	if err != nil {
 		t.Fatalf("%s %s: handler error: %v", method, target, err)
 	}
@@ -176,7 +176,7 @@ func newHTTPStack(t *testing.T) httpStack {
 			}
 			allclients.Wire(a)
 			return devserver.App{
-				API:          func(function string) devserver.APIHandler { return a.API(function) },
+				API:          func(function string) devserver.APIHandler { return allclients.API(a, function) },
 				CreateTenant: a.People.CreateTenant,
 				UserByEmail:  a.People.UserByEmail,
 			}, nil

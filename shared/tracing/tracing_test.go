@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -81,10 +82,11 @@ func TestSDKCallsBecomeSubsegments(t *testing.T) {
 	cfg := aws.Config{Region: "eu-north-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
 		HTTPClient: &http.Client{Transport: cannedTransport{}}}
 	tracer.Instrument(&cfg)
+	defer tracer.Close()
 	db := dynamodb.NewFromConfig(cfg)
 	get := func(header string) {
 		t.Helper()
-		ctx := Start(context.WithValue(context.Background(), contextKey, header)) //nolint:staticcheck // Lambda's key
+		ctx := context.WithValue(context.Background(), contextKey, header) //nolint:staticcheck // Lambda's key
 		if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("tilgang"),
 			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "TENANT#t"}}}); err != nil {
 			t.Fatal(err)
@@ -125,5 +127,82 @@ func TestSDKCallsBecomeSubsegments(t *testing.T) {
 	_ = daemon.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	if n, _, err := daemon.ReadFrom(buf); err == nil {
 		t.Errorf("a second datagram: %s", buf[:n])
+	}
+}
+
+// refusingTransport answers every request like DynamoDB refusing a condition.
+type refusingTransport struct{}
+
+func (refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 400, Request: r, Header: http.Header{
+		"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"REQ400"},
+	}, Body: io.NopCloser(strings.NewReader(`{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed for a@example.com"}`))}, nil
+}
+
+// TestFailedCallsAreErrors: a refused call is an error subsegment with its status and the
+// error's code, never its message.
+func TestFailedCallsAreErrors(t *testing.T) {
+	daemon, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemon.Close()
+	tracer, err := New(daemon.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tracer.Close()
+	cfg := aws.Config{Region: "eu-north-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""),
+		HTTPClient: &http.Client{Transport: refusingTransport{}}}
+	tracer.Instrument(&cfg)
+	ctx := context.WithValue(context.Background(), contextKey, sample) //nolint:staticcheck // Lambda's key
+	_, err = dynamodb.NewFromConfig(cfg).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tilgang"),
+		Item: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "TENANT#t"}}})
+	if err == nil {
+		t.Fatal("PutItem succeeded")
+	}
+	buf := make([]byte, 64<<10)
+	_ = daemon.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := daemon.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no segment reached the daemon: %v", err)
+	}
+	_, body, _ := strings.Cut(string(buf[:n]), "\n")
+	if strings.Contains(body, "example.com") {
+		t.Errorf("the subsegment quotes the error message: %s", body)
+	}
+	var doc struct {
+		Error, Fault bool
+		HTTP         struct{ Response struct{ Status int } }
+		AWS          map[string]string
+		Metadata     struct{ Default map[string]string }
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Error || doc.Fault || doc.HTTP.Response.Status != 400 || doc.AWS["operation"] != "PutItem" || doc.AWS["request_id"] != "REQ400" ||
+		doc.Metadata.Default["error_type"] != "ConditionalCheckFailedException" {
+		t.Errorf("subsegment = %s", body)
+	}
+}
+
+func TestSubsegmentFlags(t *testing.T) {
+	h, _ := ParseHeader(sample)
+	for _, tc := range []struct {
+		status                 int
+		err                    error
+		error, fault, throttle bool
+	}{
+		{200, nil, false, false, false},
+		{429, errors.New("slow down"), true, false, true},
+		{500, errors.New("boom"), false, true, false},
+		{0, context.DeadlineExceeded, false, true, false},
+	} {
+		b, _ := json.Marshal(Subsegment(h, "0123456789abcdef", Call{Service: "SQS", Status: tc.status, Err: tc.err}))
+		var doc struct{ Error, Fault, Throttle bool }
+		_ = json.Unmarshal(b, &doc)
+		if doc.Error != tc.error || doc.Fault != tc.fault || doc.Throttle != tc.throttle {
+			t.Errorf("status %d, err %v: %s", tc.status, tc.err, b)
+		}
 	}
 }

@@ -182,7 +182,7 @@ func (s *Service) SetAssignment(ctx context.Context, c *access.Caller, clientID,
 		}
 		now := s.Now()
 		next := access.Assignment{TenantID: c.TenantID(), ClientID: clientID, UserID: userID, Level: level,
-			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt, GrantedBy: c.User.ID}
+			Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now, ExpiresAt: expiresAt, GrantedBy: c.User.ID, Client: &cl}
 		if prev != nil {
 			if prev.Level == level && prev.Source == access.AssignedManually && access.SameExpiry(prev.ExpiresAt, expiresAt) && access.Live(prev.ExpiresAt, now) {
 				out = *prev
@@ -312,7 +312,7 @@ func (s *Service) CreateAppointment(ctx context.Context, c *access.Caller, in ac
 		}
 		now := s.Now()
 		next := access.Assignment{TenantID: c.TenantID(), ClientID: in.ClientID, UserID: in.EmployeeID, Level: appointmentLevel,
-			Source: source, Version: 1, CreatedAt: now, UpdatedAt: now}
+			Source: source, Version: 1, CreatedAt: now, UpdatedAt: now, Client: &cl}
 		if prev != nil {
 			next.Version, next.CreatedAt = prev.Version+1, prev.CreatedAt
 		}
@@ -400,20 +400,41 @@ func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access
 // active users who may reach it without either); the policy decides each one. Assigned or
 // granted users are always listed, at level none when refused; the others only when they can
 // open the client.
-func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, clientID string, p access.Page) ([]access.UserAccess, string, error) {
-	if err := c.RequireReadClientAccess(); err != nil {
-		return nil, "", err
+//
+// The caller's principal is read with the page's first round trip (the token names it), so it
+// costs none of its own; nothing read is used before the caller is known to be allowed, and bad
+// input is judged after the token, as on every route.
+func (s *Service) ClientAccessList(ctx context.Context, tok access.Token, authenticate access.Authenticate, clientID string, p access.Page) ([]access.UserAccess, string, error) {
+	refuse := func(bad error) error {
+		c, err := authenticate(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.RequireReadClientAccess(); err != nil {
+			return err
+		}
+		return bad
 	}
 	p, err := p.Normalize()
 	if err != nil {
-		return nil, "", err
+		return nil, "", refuse(err)
 	}
-	if access.ValidID("clientId", clientID) != nil {
-		return nil, "", access.NotFound("client")
+	if access.ValidID("clientId", clientID) != nil || tok.TenantID == "" || tok.UserID == "" {
+		return nil, "", refuse(access.NotFound("client"))
 	}
-	page, err := s.Store.ClientAccessPage(ctx, c.TenantID(), clientID, p.Cursor, p.Limit)
+	page, err := s.Store.ClientAccessPage(ctx, tok.TenantID, tok.UserID, clientID, p.Cursor, p.Limit)
+	if err != nil {
+		return nil, "", refuse(err)
+	}
+	c, err := access.CallerOf(tok, page.Caller, page.Groups, s.Now())
 	if err != nil {
 		return nil, "", err
+	}
+	if err := c.RequireReadClientAccess(); err != nil {
+		return nil, "", err
+	}
+	if page.Client.ID == "" {
+		return nil, "", access.NotFound("client")
 	}
 	// Who can open a client is that client's practice's (and the account owner's) to read.
 	if err := c.Require(access.Request{Op: access.OpReadClientAccess, Client: &access.ClientFacts{Client: page.Client}}); err != nil {
@@ -433,16 +454,37 @@ func (s *Service) ClientAccessList(ctx context.Context, c *access.Caller, client
 
 // UserClients pages the clients a user can open through assignments, bureau grants and the
 // new-client policy, by client id.
-func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID string, p access.Page) (access.UserClientsResult, error) {
-	if !c.CanReadUser(userID) {
-		return access.UserClientsResult{}, access.NotFound("user")
-	}
-	p, err := p.Normalize()
+//
+// The page is read alongside the caller's principal (tenantID is the token's): one round trip in
+// all for one's own clients. The policy clients are read with it when the tenant is known to
+// have any, on the chance that the policy applies to the user; the page is read again when that
+// guess was wrong: without them when the policy does not apply and the page holds a client only
+// the policy gives, with them when it does and the principal's read showed the tenant has some.
+func (s *Service) UserClients(ctx context.Context, authenticate access.Authenticate, tenantID, userID string, p access.Page) (access.UserClientsResult, error) {
+	p, pageErr := p.Normalize()
+	valid := pageErr == nil && access.ValidID("userId", userID) == nil
+	var page access.UserClientsPage
+	var readErr error
+	withPolicy := s.Store.MayHavePolicyClients(tenantID)
+	c, err := access.Alongside(ctx, authenticate, func() {
+		if valid {
+			page, readErr = s.Store.UserClientsPage(ctx, tenantID, userID, p.Cursor, p.Limit, withPolicy)
+		}
+	})
 	if err != nil {
 		return access.UserClientsResult{}, err
 	}
-	if access.ValidID("userId", userID) != nil {
+	if !c.CanReadUser(userID) {
 		return access.UserClientsResult{}, access.NotFound("user")
+	}
+	if pageErr != nil {
+		return access.UserClientsResult{}, pageErr
+	}
+	if !valid {
+		return access.UserClientsResult{}, access.NotFound("user")
+	}
+	if readErr != nil {
+		return access.UserClientsResult{}, readErr
 	}
 	r, err := access.RightsOf(ctx, s.Store, c, userID)
 	if err != nil {
@@ -455,9 +497,12 @@ func (s *Service) UserClients(ctx context.Context, c *access.Caller, userID stri
 	}
 	// The policy counts like an assignment for active users whose groups give clients at all.
 	policy := active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone
-	page, err := s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy)
-	if err != nil {
-		return access.UserClientsResult{}, err
+	reread := policy && !withPolicy && s.Store.MayHavePolicyClients(c.TenantID())
+	reread = reread || !policy && slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil })
+	if reread {
+		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy); err != nil {
+			return access.UserClientsResult{}, err
+		}
 	}
 	res.Next = page.Next
 	for _, cand := range page.Candidates {

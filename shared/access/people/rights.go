@@ -40,10 +40,7 @@ func (s *Service) AuthorizeAs(ctx context.Context, tenantID, callerID, requestID
 	if err != nil {
 		return access.Decision{}, err
 	}
-	if snap.Caller == nil {
-		return access.Decision{}, &access.Error{Code: access.CodeUnauthenticated, Message: "the token's user does not exist"}
-	}
-	c, err := access.NewCaller(*snap.Caller, snap.Groups, requestID, s.Now())
+	c, err := access.CallerOf(access.Token{TenantID: tenantID, UserID: callerID, RequestID: requestID}, snap.Caller, snap.Groups, s.Now())
 	if err != nil {
 		return access.Decision{}, err
 	}

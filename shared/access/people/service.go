@@ -58,15 +58,16 @@ func New(store Store, identity access.Identity) *Service {
 // tenant, or not active is refused, so deactivation takes effect on the very next request.
 // It costs one BatchGetItem (the user and the tenant's group set).
 func (s *Service) Authenticate(ctx context.Context, tenantID, userID, requestID string) (*access.Caller, error) {
+	tok := access.Token{TenantID: tenantID, UserID: userID, RequestID: requestID}
 	if tenantID == "" || userID == "" {
-		return nil, &access.Error{Code: access.CodeUnauthenticated, Message: "the token names no tenant or user"}
+		return access.CallerOf(tok, nil, nil, s.Now())
 	}
 	u, groups, err := s.Store.Principal(ctx, tenantID, userID)
 	if errors.Is(err, access.ErrNotFound) {
-		return nil, &access.Error{Code: access.CodeUnauthenticated, Message: "the token's user does not exist"}
+		return access.CallerOf(tok, nil, nil, s.Now())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	return access.NewCaller(u, groups, requestID, s.Now())
+	return access.CallerOf(tok, &u, groups, s.Now())
 }

@@ -42,7 +42,7 @@ func (s *Service) CreateTenant(ctx context.Context, in access.NewTenant) (access
 	if err := s.Store.CreateTenant(ctx, t, owner, access.Meta{Audit: []access.AuditEntry{a}, Outbox: []access.OutboxEntry{open}}); err != nil {
 		return access.Tenant{}, access.User{}, err
 	}
-	if err := s.applyEntry(ctx, open); err != nil {
+	if err := s.applyAny(ctx, open); err != nil {
 		return access.Tenant{}, access.User{}, fmt.Errorf("open tenant: %w", err)
 	}
 	return t, owner, nil

@@ -1,6 +1,8 @@
-// Package allclients wires every AWS client beyond DynamoDB into an App, as configured: for the
-// processes that serve every function at once (the dev server, make invoke, tests). A deployed
-// Lambda wires only what its own routes use, in its main.
+// Package allclients wires every AWS client beyond DynamoDB into an App, as configured, and
+// serves every function by name: for the processes that serve every function at once (the dev
+// server, make invoke, tests). A deployed Lambda wires only what its own routes use, in its main,
+// and names its own handler there (app.API(httpapi.Me), ...): importing this package links them
+// all.
 package allclients
 
 import (
@@ -14,7 +16,10 @@ import (
 	"github.com/tilgang/tilgang/shared/config"
 	"github.com/tilgang/tilgang/shared/devserver"
 	"github.com/tilgang/tilgang/shared/eventbus"
+	"github.com/tilgang/tilgang/shared/eventqueue"
+	"github.com/tilgang/tilgang/shared/httpapi"
 	"github.com/tilgang/tilgang/shared/jobqueue"
+	"github.com/tilgang/tilgang/shared/routes"
 )
 
 // Wire sets the login provider (Cognito, config UserPoolID), the event publisher (the
@@ -29,7 +34,7 @@ func Wire(a *app.App) {
 	case cfg.EventBusName != "":
 		a.People.Events = &eventbus.EventBridge{Client: eventbridge.NewFromConfig(a.AWS), Bus: cfg.EventBusName}
 	case cfg.EventsQueueURL != "":
-		a.People.Events = &eventbus.SQS{Client: SQS(a.AWS, cfg), QueueURL: cfg.EventsQueueURL, Region: cfg.Region, NewID: a.People.NewID}
+		a.People.Events = &eventqueue.Publisher{Client: SQS(a.AWS, cfg), QueueURL: cfg.EventsQueueURL, Region: cfg.Region, NewID: a.People.NewID}
 	}
 	if cfg.JobsQueueURL != "" {
 		a.Jobs.Queue = &jobqueue.SQS{Client: SQS(a.AWS, cfg), QueueURL: cfg.JobsQueueURL}
@@ -53,10 +58,23 @@ func SQS(awsCfg aws.Config, cfg config.Config) *sqs.Client {
 // caller's to add).
 func DevServerApp(a *app.App) devserver.App {
 	return devserver.App{
-		API:          func(function string) devserver.APIHandler { return a.API(function) },
+		API:          func(function string) devserver.APIHandler { return API(a, function) },
 		CreateTenant: a.People.CreateTenant,
 		UserByEmail:  a.People.UserByEmail,
 		JobWorker:    a.JobWorker(),
 		EventsWorker: a.EventsWorker(),
 	}
+}
+
+// API returns the handler of a function that serves HTTP routes, by name: an API function
+// (routes.APIFunctions) or the SCIM function; nil for any other name.
+func API(a *app.App, function string) httpapi.LambdaHandler {
+	if function == routes.FnSCIM {
+		return a.SCIM()
+	}
+	fn, ok := httpapi.FunctionNamed(function)
+	if !ok {
+		return nil
+	}
+	return a.API(fn)
 }

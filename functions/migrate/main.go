@@ -1,0 +1,44 @@
+// Command migrate brings derived items in step with the data they are derived from, for data
+// written before they existed: the member index (who may open every client), which user writes
+// keep in step by themselves, the GSI1 key of bureau grants (ACCESS#<c>#PROGRAMS, beside the
+// assignment, where a user's clients are read in one Query; it was PROGRAMS#<c>), and the group
+// set's flag that a tenant has clients under the new-client policy. Run it once after deploying over existing data, and again
+// until it reports nothing put or deleted. Never deployed (the Makefile leaves it out of the
+// Lambda builds); it takes the table and credentials from the environment like the functions:
+//
+//	eval "$(aws configure export-credentials --format env)"
+//	AWS_REGION=eu-north-1 TABLE_NAME=<the stack's table> go run ./functions/migrate
+//
+// Relations written before they carried a copy of their client need nothing: reads complete them
+// from the client items.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/tilgang/tilgang/shared/app"
+)
+
+func main() {
+	a := app.MustNew(context.Background())
+	rep, err := a.Store.ReindexMembers(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("member index: %d users, %d entries before; %d put, %d deleted\n", rep.Users, rep.Entries, rep.Put, rep.Deleted)
+	moved, err := a.Store.MoveGrantIndex(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("bureau grants moved beside their assignments in GSI1: %d\n", moved)
+	marked, err := a.Store.MarkPolicyTenants(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("tenants with new-client policy clients, flagged in their group set: %d\n", marked)
+}

@@ -1,0 +1,172 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ReindexReport counts what a reindex changed; a run over an index in step changes nothing.
+type ReindexReport struct {
+	Users, Entries, Put, Deleted int
+}
+
+// ReindexMembers brings the member index (members.go) in step with the user items: it puts every
+// entry a user should have and deletes every entry no user should have. User writes keep the
+// index in step by themselves; this is for data written before the index existed, and is run
+// once after deploying over such data (functions/migrate). It reads the whole table (a paged
+// Scan, filtered to users and member entries) and holds every entry's key in memory (some 100
+// bytes each: 50 MB for half a million memberships), so it is an operator's tool, not a request
+// path. Puts and deletes are idempotent:
+// a user changed while it runs may be left behind by that run, and a second run, which changes
+// nothing once the index is in step, puts it right.
+func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
+	var rep ReindexReport
+	want := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each entry users should have
+	have := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each stored entry
+	filter := expression.Name("type").In(expression.Value("user"), expression.Value("member"))
+	e, err := expression.NewBuilder().WithFilter(filter).Build()
+	if err != nil {
+		return rep, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true)}
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			if t, _ := av["type"].(*types.AttributeValueMemberS); t != nil && t.Value == "member" {
+				have[keyString(av)] = key(pkOf(av), skOf(av))
+				rep.Entries++
+				continue
+			}
+			u, err := unmarshalUser(av)
+			if err != nil {
+				return rep, err
+			}
+			rep.Users++
+			for _, sk := range memberSKs(&u) {
+				it, err := attributevalue.MarshalMap(memberToItem(u, sk))
+				if err != nil {
+					return rep, fmt.Errorf("marshal member: %w", err)
+				}
+				want[keyString(it)] = it
+			}
+		}
+	}
+	var reqs []types.WriteRequest
+	for k, it := range want {
+		if _, ok := have[k]; !ok {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			rep.Put++
+		}
+	}
+	for k, kv := range have {
+		if _, ok := want[k]; !ok {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: kv}})
+			rep.Deleted++
+		}
+	}
+	for start := 0; start < len(reqs); start += 25 {
+		if err := s.batchWrite(ctx, reqs[start:min(start+25, len(reqs))]); err != nil {
+			return rep, fmt.Errorf("reindex members: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+func pkOf(av map[string]types.AttributeValue) string {
+	if s, ok := av[AttrPK].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func keyString(av map[string]types.AttributeValue) string { return pkOf(av) + "\x00" + skOf(av) }
+
+// MoveGrantIndex moves the GSI1 sort key of bureau grants written under PROGRAMS#<c> to
+// ACCESS#<c>#PROGRAMS, beside the assignment at the same client, where a user's relations are
+// read in one Query. Each move is conditional on the key it read, so it is idempotent and never
+// undoes a newer write; it returns how many it moved.
+func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
+	filter := expression.Name("type").Equal(expression.Value(typeGrant)).And(expression.Name(AttrGSI1SK).BeginsWith(pfxPrograms))
+	e, err := expression.NewBuilder().WithFilter(filter).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+	moved := 0
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return moved, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			old, _ := av[AttrGSI1SK].(*types.AttributeValueMemberS)
+			if old == nil {
+				continue
+			}
+			upd := expression.Set(expression.Name(AttrGSI1SK), expression.Value(grantGSI1SK(strings.TrimPrefix(old.Value, pfxPrograms))))
+			cond := expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value))
+			ue, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+			if err != nil {
+				return moved, fmt.Errorf("build update: %w", err)
+			}
+			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(pkOf(av), skOf(av)),
+				UpdateExpression: ue.Update(), ConditionExpression: ue.Condition(), ExpressionAttributeNames: ue.Names(), ExpressionAttributeValues: ue.Values()})
+			var failed *types.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &failed):
+				// Rewritten (or deleted) since the scan read it: nothing to move.
+			case err != nil:
+				return moved, fmt.Errorf("move grant %s: %w", skOf(av), err)
+			default:
+				moved++
+			}
+		}
+	}
+	return moved, nil
+}
+
+// MarkPolicyTenants sets the group set's policyClients flag (policyclients.go) of every tenant
+// that has a client under the new-client policy written before the flag existed; without it,
+// those clients are missed by "which clients can a user open". Idempotent; returns how many
+// tenants it marked.
+func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
+	filter := expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel")))
+	e, err := expression.NewBuilder().WithFilter(filter).
+		WithProjection(expression.NamesList(expression.Name("tenantId"))).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+	tenants := map[string]bool{}
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			if t, ok := av["tenantId"].(*types.AttributeValueMemberS); ok {
+				tenants[t.Value] = true
+			}
+		}
+	}
+	for t := range tenants {
+		if err := s.markPolicyClients(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(tenants), nil
+}
