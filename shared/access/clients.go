@@ -152,8 +152,8 @@ type ClientStore interface {
 // ClientLevel is the access rule: a user's level on the records of one client in a record area
 // is their level with scope all, or else the lower of their area level and the level the client
 // is assigned to them with (an assignment, or the client's new-client policy).
-func ClientLevel(e Effective, a Area, assigned Level) Level {
-	r := e.Areas[a]
+func ClientLevel(e *Effective, a Area, assigned Level) Level {
+	r := e.Area(a)
 	if assigned == "" {
 		assigned = LevelNone
 	}

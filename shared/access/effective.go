@@ -51,14 +51,129 @@ type CalendarRight struct {
 	Source Source
 }
 
-// Effective is what a user may do, with the reasons.
+// Effective is what a user may do, with the reasons. It is a small value of fixed size (the
+// areas and privileges are arrays, the calendars are read from the user when asked), so that
+// computing it costs one allocation, the sources, and passing it on costs little. Read it
+// through its methods.
 type Effective struct {
-	UserID    string
-	IsOwner   bool
-	Areas     map[Area]AreaRight
-	Calendars map[string]CalendarRight // individual calendar access and own calendars
-	// Privs holds the administrative privileges the user has, each with the sources giving it.
-	Privs map[Privilege][]Source
+	UserID  string
+	IsOwner bool
+	// areas holds the right on each area of the catalogue, by Area.index; sources holds every
+	// area's sources, area after area (read-only: the owner's are shared).
+	areas   [numAreas]areaRight
+	sources []Source
+	// privs holds the sources of each administrative privilege the user has, by
+	// Privilege.index; a privilege no source gives is absent.
+	privs [numPrivileges][]Source
+	// The user's calendars, worded when asked (Calendar, Calendars): the groups' level on
+	// calendars, the user's own calendars and their individual calendar access. They are the
+	// user's own slice and map: a User's are replaced when they change, never changed in place.
+	calLevel       Level
+	ownCalendars   []string
+	calendarAccess map[string]Level
+}
+
+// areaRight is an AreaRight kept small: its levels and scope by code (levelNames,
+// scopeNames), its sources as the range [start, end) of Effective.sources.
+type areaRight struct {
+	level, all, scope uint8
+	start, end        uint16
+}
+
+// The level and scope codes of areaRight (levelNames and scopeNames name them; code 0 is the
+// zero value's "").
+const (
+	codeNone   = uint8(1) // levelCode(LevelNone)
+	codeDelete = uint8(4) // levelCode(LevelDelete)
+	codeOwn    = uint8(1)
+	codeAll    = uint8(2)
+)
+
+var (
+	levelNames = [...]Level{"", LevelNone, LevelView, LevelEdit, LevelDelete}
+	scopeNames = [...]Scope{"", ScopeOwn, ScopeAll}
+)
+
+// levelCode is l's code: above codeNone for the levels above none, below it (the "" of the zero
+// value) for one that is not a level, which therefore never counts.
+func levelCode(l Level) uint8 { return uint8(l.rank() + 1) }
+
+// Area is the user's effective right on area a (the zero AreaRight for an area not in the
+// catalogue).
+func (e *Effective) Area(a Area) AreaRight {
+	i := a.index()
+	if i < 0 {
+		return AreaRight{}
+	}
+	x := e.areas[i]
+	r := AreaRight{Level: levelNames[x.level], Scope: scopeNames[x.scope], AllLevel: levelNames[x.all]}
+	if x.end > x.start {
+		r.Sources = e.sources[x.start:x.end:x.end]
+	}
+	return r
+}
+
+// PrivilegeSources lists the sources giving privilege c (none: the user does not have it).
+func (e *Effective) PrivilegeSources(c Privilege) []Source {
+	if i := c.index(); i >= 0 {
+		return e.privs[i]
+	}
+	return nil
+}
+
+// Privileges maps every privilege the user has to its sources (built when asked: answers and
+// tests, not decisions, read it).
+func (e *Effective) Privileges() map[Privilege][]Source {
+	out := map[Privilege][]Source{}
+	for _, c := range privilegeSlots {
+		if s := e.privs[c.index()]; len(s) > 0 {
+			out[c] = s
+		}
+	}
+	return out
+}
+
+// Calendar is the user's individual access to one calendar: one of their own, or individual
+// calendar access to another's. ok is false for any other calendar, and for every calendar
+// when the groups give nothing on calendars.
+func (e *Effective) Calendar(id string) (r CalendarRight, ok bool) {
+	if e.calLevel == "" || e.calLevel == LevelNone {
+		return CalendarRight{}, false
+	}
+	if slices.Contains(e.ownCalendars, id) {
+		return ownCalendar(e.calLevel), true
+	}
+	if lvl, ok := e.calendarAccess[id]; ok && lvl != LevelNone {
+		return calendarAccess(id, lvl), true
+	}
+	return CalendarRight{}, false
+}
+
+// Calendars maps every calendar the user has individual access to (Calendar) to that access,
+// built when asked.
+func (e *Effective) Calendars() map[string]CalendarRight {
+	out := map[string]CalendarRight{}
+	if e.calLevel == "" || e.calLevel == LevelNone {
+		return out
+	}
+	for _, id := range e.ownCalendars {
+		out[id] = ownCalendar(e.calLevel)
+	}
+	for id, lvl := range e.calendarAccess {
+		if lvl == LevelNone || slices.Contains(e.ownCalendars, id) {
+			continue
+		}
+		out[id] = calendarAccess(id, lvl)
+	}
+	return out
+}
+
+func ownCalendar(l Level) CalendarRight {
+	return CalendarRight{Level: l, Source: Source{Type: SourceDefault, Name: "own calendar", Level: l}}
+}
+
+func calendarAccess(id string, l Level) CalendarRight {
+	return CalendarRight{Level: l, Source: Source{Type: SourceOverride, ID: id, Name: "individual calendar access", Level: l}}
 }
 
 // minimalRights are those of a user without any group: their own profile and own calendar.
@@ -102,36 +217,59 @@ func RightsFingerprints(groups map[string]Group) map[string]string {
 	return out
 }
 
+// Shared, read-only sources: every owner's rights and every role's privileges point at these
+// (cut with their capacity at their length, so an append copies rather than writes into them).
+var (
+	ownerSources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete}}
+	// ownerAreaSources holds the owner's source on each area, by Area.index (scope all on
+	// record areas).
+	ownerAreaSources = func() []Source {
+		out := make([]Source, len(Areas))
+		for i, a := range Areas {
+			out[i] = ownerSources[0]
+			if a.Scoped() {
+				out[i].Scope = ScopeAll
+			}
+		}
+		return out
+	}()
+	// roleSources[i] is the source naming Roles[i].
+	roleSources = func() [][]Source {
+		out := make([][]Source, len(Roles))
+		for i, role := range Roles {
+			out[i] = []Source{{Type: SourceRole, ID: string(role), Name: "role " + string(role)}}
+		}
+		return out
+	}()
+)
+
 // Compute derives a user's effective rights from their groups (missing groups are ignored: a
 // deleted group gives nothing), legacy rights, ownership and individual calendar access.
 func Compute(u User, groups map[string]Group) Effective {
-	// Calendars and Privs stay nil until something is put in them: reading a nil map is fine.
-	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner, Areas: make(map[Area]AreaRight, len(Areas))}
+	eff := Effective{UserID: u.ID, IsOwner: u.IsOwner}
 	if u.IsOwner {
-		eff.Calendars, eff.Privs = map[string]CalendarRight{}, map[Privilege][]Source{}
-		src := Source{Type: SourceOwner, Name: "account owner", Level: LevelDelete}
 		for _, c := range Privileges {
-			eff.Privs[c] = []Source{src}
+			eff.privs[c.index()] = ownerSources
 		}
-		for _, a := range Areas {
-			r := AreaRight{Level: LevelDelete, AllLevel: LevelNone, Sources: []Source{src}}
+		eff.sources = ownerAreaSources
+		for i, a := range Areas {
+			x := areaRight{level: codeDelete, all: codeNone, start: uint16(i), end: uint16(i + 1)}
 			if a.Scoped() {
-				r.Scope, r.AllLevel = ScopeAll, LevelDelete
-				r.Sources = []Source{{Type: SourceOwner, Name: "account owner", Level: LevelDelete, Scope: ScopeAll}}
+				x.scope, x.all = codeAll, codeDelete
 			}
-			eff.Areas[a] = r
+			eff.areas[i] = x
 		}
 		return eff
 	}
 	// The hot path of every request: the areas are built in an array, their sources share one
-	// backing slice, and the contributions live on the stack, so that rights cost a handful of
-	// allocations whatever the number of groups.
+	// backing slice (the one allocation), and the contributions live on the stack.
 	type contribution struct {
 		src   Source
 		perms Permissions
 	}
 	var buf [8]contribution
 	contributions := buf[:0]
+	anyDisabled := false // a group the user is in is disabled (legacy rights in force list none)
 	switch {
 	case LegacyInForce(u, groups):
 		contributions = append(contributions, contribution{Source{Type: SourceLegacy, Name: "individual rights from before user management"}, u.Legacy.Permissions})
@@ -143,7 +281,10 @@ func Compute(u User, groups map[string]Group) Effective {
 			slices.Sort(ids)
 		}
 		for _, id := range ids {
-			if g, ok := groups[id]; ok && !g.Disabled {
+			switch g, ok := groups[id]; {
+			case ok && g.Disabled:
+				anyDisabled = true
+			case ok:
 				contributions = append(contributions, contribution{Source{Type: SourceGroup, ID: g.ID, Name: g.Name, Until: u.groupUntil(id)}, g.Permissions})
 			}
 		}
@@ -152,147 +293,136 @@ func Compute(u User, groups map[string]Group) Effective {
 		}
 	}
 	// Roles carry rights of their own, merged with the groups' (and with legacy rights).
-	for _, role := range Roles {
+	for i, role := range Roles {
+		if len(u.Roles) == 0 {
+			break
+		}
 		if !u.HasRole(role) {
 			continue
 		}
 		g := RoleRights[role]
-		src := Source{Type: SourceRole, ID: string(role), Name: "role " + string(role)}
 		if len(g.Permissions) > 0 {
-			contributions = append(contributions, contribution{src, g.Permissions})
+			contributions = append(contributions, contribution{roleSources[i][0], g.Permissions})
 		}
 		for _, c := range g.Privileges {
-			if eff.Privs == nil {
-				eff.Privs = map[Privilege][]Source{}
+			if p := &eff.privs[c.index()]; *p == nil {
+				*p = roleSources[i]
+			} else {
+				*p = append(*p, roleSources[i][0])
 			}
-			eff.Privs[c] = append(eff.Privs[c], src)
 		}
 	}
-	// One backing slice for every area's sources (area after area, so each area's are
-	// contiguous); a slice cut with its capacity at its length keeps later appends off it.
-	sources := make([]Source, 0, 4*len(contributions))
-	for _, a := range Areas {
-		r := AreaRight{Level: LevelNone, AllLevel: LevelNone}
-		start := len(sources)
-		for _, c := range contributions {
+	// Every area's sources, area after area, are gathered on the stack and copied to the heap
+	// at once: one allocation, sized exactly and written in one go (beyond 16 sources the
+	// gathering itself moves to the heap, one allocation more).
+	var sbuf [16]Source
+	gathered := sbuf[:0]
+	for i, a := range Areas {
+		scoped := a.Scoped()
+		x := areaRight{level: codeNone, all: codeNone, start: uint16(len(gathered))}
+		for ci := range contributions {
+			c := &contributions[ci]
 			p := c.perms.Get(a)
 			if p.Level == LevelNone {
 				continue
 			}
-			r.Level = MaxLevel(r.Level, p.Level)
-			if a.Scoped() && p.Scope == ScopeAll {
-				r.AllLevel = MaxLevel(r.AllLevel, p.Level)
+			code := levelCode(p.Level)
+			x.level = max(x.level, code)
+			if scoped && p.Scope == ScopeAll {
+				x.all = max(x.all, code)
 			}
 			s := c.src
 			s.Level, s.Scope = p.Level, p.Scope
-			sources = append(sources, s)
+			gathered = append(gathered, s)
 		}
-		if len(sources) > start {
-			r.Sources = sources[start:len(sources):len(sources)]
-		}
-		if a.Scoped() {
-			r.Scope = ScopeOwn
-			if r.Level != LevelNone && r.AllLevel == r.Level {
-				r.Scope = ScopeAll
+		x.end = uint16(len(gathered))
+		if scoped {
+			x.scope = codeOwn
+			if x.level != codeNone && x.all == x.level {
+				x.scope = codeAll
 			}
 		}
-		eff.Areas[a] = r
+		eff.areas[i] = x
+	}
+	if len(gathered) > 0 {
+		eff.sources = make([]Source, len(gathered))
+		copy(eff.sources, gathered)
 	}
 	// Disabled groups are listed among the sources, giving nothing (levels and scopes stay).
-	if slices.ContainsFunc(u.GroupIDs, func(id string) bool { return groups[id].Disabled }) {
+	if anyDisabled {
 		addDisabledGroups(&eff, u, groups)
 	}
-	cal := eff.Areas[AreaCalendars]
-	if cal.Level != LevelNone && len(u.CalendarIDs)+len(u.CalendarAccess) > 0 {
-		eff.Calendars = make(map[string]CalendarRight, len(u.CalendarIDs)+len(u.CalendarAccess))
-	}
-	for _, id := range u.CalendarIDs {
-		if cal.Level != LevelNone {
-			eff.Calendars[id] = CalendarRight{Level: cal.Level, Source: Source{Type: SourceDefault, Name: "own calendar", Level: cal.Level}}
-		}
-	}
-	// Individual calendar access applies where the groups give calendars with scope own; scope
-	// all already covers every calendar at the group's level.
-	if cal.Level != LevelNone {
-		for id, lvl := range u.CalendarAccess {
-			if lvl == LevelNone || slices.Contains(u.CalendarIDs, id) {
-				continue
-			}
-			eff.Calendars[id] = CalendarRight{Level: lvl, Source: Source{Type: SourceOverride, ID: id, Name: "individual calendar access", Level: lvl}}
-		}
+	// Individual calendar access applies where the groups give calendars at all (with scope
+	// all it changes nothing: that covers every calendar at the group's level).
+	if cal := eff.Area(AreaCalendars); cal.Level != LevelNone {
+		eff.calLevel, eff.ownCalendars, eff.calendarAccess = cal.Level, u.CalendarIDs, u.CalendarAccess
 	}
 	return eff
 }
 
-// describe names the sources of a right for a reason text.
-func describe(r AreaRight, a Area) string {
-	var b strings.Builder
-	describeTo(&b, r, a)
-	return b.String()
-}
-
-// describeTo writes describe's text to b (no formatting: this is on every decision's path).
-func describeTo(b *strings.Builder, r AreaRight, a Area) {
-	if len(r.Sources) == 0 {
-		b.WriteString("no group gives ")
-		b.WriteString(string(a))
+// describeTo names the sources of a right on area a for a reason text.
+func describeTo(b *strings.Builder, sources []Source, a Area) {
+	if len(sources) == 0 {
+		put(b, "no group gives ", string(a))
 		return
 	}
-	for i, s := range r.Sources {
+	for i, s := range sources {
 		if i > 0 {
-			b.WriteString("; ")
+			put(b, "; ")
 		}
 		switch s.Type {
 		case SourceGroup:
-			b.WriteString("group ")
-			b.WriteString(s.Name)
+			put(b, "group ", s.Name)
 		case SourceOwner:
-			b.WriteString("the account owner")
+			put(b, "the account owner")
 		default:
-			b.WriteString(s.Name)
+			put(b, s.Name)
 		}
-		b.WriteString(" gives ")
-		b.WriteString(string(a))
-		b.WriteByte(' ')
-		b.WriteString(string(s.Level))
+		put(b, " gives ", string(a), " ", string(s.Level))
 		if s.Scope != "" {
-			b.WriteString(" (")
-			b.WriteString(string(s.Scope))
-			b.WriteByte(')')
+			put(b, " (", string(s.Scope), ")")
 		}
-		b.WriteString(until(s.Until))
+		put(b, until(s.Until))
 	}
 }
 
+// The notes of a right with scope own (AuthorizeArea).
+const (
+	ownRecordsNote = "; only on their own records"
+	ownClientsNote = ownRecordsNote + ": clients assigned to them (manually, by appointment or by online booking) and clients the new-client policy opens to every employee; ask with a clientId for one client"
+)
+
 // AuthorizeArea decides an action on an area as a whole.
-func (e Effective) AuthorizeArea(action Level, a Area) Decision {
-	r := e.Areas[a]
-	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level, Reason: describe(r, a)}
+func (e *Effective) AuthorizeArea(action Level, a Area) Decision {
+	r := e.Area(a)
+	d := Decision{Allowed: r.Level.AtLeast(action) && action != LevelNone, Level: r.Level}
+	note := ""
 	if d.Allowed && a.Scoped() && r.Scope == ScopeOwn {
-		d.Reason += "; only on their own records"
+		note = ownRecordsNote
 		if a != AreaCalendars {
-			d.Reason += ": clients assigned to them (manually, by appointment or by online booking) and clients the new-client policy opens to every employee; ask with a clientId for one client"
+			note = ownClientsNote
 		}
 	}
+	d.reason = rightOn("", r, a, note)
 	return d
 }
 
 // AuthorizeCalendar decides an action on one calendar: scope all covers every calendar; with scope
 // own the user's own calendars and their individual calendar access count.
-func (e Effective) AuthorizeCalendar(action Level, calendarID string) Decision {
-	r := e.Areas[AreaCalendars]
+func (e *Effective) AuthorizeCalendar(action Level, calendarID string) Decision {
+	r := e.Area(AreaCalendars)
 	if r.AllLevel.AtLeast(action) && action != LevelNone {
-		return Decision{Allowed: true, Level: r.AllLevel, Reason: describe(r, AreaCalendars) + "; scope all covers every calendar"}
+		return Decision{Allowed: true, Level: r.AllLevel, reason: rightOn("", r, AreaCalendars, "; scope all covers every calendar")}
 	}
-	if c, ok := e.Calendars[calendarID]; ok {
+	if c, ok := e.Calendar(calendarID); ok {
 		lvl := MaxLevel(c.Level, r.AllLevel)
 		d := Decision{Allowed: lvl.AtLeast(action) && action != LevelNone, Level: lvl}
 		if c.Source.Type == SourceOverride {
-			d.Reason = fmt.Sprintf("individual calendar access gives %s on this calendar", c.Level)
+			d.reason = becauseOf("individual calendar access gives ", string(c.Level), " on this calendar")
 		} else {
-			d.Reason = fmt.Sprintf("own calendar; %s", describe(r, AreaCalendars))
+			d.reason = rightOn("own calendar; ", r, AreaCalendars, "")
 		}
 		return d
 	}
-	return Decision{Allowed: false, Level: r.AllLevel, Reason: fmt.Sprintf("not their calendar and no individual access to it; %s", describe(r, AreaCalendars))}
+	return Decision{Allowed: false, Level: r.AllLevel, reason: rightOn("not their calendar and no individual access to it; ", r, AreaCalendars, "")}
 }

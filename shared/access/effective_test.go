@@ -47,7 +47,8 @@ func TestComputeTakesTheMaximumOverGroups(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Compute(tt.user, groups).Areas[tt.area]
+			eff := Compute(tt.user, groups)
+			r := eff.Area(tt.area)
 			if r.Level != tt.wantLevel || r.Scope != tt.wantScope {
 				t.Errorf("got %s/%s, want %s/%s", r.Level, r.Scope, tt.wantLevel, tt.wantScope)
 			}
@@ -82,8 +83,9 @@ func TestCalendarAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Compute(u, tt.groups).AuthorizeCalendar(tt.action, tt.cal); got.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", got.Allowed, got.Reason, tt.want)
+			eff := Compute(u, tt.groups)
+			if got := eff.AuthorizeCalendar(tt.action, tt.cal); got.Allowed != tt.want {
+				t.Errorf("allowed = %v (%s), want %v", got.Allowed, got.Reason(), tt.want)
 			}
 		})
 	}
@@ -113,5 +115,46 @@ func TestNormalizeEmail(t *testing.T) {
 		if _, err := NormalizeEmail("email", in); ErrorCode(err) != CodeInvalid {
 			t.Errorf("NormalizeEmail(%q) accepted", in)
 		}
+	}
+}
+
+// The effective rights keep areas and privileges in arrays: each index must match its list.
+func TestAreaAndPrivilegeIndexes(t *testing.T) {
+	if len(Areas) != numAreas {
+		t.Fatalf("len(Areas) = %d, want numAreas %d", len(Areas), numAreas)
+	}
+	for i, a := range Areas {
+		if got := a.index(); got != i {
+			t.Errorf("%s.index() = %d, want %d", a, got, i)
+		}
+	}
+	if len(privilegeSlots) != numPrivileges {
+		t.Fatalf("len(privilegeSlots) = %d, want numPrivileges %d", len(privilegeSlots), numPrivileges)
+	}
+	for i, c := range privilegeSlots {
+		if got := c.index(); got != i {
+			t.Errorf("%s.index() = %d, want %d", c, got, i)
+		}
+	}
+	if Area("bogus").index() != -1 || Privilege("bogus").index() != -1 {
+		t.Error("an unknown area or privilege has an index")
+	}
+}
+
+// The codes of the compact area rights name what they stand for.
+func TestAreaRightCodes(t *testing.T) {
+	for _, l := range Levels {
+		if got := levelNames[levelCode(l)]; got != l {
+			t.Errorf("levelNames[levelCode(%s)] = %q", l, got)
+		}
+	}
+	if levelNames[codeNone] != LevelNone || levelNames[codeDelete] != LevelDelete {
+		t.Error("codeNone or codeDelete names another level")
+	}
+	if scopeNames[codeOwn] != ScopeOwn || scopeNames[codeAll] != ScopeAll || scopeNames[0] != "" {
+		t.Error("a scope code names another scope")
+	}
+	if levelCode("bogus") >= codeNone {
+		t.Error("a level not in the catalogue counts")
 	}
 }

@@ -51,10 +51,11 @@ func until(exp *time.Time) string {
 	return " until " + exp.UTC().Format(time.RFC3339)
 }
 
-// liveFacts is f without what expired at now, and the words saying so; f itself is not changed.
+// liveFacts is f without what expired at now, and the words saying so; f itself is not changed
+// (it is returned as it is when nothing in it expired).
 func liveFacts(f *ClientFacts, now time.Time) *ClientFacts {
-	if f == nil {
-		return nil
+	if f == nil || (live(assignmentExpiry(f.Assignment), now) && live(grantExpiry(f.Grant), now) && live(adminExpiry(f.Admin), now)) {
+		return f
 	}
 	out := *f
 	out.Expired = append([]string(nil), f.Expired...)
@@ -74,6 +75,29 @@ func liveFacts(f *ClientFacts, now time.Time) *ClientFacts {
 }
 
 func expiredAt(t *time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// The expiries liveFacts checks: nil (never) where there is nothing, and for the owner's
+// derived administration, which never expires.
+func assignmentExpiry(a *Assignment) *time.Time {
+	if a == nil {
+		return nil
+	}
+	return a.ExpiresAt
+}
+
+func grantExpiry(g *ClientGrant) *time.Time {
+	if g == nil {
+		return nil
+	}
+	return g.ExpiresAt
+}
+
+func adminExpiry(a *ClientAdmin) *time.Time {
+	if a == nil || a.Implicit {
+		return nil
+	}
+	return a.ExpiresAt
+}
 
 // LiveAccess drops an expired assignment or grant and lists them as reasons giving nothing.
 func LiveAccess(asg *Assignment, grant *ClientGrant, now time.Time) (*Assignment, *ClientGrant, []AccessReason) {

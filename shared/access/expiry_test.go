@@ -38,8 +38,8 @@ func TestDecideComparesExpiryWithTheClock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.p.Now = tt.now
 			d := Decide(tt.p, tt.r)
-			if d.Allowed != tt.want || !strings.Contains(d.Reason, tt.reason) {
-				t.Errorf("got allowed %v (%q), want %v with %q", d.Allowed, d.Reason, tt.want, tt.reason)
+			if d.Allowed != tt.want || !strings.Contains(d.Reason(), tt.reason) {
+				t.Errorf("got allowed %v (%q), want %v with %q", d.Allowed, d.Reason(), tt.want, tt.reason)
 			}
 		})
 	}
@@ -59,17 +59,17 @@ func TestLiveGroups(t *testing.T) {
 	u.GroupExpiry = map[string]GroupExpiry{gSecretary.ID: {At: at, By: "owner"}}
 	groups := map[string]Group{gSecretary.ID: gSecretary, gBookkeeper.ID: gBookkeeper}
 	live := Compute(u, LiveGroups(u, groups, at.Add(-time.Second)))
-	if got := live.Areas[AreaClients].AllLevel; got != LevelEdit {
+	if got := live.Area(AreaClients).AllLevel; got != LevelEdit {
 		t.Errorf("before: clients all = %s, want edit", got)
 	}
-	if s := live.Areas[AreaClients].Sources[0]; s.Until == nil || !s.Until.Equal(at) {
+	if s := live.Area(AreaClients).Sources[0]; s.Until == nil || !s.Until.Equal(at) {
 		t.Errorf("before: source = %+v, want until %s", s, at)
 	}
 	gone := Compute(u, LiveGroups(u, groups, at))
-	if got := gone.Areas[AreaClients].Level; got != LevelNone {
+	if got := gone.Area(AreaClients).Level; got != LevelNone {
 		t.Errorf("at the instant: clients = %s, want none", got)
 	}
-	if got := gone.Areas[AreaInvoices].AllLevel; got != LevelView {
+	if got := gone.Area(AreaInvoices).AllLevel; got != LevelView {
 		t.Errorf("the permanent membership still counts: invoices = %s, want view", got)
 	}
 }
@@ -122,7 +122,7 @@ func TestReviewRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.p, Request{Op: tt.op, Review: r, Target: tt.tgt})
 			if d.Allowed != tt.want || (!tt.want && d.Code != tt.code) {
-				t.Errorf("got %v (%s: %s), want %v (%s)", d.Allowed, d.Code, d.Reason, tt.want, tt.code)
+				t.Errorf("got %v (%s: %s), want %v (%s)", d.Allowed, d.Code, d.Reason(), tt.want, tt.code)
 			}
 		})
 	}

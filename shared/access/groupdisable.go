@@ -8,26 +8,33 @@ import "slices"
 // sees why a right is missing. Disabling and enabling are group edits (OpEditGroup: nobody
 // changes a group they are in; enabling gives nothing beyond the editor's own rights).
 
-// addDisabledGroups lists the user's disabled groups among the sources, giving nothing.
+// addDisabledGroups lists the user's disabled groups among the sources, giving nothing: after
+// each area's own, in the order of the groups' ids.
 func addDisabledGroups(eff *Effective, u User, groups map[string]Group) {
 	if LegacyInForce(u, groups) {
 		return
 	}
 	ids := slices.Clone(u.GroupIDs)
 	slices.Sort(ids)
+	var disabled [numAreas][]Source
 	for _, id := range ids {
 		g, ok := groups[id]
 		if !ok || !g.Disabled {
 			continue
 		}
-		for _, a := range Areas {
-			p := g.Permissions.Get(a)
-			if p.Level == LevelNone {
-				continue
+		for i, a := range Areas {
+			if p := g.Permissions.Get(a); p.Level != LevelNone {
+				disabled[i] = append(disabled[i], Source{Type: SourceDisabledGroup, ID: g.ID, Name: "disabled group " + g.Name, Level: LevelNone, Scope: p.Scope})
 			}
-			r := eff.Areas[a]
-			r.Sources = append(r.Sources, Source{Type: SourceDisabledGroup, ID: g.ID, Name: "disabled group " + g.Name, Level: LevelNone, Scope: p.Scope})
-			eff.Areas[a] = r
 		}
 	}
+	var sources []Source
+	for i := range eff.areas {
+		x := &eff.areas[i]
+		start := len(sources)
+		sources = append(sources, eff.sources[x.start:x.end]...)
+		sources = append(sources, disabled[i]...)
+		x.start, x.end = uint16(start), uint16(len(sources))
+	}
+	eff.sources = sources
 }

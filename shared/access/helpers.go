@@ -10,37 +10,20 @@ import (
 // Helpers shared by the use-case packages.
 
 // clientDecision decides an action on one client's records (and, when r.Program is set, on
-// one program there: the program must be granted, or the user must be its administrator). The
-// reason is written once, into one builder.
-func clientDecision(e Effective, r Request, f *ClientFacts) Decision {
+// one program there: the program must be granted, or the user must be its administrator).
+func clientDecision(e *Effective, r *Request, f *ClientFacts) Decision {
 	lvl := FactsLevel(e, r.Area, f)
 	d := Decision{Allowed: lvl.AtLeast(r.Level), Level: lvl, Code: CodeForbidden}
 	if g := f.Grant; g != nil && r.Area == AreaClients {
 		d.Sources = []Source{{Type: SourceGrant, ID: g.Source, Name: "bureau client grant", Level: g.Level}}
 	}
-	var b strings.Builder
-	b.Grow(256)
-	clientReasonTo(&b, e, r.Area, f)
+	note := noProgramNote
 	if r.Program != "" && d.Allowed {
-		switch {
-		case e.IsOwner:
-			b.WriteString("; the account owner uses every program")
-		case f.Grant != nil && slices.Contains(f.Grant.Programs, r.Program):
-			b.WriteString("; program ")
-			b.WriteString(r.Program)
-			b.WriteString(" is granted to them at this client")
-		case f.Admin != nil && f.Admin.CanAssign(r.Program):
-			b.WriteString("; they administer program ")
-			b.WriteString(r.Program)
-			b.WriteString(" at this client")
-		default:
+		if note = programOn(e, f, r.Program); note == noteProgramNotGranted {
 			d.Allowed = false
-			b.WriteString("; program ")
-			b.WriteString(r.Program)
-			b.WriteString(" is not granted to them at this client")
 		}
 	}
-	d.Reason = b.String()
+	d.reason = onClient(e, r.Area, f, r.Program, note)
 	return d
 }
 
@@ -90,59 +73,9 @@ func ValidID(field, id string) error {
 	return nil
 }
 
-// clientReason explains a level on one client for the authorize answer.
-func clientReason(e Effective, a Area, f *ClientFacts) string {
-	var b strings.Builder
-	clientReasonTo(&b, e, a, f)
-	return b.String()
-}
-
-// clientReasonTo writes clientReason's text to b: it is on the path of every decision on a
-// client, so it formats nothing.
-func clientReasonTo(b *strings.Builder, e Effective, a Area, f *ClientFacts) {
-	r := e.Areas[a]
-	cl, asg := f.Client, f.Assignment
-	describeTo(b, r, a)
-	if e.IsOwner || (r.AllLevel != LevelNone && r.AllLevel == r.Level) {
-		b.WriteString("; scope all covers every client")
-		return
-	}
-	if asg != nil {
-		b.WriteString("; ")
-		b.WriteString(AssignmentWords[asg.Source])
-		if asg.Level != LevelEdit {
-			b.WriteString(" with ")
-			b.WriteString(string(asg.Level))
-		}
-		b.WriteString(until(asg.ExpiresAt))
-	}
-	policy := cl.PolicyLevel != "" && cl.PolicyLevel != LevelNone
-	if policy {
-		b.WriteString("; the new-client policy gives every employee ")
-		b.WriteString(string(cl.PolicyLevel))
-	}
-	if g := f.Grant; g != nil && a == AreaClients {
-		b.WriteString("; ")
-		grantWordsTo(b, g)
-	}
-	if asg == nil && f.Grant == nil && !policy {
-		if r.AllLevel != LevelNone {
-			b.WriteString("; scope all gives ")
-			b.WriteString(string(r.AllLevel))
-			b.WriteString("; not assigned to them")
-		} else {
-			b.WriteString("; not assigned to them")
-		}
-	}
-	for _, e := range f.Expired {
-		b.WriteString("; ")
-		b.WriteString(e)
-	}
-}
-
 // FactsLevel is the level the rule gives on one client in an area: ClientLevel, raised by a
 // bureau grant, which opens the client whatever the groups say.
-func FactsLevel(e Effective, a Area, f *ClientFacts) Level {
+func FactsLevel(e *Effective, a Area, f *ClientFacts) Level {
 	return MaxLevel(ClientLevel(e, a, assignedLevel(f.Client, f.Assignment)), grantLevel(a, f.Grant))
 }
 
@@ -202,25 +135,22 @@ func GrantWords(g *ClientGrant) string {
 }
 
 func grantWordsTo(b *strings.Builder, g *ClientGrant) {
-	b.WriteString("a bureau client grant gives clients ")
-	b.WriteString(string(g.Level))
+	put(b, "a bureau client grant gives clients ", string(g.Level))
 	if len(g.Programs) > 0 {
-		b.WriteString(" with the programs ")
+		put(b, " with the programs ")
 		for i, p := range g.Programs {
 			if i > 0 {
-				b.WriteString(", ")
+				put(b, ", ")
 			}
-			b.WriteString(p)
+			put(b, p)
 		}
 	} else {
-		b.WriteString(" with no programs")
+		put(b, " with no programs")
 	}
 	if g.Source != "" {
-		b.WriteString(" (by ")
-		b.WriteString(g.Source)
-		b.WriteByte(')')
+		put(b, " (by ", g.Source, ")")
 	}
-	b.WriteString(until(g.ExpiresAt))
+	put(b, until(g.ExpiresAt))
 }
 
 // GroupsOf picks a user's groups out of a larger set; the owner's groups give nothing extra.

@@ -29,6 +29,37 @@ const CatalogueVersion = "2026-11-01"
 var Areas = []Area{AreaClients, AreaJournals, AreaInvoices, AreaPayments, AreaCalendars,
 	AreaOnlineBooking, AreaReports, AreaSettings, AreaUsers, AreaApps}
 
+// numAreas is len(Areas): the catalogue is fixed, so effective rights keep an array of areas.
+const numAreas = 10
+
+// index is a's place in Areas, -1 for an area not in the catalogue.
+func (a Area) index() int {
+	// A switch, not a search of Areas: every decision reads areas many times.
+	switch a {
+	case AreaClients:
+		return 0
+	case AreaJournals:
+		return 1
+	case AreaInvoices:
+		return 2
+	case AreaPayments:
+		return 3
+	case AreaCalendars:
+		return 4
+	case AreaOnlineBooking:
+		return 5
+	case AreaReports:
+		return 6
+	case AreaSettings:
+		return 7
+	case AreaUsers:
+		return 8
+	case AreaApps:
+		return 9
+	}
+	return -1
+}
+
 var areaDescriptions = map[Area]string{
 	AreaClients:       "Client records",
 	AreaJournals:      "Client journals",

@@ -120,13 +120,18 @@ const (
 type Decision struct {
 	Allowed bool
 	Level   Level
-	Reason  string
 	Sources []Source
 	// Code and Field say how a refusal surfaces: CodeForbidden unless a guard says otherwise
 	// (CodeConflict for a state that forbids it, CodeNotFound where existence must not leak).
 	Code  Code
 	Field string
+	// reason is why, put in words by Reason when asked.
+	reason reason
 }
+
+// Reason is why, in words. They are built on each call, from what the decision was made on:
+// ask once and keep the string.
+func (d Decision) Reason() string { return d.reason.words() }
 
 // Err is the error a refused decision surfaces as; nil when allowed.
 func (d Decision) Err() error {
@@ -134,13 +139,13 @@ func (d Decision) Err() error {
 		return nil
 	}
 	if d.Code == CodeNotFound {
-		return &Error{Code: CodeNotFound, Message: d.Reason}
+		return &Error{Code: CodeNotFound, Message: d.Reason()}
 	}
 	code := d.Code
 	if code == "" || code == CodeNotAConsultant || code == CodeInactive {
 		code = CodeForbidden
 	}
-	return &Error{Code: code, Field: d.Field, Message: d.Reason}
+	return &Error{Code: code, Field: d.Field, Message: d.Reason()}
 }
 
 // need is one way to satisfy a rule: a level on an area (with scope all when all is set), or a
@@ -150,9 +155,14 @@ type need struct {
 	level Level
 	all   bool
 	cap   Privilege
+	// words is String's text, worded once for the needs of the ops table.
+	words string
 }
 
 func (n need) String() string {
+	if n.words != "" {
+		return n.words
+	}
 	if n.cap != "" {
 		return "the " + string(n.cap) + " capability"
 	}
@@ -184,6 +194,8 @@ type rule struct {
 	custom func(p Principal, r Request) Decision
 	// hidden answers a refusal with not found: users one may not read do not exist for one.
 	hidden string
+	// refusal is the reason of a refusal for want of needs ("what needs ..."), worded once.
+	refusal string
 }
 
 func isSelf(p Principal, r Request) bool      { return r.Target != nil && r.Target.ID == p.User.ID }
@@ -291,6 +303,14 @@ func init() {
 		OpProvisionMembership: {what: "provisioning group members", needs: []need{privilege(PrivProvisioning)},
 			guards: []guard{gProvisionNotOwner, gProvisionNotAdmin, gProvisionDirectoryGroup}},
 	}
+	// What the table says in words is worded once, here, not on every decision.
+	for op, ru := range ops {
+		for i := range ru.needs {
+			ru.needs[i].words = ru.needs[i].String()
+		}
+		ru.refusal = ru.what + " needs " + alternatives(ru.needs)
+		ops[op] = ru
+	}
 }
 
 // Decide answers one request. It is pure: same principal and request, same answer.
@@ -298,51 +318,56 @@ func Decide(p Principal, r Request) Decision {
 	r.Client = liveFacts(r.Client, p.Now)
 	ru, ok := ops[r.Op]
 	if !ok {
-		return Decision{Level: LevelNone, Code: CodeForbidden, Reason: "unknown operation " + string(r.Op)}
+		return Decision{Level: LevelNone, Code: CodeForbidden, reason: becauseOf("unknown operation ", string(r.Op), "")}
 	}
 	if ru.self && isSelf(p, r) {
-		return Decision{Allowed: true, Level: LevelNone, Reason: "their own"}
+		return Decision{Allowed: true, Level: LevelNone, reason: because("their own")}
 	}
 	// Visibility first: a hidden resource answers not found before any other rule speaks, so
 	// refusals tell nothing about what exists.
-	if ru.hidden != "" && !p.User.IsOwner && !satisfied(p, ru.needs) {
-		return Decision{Level: LevelNone, Code: CodeNotFound, Reason: ru.hidden + " not found"}
+	if ru.hidden != "" && !p.User.IsOwner && !satisfied(&p.Effective, ru.needs) {
+		return Decision{Level: LevelNone, Code: CodeNotFound, reason: becauseOf(ru.hidden, "", " not found")}
 	}
 	for _, g := range ru.guards {
 		if g.applies(p, r) {
-			return Decision{Level: LevelNone, Code: g.code, Reason: g.message}
+			return Decision{Level: LevelNone, Code: g.code, reason: because(g.message)}
 		}
 	}
 	if ru.custom != nil {
 		return ru.custom(p, r)
 	}
 	if p.User.IsOwner {
-		return Decision{Allowed: true, Level: LevelDelete, Reason: "the account owner", Sources: []Source{{Type: SourceOwner, Name: "account owner"}}}
+		return Decision{Allowed: true, Level: LevelDelete, reason: because("the account owner"), Sources: ownerDecisionSources}
 	}
 	for _, n := range ru.needs {
-		if srcs, ok := meets(p.Effective, n); ok {
-			return Decision{Allowed: true, Level: n.level, Reason: describeSources(srcs) + " gives " + n.String(), Sources: srcs}
+		if srcs, ok := meets(&p.Effective, n); ok {
+			return Decision{Allowed: true, Level: n.level, reason: sourcesGive(srcs, " gives ", n.String(), ""), Sources: srcs}
 		}
 	}
-	return Decision{Level: LevelNone, Code: CodeForbidden, Reason: ru.what + " needs " + alternatives(ru.needs)}
+	return Decision{Level: LevelNone, Code: CodeForbidden, reason: because(ru.refusal)}
 }
 
-func satisfied(p Principal, needs []need) bool {
+// ownerDecisionSources is the source of what the owner is allowed by ownership (shared,
+// read-only).
+var ownerDecisionSources = []Source{{Type: SourceOwner, Name: "account owner"}}
+
+func satisfied(e *Effective, needs []need) bool {
 	for _, n := range needs {
-		if _, ok := meets(p.Effective, n); ok {
+		if _, ok := meets(e, n); ok {
 			return true
 		}
 	}
 	return false
 }
 
-// meets reports whether the rights satisfy a need and which sources do.
-func meets(e Effective, n need) ([]Source, bool) {
+// meets reports whether the rights satisfy a need and which sources do. The sources are the
+// rights' own (read-only) when every one of them counts, as they mostly do.
+func meets(e *Effective, n need) ([]Source, bool) {
 	if n.cap != "" {
-		s := e.Privs[n.cap]
+		s := e.PrivilegeSources(n.cap)
 		return s, len(s) > 0
 	}
-	r := e.Areas[n.area]
+	r := e.Area(n.area)
 	have := r.Level
 	if n.all {
 		have = r.AllLevel
@@ -351,10 +376,19 @@ func meets(e Effective, n need) ([]Source, bool) {
 		return nil, false
 	}
 	var srcs []Source
-	for _, s := range r.Sources {
-		if s.Level.AtLeast(n.level) && (!n.all || s.Scope == ScopeAll || s.Type == SourceOwner) {
+	for i, s := range r.Sources {
+		switch counts := s.Level.AtLeast(n.level) && (!n.all || s.Scope == ScopeAll || s.Type == SourceOwner); {
+		case counts && srcs != nil:
 			srcs = append(srcs, s)
+		case !counts && srcs == nil:
+			srcs = append(make([]Source, 0, len(r.Sources)), r.Sources[:i]...)
 		}
+	}
+	switch {
+	case srcs == nil:
+		return r.Sources, true // every source counts
+	case len(srcs) == 0:
+		return nil, true
 	}
 	return srcs, true
 }
@@ -381,12 +415,29 @@ func describeSources(srcs []Source) string {
 	return strings.Join(names, " and ")
 }
 
-func refuse(field, format string, args ...any) Decision {
-	return Decision{Level: LevelNone, Code: CodeForbidden, Field: field, Reason: fmt.Sprintf(format, args...)}
+// refuse is a refusal for the reason text. It and allow stay out of line: inlined at each of
+// their thirty-odd call sites, they made every Lambda a few kilobytes bigger.
+//
+//go:noinline
+func refuse(field, text string) Decision {
+	return Decision{Level: LevelNone, Code: CodeForbidden, Field: field, reason: because(text)}
 }
 
-func allow(l Level, format string, args ...any) Decision {
-	return Decision{Allowed: true, Level: l, Reason: fmt.Sprintf(format, args...)}
+// refusef is refuse with a formatted reason (worded at once: refusals are few and surface).
+func refusef(field, format string, args ...any) Decision {
+	return refuse(field, fmt.Sprintf(format, args...))
+}
+
+// allow is an allowing decision at level l for the reason text.
+//
+//go:noinline
+func allow(l Level, text string) Decision {
+	return Decision{Allowed: true, Level: l, reason: because(text)}
+}
+
+// allowBy is an allowing decision at level l for the reason w.
+func allowBy(l Level, w reason) Decision {
+	return Decision{Allowed: true, Level: l, reason: w}
 }
 
 // decideRole: administrators' roles are managed by holders of PrivManageAdmins only; any other
@@ -398,7 +449,7 @@ func decideRole(p Principal, r Request) Decision {
 	}
 	if r.Role.Administrative() {
 		if p.Effective.Has(PrivManageAdmins) {
-			return allow(LevelNone, "%s manages administrators", describeSources(p.Effective.Privs[PrivManageAdmins]))
+			return allowBy(LevelNone, sourcesGive(p.Effective.PrivilegeSources(PrivManageAdmins), " manages administrators", "", ""))
 		}
 		return refuse("roles", "only a main administrator or the account owner manages administrator roles")
 	}
@@ -413,7 +464,7 @@ func decideRole(p Principal, r Request) Decision {
 			continue
 		}
 		if !p.Effective.Has(c) {
-			return refuse("roles", "you cannot give the %s role: it carries the %s capability, which you do not have yourself", r.Role, c)
+			return refusef("roles", "you cannot give the %s role: it carries the %s capability, which you do not have yourself", r.Role, c)
 		}
 	}
 	return allow(LevelNone, "the role gives nothing beyond your own rights")
@@ -429,7 +480,7 @@ func withinOwnRights(p Principal, field string, perms Permissions) Decision {
 		if want.Level == LevelNone {
 			continue
 		}
-		mine := p.Effective.Areas[a]
+		mine := p.Effective.Area(a)
 		have := mine.Level
 		if a.Scoped() && want.Scope == ScopeAll {
 			have = mine.AllLevel
@@ -439,7 +490,7 @@ func withinOwnRights(p Principal, field string, perms Permissions) Decision {
 			if want.Scope != "" {
 				scope = " (" + string(want.Scope) + ")"
 			}
-			return refuse(field, "you cannot grant %s %s%s: it is more than you have yourself", a, want.Level, scope)
+			return refusef(field, "you cannot grant %s %s%s: it is more than you have yourself", a, want.Level, scope)
 		}
 	}
 	return allow(LevelNone, "within your own rights")
@@ -455,14 +506,14 @@ func decideCreateClient(p Principal, r Request) Decision {
 	if p.User.IsOwner {
 		return allow(LevelDelete, "the account owner")
 	}
-	if srcs, ok := meets(p.Effective, area(AreaClients, LevelEdit)); ok {
-		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on clients", Sources: srcs}
+	if srcs, ok := meets(&p.Effective, area(AreaClients, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, reason: sourcesGive(srcs, " gives edit on clients", "", ""), Sources: srcs}
 	}
 	if r.Source == string(ClientManual) {
 		return refuse("", "creating clients needs edit on clients")
 	}
-	if srcs, ok := meets(p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
-		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on online_booking", Sources: srcs}
+	if srcs, ok := meets(&p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, reason: sourcesGive(srcs, " gives edit on online_booking", "", ""), Sources: srcs}
 	}
 	return refuse("", "creating signed-up or booked clients needs edit on clients or on online_booking")
 }
@@ -473,10 +524,10 @@ func decideAssignAt(p Principal, r Request) Decision {
 	if p.User.IsOwner {
 		return allow(r.Level, "the account owner")
 	}
-	if srcs, ok := meets(p.Effective, areaAll(AreaClients, r.Level)); ok {
-		return Decision{Allowed: true, Level: r.Level, Reason: describeSources(srcs) + " gives clients " + string(r.Level) + " on every client", Sources: srcs}
+	if srcs, ok := meets(&p.Effective, areaAll(AreaClients, r.Level)); ok {
+		return Decision{Allowed: true, Level: r.Level, reason: sourcesGive(srcs, " gives clients ", string(r.Level), " on every client"), Sources: srcs}
 	}
-	return refuse("level", "you cannot assign clients %s: it is more than you have yourself (clients %s, scope all)", r.Level, r.Level)
+	return refusef("level", "you cannot assign clients %s: it is more than you have yourself (clients %s, scope all)", r.Level, r.Level)
 }
 
 // adminOf is the principal's administration of the client of r: everything for the owner.
@@ -500,7 +551,7 @@ func decideClientAdmins(p Principal, r Request) Decision {
 		return allow(LevelNone, "system administrator of the client")
 	}
 	if p.Effective.Has(PrivClientAdmins) {
-		return allow(LevelNone, "%s appoints client administrators", describeSources(p.Effective.Privs[PrivClientAdmins]))
+		return allowBy(LevelNone, sourcesGive(p.Effective.PrivilegeSources(PrivClientAdmins), " appoints client administrators", "", ""))
 	}
 	return refuse("", "only the account owner, the client's system administrators and administrators appoint its administrators")
 }
@@ -517,7 +568,7 @@ func decideGrantProgram(p Principal, r Request) Decision {
 	case a.System:
 		d = allow(GrantLevel, "system administrator of the client")
 	case slices.Contains(a.Programs, r.Program):
-		d = allow(GrantLevel, "program administrator of %s at the client", r.Program)
+		d = allowBy(GrantLevel, becauseOf("program administrator of ", r.Program, " at the client"))
 	default:
 		return refuse("", "you are neither system administrator of the client nor program administrator of this program there")
 	}
@@ -525,9 +576,9 @@ func decideGrantProgram(p Principal, r Request) Decision {
 	if r.Target != nil && r.Level != LevelNone {
 		switch {
 		case r.Target.Status != StatusActive:
-			return Decision{Level: LevelNone, Code: CodeInactive, Reason: "the consultant is not active"}
+			return Decision{Level: LevelNone, Code: CodeInactive, reason: because("the consultant is not active")}
 		case !r.Target.HasRole(RoleConsultant):
-			return Decision{Level: LevelNone, Code: CodeNotAConsultant, Reason: "the user does not have the consultant role"}
+			return Decision{Level: LevelNone, Code: CodeNotAConsultant, reason: because("the user does not have the consultant role")}
 		}
 	}
 	return d
@@ -560,16 +611,16 @@ func decideAppointment(p Principal, r Request) Decision {
 		return allow(LevelEdit, "the account owner")
 	}
 	if r.Source == string(AppointmentOnlineBooking) {
-		if srcs, ok := meets(p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
-			return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on online_booking", Sources: srcs}
+		if srcs, ok := meets(&p.Effective, area(AreaOnlineBooking, LevelEdit)); ok {
+			return Decision{Allowed: true, Level: LevelEdit, reason: sourcesGive(srcs, " gives edit on online_booking", "", ""), Sources: srcs}
 		}
 		return refuse("", "online bookings are made by the booking system: edit on online_booking")
 	}
-	if _, ok := meets(p.Effective, area(AreaCalendars, LevelEdit)); !ok {
+	if _, ok := meets(&p.Effective, area(AreaCalendars, LevelEdit)); !ok {
 		return refuse("", "making appointments needs edit on calendars")
 	}
-	if srcs, ok := meets(p.Effective, areaAll(AreaCalendars, LevelEdit)); ok {
-		return Decision{Allowed: true, Level: LevelEdit, Reason: describeSources(srcs) + " gives edit on every calendar", Sources: srcs}
+	if srcs, ok := meets(&p.Effective, areaAll(AreaCalendars, LevelEdit)); ok {
+		return Decision{Allowed: true, Level: LevelEdit, reason: sourcesGive(srcs, " gives edit on every calendar", "", ""), Sources: srcs}
 	}
 	if r.CalendarID == "" {
 		return refuse("calendarId", "making appointments in this employee's calendar needs edit on it: name a calendarId you may edit")
@@ -584,18 +635,19 @@ func decideAppointment(p Principal, r Request) Decision {
 // asked about.
 func decideAccess(p Principal, r Request) Decision {
 	if p.User.Status != StatusActive {
-		return Decision{Level: LevelNone, Reason: fmt.Sprintf("the user is %s", p.User.Status)}
+		return Decision{Level: LevelNone, reason: becauseOf("the user is ", string(p.User.Status), "")}
 	}
 	switch {
 	case r.Client != nil:
-		if d, walled := decidePractice(p, r); walled {
+		if acrossPractices(&p, &r) {
+			d, _ := decidePractice(&p, &r)
 			return d
 		}
-		return clientDecision(p.Effective, r, r.Client)
+		return clientDecision(&p.Effective, &r, r.Client)
 	case r.CalendarID != "":
 		if r.Calendar != nil && r.Calendar.Practice != p.User.Practice() {
 			return Decision{Level: LevelNone, Code: CodeForbidden,
-				Reason: "the calendar belongs to another practice: a hirer's calendars are the hirer's, the clinic's the clinic's (scope all and the account owner included)"}
+				reason: because("the calendar belongs to another practice: a hirer's calendars are the hirer's, the clinic's the clinic's (scope all and the account owner included)")}
 		}
 		return p.Effective.AuthorizeCalendar(r.Level, r.CalendarID)
 	default:

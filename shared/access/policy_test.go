@@ -180,9 +180,9 @@ func TestDecideClientAccess(t *testing.T) {
 			facts := tt.facts
 			d := Decide(tt.p, Request{Op: OpAccess, Level: tt.action, Area: tt.area, Client: &facts, Program: tt.program})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
-			if d.Reason == "" {
+			if d.Reason() == "" {
 				t.Error("no reason given")
 			}
 			if (d.Err() == nil) != tt.want {
@@ -206,8 +206,8 @@ func TestDecideClientAccessLevelsAndSources(t *testing.T) {
 	if !slices.ContainsFunc(d.Sources, func(s Source) bool { return s.Type == SourceGrant && s.Level == GrantLevel }) {
 		t.Errorf("sources %v, want a bureau grant source at %s", d.Sources, GrantLevel)
 	}
-	if !strings.Contains(d.Reason, "payroll") {
-		t.Errorf("reason %q does not name the granted program", d.Reason)
+	if !strings.Contains(d.Reason(), "payroll") {
+		t.Errorf("reason %q does not name the granted program", d.Reason())
 	}
 
 	therapist := principal(person("ther"), gTherapist)
@@ -216,8 +216,8 @@ func TestDecideClientAccessLevelsAndSources(t *testing.T) {
 	if d.Level != LevelView {
 		t.Errorf("therapist assigned with view: level = %s, want view (lower of group edit and assignment view)", d.Level)
 	}
-	if !strings.Contains(d.Reason, "assigned by appointment") {
-		t.Errorf("reason %q does not say how the client was assigned", d.Reason)
+	if !strings.Contains(d.Reason(), "assigned by appointment") {
+		t.Errorf("reason %q does not say how the client was assigned", d.Reason())
 	}
 }
 
@@ -247,7 +247,7 @@ func TestDecideAccessAreasAndCalendars(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(tt.p, Request{Op: OpAccess, Level: tt.action, Area: tt.area, CalendarID: tt.calendar})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 		})
 	}
@@ -327,7 +327,7 @@ func TestRoleRightsCarryRights(t *testing.T) {
 			target := emp
 			d := Decide(tt.p, Request{Op: tt.op, Target: &target, Client: otherClient})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 		})
 	}
@@ -342,14 +342,14 @@ func TestRoleSourcesInCompute(t *testing.T) {
 				if got, want := e.Has(c), g.has(c); got != want {
 					t.Errorf("Has(%s) = %v, want %v (RoleRights)", c, got, want)
 				}
-				for _, s := range e.Privs[c] {
+				for _, s := range e.PrivilegeSources(c) {
 					if s.Type != SourceRole || s.ID != string(role) {
 						t.Errorf("privilege %s source %+v, want role %s", c, s, role)
 					}
 				}
 			}
 			for a, perm := range g.Permissions {
-				r := e.Areas[a]
+				r := e.Area(a)
 				if !r.Level.AtLeast(perm.Level) {
 					t.Errorf("%s level %s, want at least %s from the role", a, r.Level, perm.Level)
 				}
@@ -377,11 +377,11 @@ func TestRoleSourcesInCompute(t *testing.T) {
 	for role, w := range want {
 		t.Run("table "+string(role), func(t *testing.T) {
 			e := principal(person("u", role)).Effective
-			if got := e.Areas[AreaUsers].Level; got != w.users {
+			if got := e.Area(AreaUsers).Level; got != w.users {
 				t.Errorf("users level = %s, want %s", got, w.users)
 			}
 			var got []Privilege
-			for c, srcs := range e.Privs {
+			for c, srcs := range e.Privileges() {
 				if len(srcs) > 0 {
 					got = append(got, c)
 				}
@@ -391,7 +391,7 @@ func TestRoleSourcesInCompute(t *testing.T) {
 				t.Errorf("privileges = %v, want %v", got, w.privs)
 			}
 			for _, a := range []Area{AreaClients, AreaJournals, AreaInvoices, AreaPayments, AreaSettings, AreaApps} {
-				if l := e.Areas[a].Level; l != LevelNone {
+				if l := e.Area(a).Level; l != LevelNone {
 					t.Errorf("%s = %s, want none: roles open no records or settings", a, l)
 				}
 			}
@@ -399,7 +399,8 @@ func TestRoleSourcesInCompute(t *testing.T) {
 	}
 
 	t.Run("role and group merge by maximum", func(t *testing.T) {
-		r := principal(person("adm", RoleAdmin), gUserViewer).Effective.Areas[AreaUsers]
+		p := principal(person("adm", RoleAdmin), gUserViewer)
+		r := p.Effective.Area(AreaUsers)
 		if r.Level != LevelDelete {
 			t.Errorf("users = %s, want delete (role) over view (group)", r.Level)
 		}
@@ -417,8 +418,8 @@ func TestRoleSourcesInCompute(t *testing.T) {
 		if !d.Allowed || !slices.ContainsFunc(d.Sources, func(s Source) bool { return s.Type == SourceRole && s.ID == string(RoleAdmin) }) {
 			t.Errorf("allowed %v, sources %+v, want allowed by role admin", d.Allowed, d.Sources)
 		}
-		if !strings.Contains(d.Reason, "role admin") {
-			t.Errorf("reason %q does not name the role", d.Reason)
+		if !strings.Contains(d.Reason(), "role admin") {
+			t.Errorf("reason %q does not name the role", d.Reason())
 		}
 	})
 }
@@ -515,15 +516,15 @@ func TestDecideGuards(t *testing.T) {
 			d := Decide(tt.p, tt.r)
 			if tt.guard == nil {
 				if !d.Allowed {
-					t.Errorf("refused (%s: %s), want allowed", d.Code, d.Reason)
+					t.Errorf("refused (%s: %s), want allowed", d.Code, d.Reason())
 				}
 				return
 			}
 			if d.Allowed {
-				t.Fatalf("allowed (%s), want refused by %s", d.Reason, tt.guard.name)
+				t.Fatalf("allowed (%s), want refused by %s", d.Reason(), tt.guard.name)
 			}
-			if d.Code != tt.guard.code || d.Reason != tt.guard.message {
-				t.Errorf("got %s %q, want %s %q (guard %s)", d.Code, d.Reason, tt.guard.code, tt.guard.message, tt.guard.name)
+			if d.Code != tt.guard.code || d.Reason() != tt.guard.message {
+				t.Errorf("got %s %q, want %s %q (guard %s)", d.Code, d.Reason(), tt.guard.code, tt.guard.message, tt.guard.name)
 			}
 			if got := ErrorCode(d.Err()); got != tt.guard.code {
 				t.Errorf("Err() code = %s, want %s", got, tt.guard.code)
@@ -572,7 +573,7 @@ func TestDecideGrantRole(t *testing.T) {
 			}
 			d := Decide(tt.p, Request{Op: OpGrantRole, Role: tt.role})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed {
 				var e *Error
@@ -627,7 +628,7 @@ func TestDecideGrantProgram(t *testing.T) {
 			target := tt.target
 			d := Decide(tt.p, Request{Op: OpGrantProgram, Target: &target, Level: tt.level, Program: tt.program, Client: tt.facts})
 			if d.Allowed != tt.want || d.Code != tt.code {
-				t.Errorf("got allowed %v code %q (%s), want allowed %v code %q", d.Allowed, d.Code, d.Reason, tt.want, tt.code)
+				t.Errorf("got allowed %v code %q (%s), want allowed %v code %q", d.Allowed, d.Code, d.Reason(), tt.want, tt.code)
 			}
 			if d.Allowed && d.Level != GrantLevel {
 				t.Errorf("level = %s, want %s", d.Level, GrantLevel)
@@ -663,7 +664,7 @@ func TestDecideRevokeClient(t *testing.T) {
 			target := cons
 			d := Decide(tt.p, Request{Op: OpRevokeClient, Target: &target, Client: tt.facts})
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed && d.Code != CodeForbidden {
 				t.Errorf("code = %s, want forbidden", d.Code)
@@ -704,7 +705,7 @@ func TestPolicyWithinOwnRights(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := WithinOwnRights(tt.p, "permissions", tt.perms)
 			if d.Allowed != tt.want {
-				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason, tt.want)
+				t.Errorf("allowed = %v (%s), want %v", d.Allowed, d.Reason(), tt.want)
 			}
 			if !d.Allowed {
 				var e *Error
@@ -793,7 +794,7 @@ func TestDecideIsPure(t *testing.T) {
 	r := Request{Op: OpAccess, Level: LevelEdit, Area: AreaClients, Client: &facts}
 	first := Decide(p, r)
 	for range 3 {
-		if got := Decide(p, r); got.Allowed != first.Allowed || got.Level != first.Level || got.Reason != first.Reason {
+		if got := Decide(p, r); got.Allowed != first.Allowed || got.Level != first.Level || got.Reason() != first.Reason() {
 			t.Fatalf("got %+v, then %+v", first, got)
 		}
 	}
@@ -818,7 +819,7 @@ func BenchmarkDecideClientAccess(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if d := Decide(c.p, c.r); !d.Allowed {
-					b.Fatalf("refused: %s", d.Reason)
+					b.Fatalf("refused: %s", d.Reason())
 				}
 			}
 		})

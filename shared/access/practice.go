@@ -50,28 +50,36 @@ const ReasonPractice AccessReasonType = "practice"
 // ownerPracticeView is what the account owner has on a hirer's clients.
 const ownerPracticeView = LevelView
 
+// ownerPracticeSources is the source of that view (shared, read-only).
+var ownerPracticeSources = []Source{{Type: SourceOwner, Name: "account owner", Level: ownerPracticeView}}
+
 // decidePractice is the wall between practices on one client. walled is false when the client is
 // in the principal's own practice (the ordinary rule decides); otherwise the decision is final.
-func decidePractice(p Principal, r Request) (d Decision, walled bool) {
-	if r.Client == nil || r.Client.Client.Practice == p.User.Practice() {
+func decidePractice(p *Principal, r *Request) (d Decision, walled bool) {
+	if !acrossPractices(p, r) {
 		return Decision{}, false
 	}
 	cl := r.Client.Client
 	if p.User.IsOwner {
 		if r.Area == AreaClients && ownerPracticeView.AtLeast(r.Level) && r.Level != LevelNone && r.Program == "" {
 			return Decision{Allowed: true, Level: ownerPracticeView,
-				Reason:  "the account owner sees a hirer's clients listed (clients view); their journals, invoices and calendars are the hirer's own",
-				Sources: []Source{{Type: SourceOwner, Name: "account owner", Level: ownerPracticeView}}}, true
+				reason:  because("the account owner sees a hirer's clients listed (clients view); their journals, invoices and calendars are the hirer's own"),
+				Sources: ownerPracticeSources}, true
 		}
 		return Decision{Level: LevelNone, Code: CodeForbidden,
-			Reason: fmt.Sprintf("the client belongs to a hirer's own practice: the account owner sees it listed (clients view) only, not %s %s", r.Level, r.Area)}, true
+			reason: because(fmt.Sprintf("the client belongs to a hirer's own practice: the account owner sees it listed (clients view) only, not %s %s", r.Level, r.Area))}, true
 	}
 	if cl.Practice != "" {
 		return Decision{Level: LevelNone, Code: CodeForbidden,
-			Reason: "the client belongs to a hirer's own practice: the clinic's employees (and other hirers) do not reach it, scope all included"}, true
+			reason: because("the client belongs to a hirer's own practice: the clinic's employees (and other hirers) do not reach it, scope all included")}, true
 	}
 	return Decision{Level: LevelNone, Code: CodeForbidden,
-		Reason: "the client is the clinic's: a hirer reaches only the clients of their own practice"}, true
+		reason: because("the client is the clinic's: a hirer reaches only the clients of their own practice")}, true
+}
+
+// acrossPractices reports whether r asks about a client of another practice than p's.
+func acrossPractices(p *Principal, r *Request) bool {
+	return r.Client != nil && r.Client.Client.Practice != p.User.Practice()
 }
 
 // The practice guards: assignments, appointments and manual creation stay inside one practice.
@@ -103,8 +111,8 @@ var (
 // PracticeAccess explains a user's access to a client across the practice wall, for the reverse
 // look-ups: walled is false when the client is in the user's practice.
 func PracticeAccess(u User, eff Effective, cl Client) (Level, []AccessReason, bool) {
-	d, walled := decidePractice(Principal{User: u, Effective: eff},
-		Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}})
+	d, walled := decidePractice(&Principal{User: u, Effective: eff},
+		&Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}})
 	if !walled {
 		return "", nil, false
 	}
@@ -112,7 +120,7 @@ func PracticeAccess(u User, eff Effective, cl Client) (Level, []AccessReason, bo
 	if d.Allowed && u.Status == StatusActive {
 		lvl = d.Level
 	}
-	return lvl, []AccessReason{{Type: ReasonPractice, Level: lvl, Detail: d.Reason}}, true
+	return lvl, []AccessReason{{Type: ReasonPractice, Level: lvl, Detail: d.Reason()}}, true
 }
 
 // WalledOff reports whether reasons say the client is beyond the practice wall with no access.
@@ -124,8 +132,9 @@ func WalledOff(lvl Level, reasons []AccessReason) bool {
 // account owner the hirers' too (view).
 func (c *Caller) InPractice(cls []Client) []Client {
 	out := cls[:0:0]
+	p := c.Principal()
 	for _, cl := range cls {
-		if d, walled := decidePractice(c.Principal(), Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}}); walled && !d.Allowed {
+		if d, walled := decidePractice(&p, &Request{Op: OpAccess, Level: LevelView, Area: AreaClients, Client: &ClientFacts{Client: cl}}); walled && !d.Allowed {
 			continue
 		}
 		out = append(out, cl)

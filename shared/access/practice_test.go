@@ -49,7 +49,7 @@ func TestPracticeWall(t *testing.T) {
 	} {
 		d := Decide(c.p, Request{Op: OpAccess, Level: c.level, Area: c.area, Client: c.facts, Program: c.program})
 		if d.Allowed != c.want {
-			t.Errorf("%s: allowed = %v, want %v (%s)", c.name, d.Allowed, c.want, d.Reason)
+			t.Errorf("%s: allowed = %v, want %v (%s)", c.name, d.Allowed, c.want, d.Reason())
 		}
 	}
 }
@@ -77,11 +77,11 @@ func TestPracticeGuards(t *testing.T) {
 		d := Decide(c.p, c.r)
 		switch {
 		case c.guard == "" && !d.Allowed:
-			t.Errorf("%s: refused: %s", c.name, d.Reason)
+			t.Errorf("%s: refused: %s", c.name, d.Reason())
 		case c.guard != "" && d.Allowed:
 			t.Errorf("%s: allowed, want guard %s", c.name, c.guard)
-		case c.guard != "" && d.Reason != guardMessage(c.guard):
-			t.Errorf("%s: refused for %q, want guard %s", c.name, d.Reason, c.guard)
+		case c.guard != "" && d.Reason() != guardMessage(c.guard):
+			t.Errorf("%s: refused for %q, want guard %s", c.name, d.Reason(), c.guard)
 		}
 	}
 }
@@ -114,7 +114,7 @@ func TestSecondPassOps(t *testing.T) {
 		{"a bookkeeper does not", principal(person("b"), gBookkeeper), Request{Op: OpEditCalendar}, false},
 	} {
 		if d := Decide(c.p, c.r); d.Allowed != c.want {
-			t.Errorf("%s: allowed = %v, want %v (%s)", c.name, d.Allowed, c.want, d.Reason)
+			t.Errorf("%s: allowed = %v, want %v (%s)", c.name, d.Allowed, c.want, d.Reason())
 		}
 	}
 }
@@ -123,16 +123,16 @@ func TestDisabledGroupGivesNothing(t *testing.T) {
 	g := gSecretary
 	g.Disabled = true
 	p := principal(person("u"), g)
-	r := p.Effective.Areas[AreaClients]
+	r := p.Effective.Area(AreaClients)
 	if r.Level != LevelNone || len(r.Sources) != 1 || r.Sources[0].Type != SourceDisabledGroup || r.Sources[0].ID != g.ID {
 		t.Errorf("clients with a disabled group = %+v", r)
 	}
 	// Only a disabled group: the minimal rights of a user without groups.
-	if cal := p.Effective.Areas[AreaCalendars]; cal.Level != LevelEdit || cal.Scope != ScopeOwn {
+	if cal := p.Effective.Area(AreaCalendars); cal.Level != LevelEdit || cal.Scope != ScopeOwn {
 		t.Errorf("calendars = %+v", cal)
 	}
 	if d := Decide(p, Request{Op: OpListClients}); d.Allowed {
-		t.Errorf("a disabled group still lists clients: %s", d.Reason)
+		t.Errorf("a disabled group still lists clients: %s", d.Reason())
 	}
 }
 

@@ -44,8 +44,8 @@ type SCIMToken struct {
 func NewProvisioningCaller(tok SCIMToken, requestID string) *Caller {
 	u := User{ID: ProvisionerPrefix + tok.ID, TenantID: tok.TenantID, Name: tok.Name, Status: StatusActive}
 	src := Source{Type: SourceProvisioning, ID: tok.ID, Name: "provisioning token " + tok.Name}
-	eff := Effective{UserID: u.ID, Areas: map[Area]AreaRight{}, Calendars: map[string]CalendarRight{},
-		Privs: map[Privilege][]Source{PrivProvisioning: {src}}}
+	eff := Effective{UserID: u.ID}
+	eff.privs[PrivProvisioning.index()] = []Source{src}
 	return &Caller{User: u, Groups: map[string]Group{}, Effective: eff, RequestID: requestID}
 }
 

@@ -58,10 +58,10 @@ func TestProvisioningPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decide(p, tt.r)
 			if d.Allowed != tt.allow {
-				t.Fatalf("allowed = %v, want %v (%s)", d.Allowed, tt.allow, d.Reason)
+				t.Fatalf("allowed = %v, want %v (%s)", d.Allowed, tt.allow, d.Reason())
 			}
-			if tt.guard != "" && d.Reason != provisioningGuard(t, tt.guard) {
-				t.Errorf("refused for %q, want guard %s", d.Reason, tt.guard)
+			if tt.guard != "" && d.Reason() != provisioningGuard(t, tt.guard) {
+				t.Errorf("refused for %q, want guard %s", d.Reason(), tt.guard)
 			}
 		})
 	}

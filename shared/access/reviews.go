@@ -176,5 +176,5 @@ func decideReview(p Principal, r Request) Decision {
 	case slices.Contains(r.Review.ReviewerIDs, p.User.ID):
 		return allow(LevelNone, "a reviewer of the review")
 	}
-	return Decision{Level: LevelNone, Code: CodeNotFound, Reason: "access review not found"}
+	return Decision{Level: LevelNone, Code: CodeNotFound, reason: because("access review not found")}
 }

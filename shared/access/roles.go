@@ -29,6 +29,38 @@ const (
 var Privileges = []Privilege{PrivLinks, PrivUserBank, PrivAnonymise, PrivManageAdmins, PrivClientAdmins,
 	PrivOwnLinks, PrivAudit, PrivOwnership}
 
+// privilegeSlots is every privilege an Effective can hold: Privileges and the provisioning
+// token's, in the order of Privilege.index.
+var privilegeSlots = append(slices.Clone(Privileges), PrivProvisioning)
+
+// numPrivileges is len(privilegeSlots).
+const numPrivileges = 9
+
+// index is c's place in privilegeSlots, -1 for an unknown privilege.
+func (c Privilege) index() int {
+	switch c {
+	case PrivLinks:
+		return 0
+	case PrivUserBank:
+		return 1
+	case PrivAnonymise:
+		return 2
+	case PrivManageAdmins:
+		return 3
+	case PrivClientAdmins:
+		return 4
+	case PrivOwnLinks:
+		return 5
+	case PrivAudit:
+		return 6
+	case PrivOwnership:
+		return 7
+	case PrivProvisioning:
+		return 8
+	}
+	return -1
+}
+
 // RoleGrant is what a system role gives on its own, merged (maximum) with the user's groups.
 type RoleGrant struct {
 	Description string
@@ -66,6 +98,6 @@ var RoleRights = map[Role]RoleGrant{
 }
 
 // Has reports whether the effective rights include a capability.
-func (e Effective) Has(c Privilege) bool { return len(e.Privs[c]) > 0 }
+func (e *Effective) Has(c Privilege) bool { return len(e.PrivilegeSources(c)) > 0 }
 
 func (g RoleGrant) has(c Privilege) bool { return slices.Contains(g.Privileges, c) }

@@ -160,7 +160,7 @@ func toRightsJSON(r access.Rights) rightsJSON {
 		Status: r.User.Status, Roles: nonNil(r.User.Roles), GroupIDs: nonNil(r.User.GroupIDs), GroupExpiresAt: groupExpiryJSON(r.User),
 		Permissions: map[access.Area]areaRightJSON{}, CalendarAccess: map[string]calendarRightJSON{}}
 	for _, a := range access.Areas {
-		ar := r.Effective.Areas[a]
+		ar := r.Effective.Area(a)
 		aj := areaRightJSON{Level: ar.Level, Scope: ar.Scope, Sources: []sourceJSON{}}
 		if a.Scoped() && ar.AllLevel != ar.Level {
 			aj.AllLevel = ar.AllLevel
@@ -170,11 +170,11 @@ func toRightsJSON(r access.Rights) rightsJSON {
 		}
 		j.Permissions[a] = aj
 	}
-	for id, c := range r.Effective.Calendars {
+	for id, c := range r.Effective.Calendars() {
 		j.CalendarAccess[id] = calendarRightJSON{Level: c.Level, Source: toSourceJSON(c.Source)}
 	}
 	j.Privileges = map[access.Privilege][]sourceJSON{}
-	for p, srcs := range r.Effective.Privs {
+	for p, srcs := range r.Effective.Privileges() {
 		for _, s := range srcs {
 			j.Privileges[p] = append(j.Privileges[p], toSourceJSON(s))
 		}

@@ -54,7 +54,7 @@ func (a *API) authorize(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(decisionJSON{Allowed: d.Allowed, Reason: d.Reason, Level: d.Level}), nil
+	return ok(decisionJSON{Allowed: d.Allowed, Reason: d.Reason(), Level: d.Level}), nil
 }
 
 type catalogueAreaJSON struct {

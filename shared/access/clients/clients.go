@@ -106,7 +106,7 @@ func (s *Service) replayClient(ctx context.Context, c *access.Caller, idem *acce
 // only their own clients list them with UserClients).
 func (s *Service) ListClients(ctx context.Context, c *access.Caller, p access.Page) ([]access.Client, string, error) {
 	if d := c.Decide(access.Request{Op: access.OpListClients}); !d.Allowed {
-		return nil, "", access.Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason)
+		return nil, "", access.Forbidden("%s; /v1/users/{userId}/clients lists your own", d.Reason())
 	}
 	p, err := p.Normalize()
 	if err != nil {
@@ -356,11 +356,11 @@ func (s *Service) replayAppointment(ctx context.Context, c *access.Caller, in ac
 
 // accessOf explains a user's access to a client in the clients area. Users who are not active
 // keep their assignments but are refused (level none).
-func accessOf(u access.User, eff access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
-	if lvl, reasons, walled := access.PracticeAccess(u, eff, cl); walled {
+func accessOf(u access.User, eff *access.Effective, cl access.Client, asg *access.Assignment, grant *access.ClientGrant, now time.Time) (access.Level, []access.AccessReason) {
+	if lvl, reasons, walled := access.PracticeAccess(u, *eff, cl); walled {
 		return lvl, reasons
 	}
-	r := eff.Areas[access.AreaClients]
+	r := eff.Area(access.AreaClients)
 	var reasons []access.AccessReason
 	var expired []access.AccessReason
 	asg, grant, expired = access.LiveAccess(asg, grant, now)
@@ -443,7 +443,8 @@ func (s *Service) ClientAccessList(ctx context.Context, tok access.Token, authen
 	out := make([]access.UserAccess, 0, len(page.Candidates))
 	for _, cand := range page.Candidates {
 		u := cand.User
-		lvl, reasons := accessOf(u, access.Compute(u, access.LiveGroups(u, page.Groups, c.Now)), page.Client, cand.Assignment, cand.Grant, c.Now)
+		eff := access.Compute(u, access.LiveGroups(u, page.Groups, c.Now))
+		lvl, reasons := accessOf(u, &eff, page.Client, cand.Assignment, cand.Grant, c.Now)
 		if cand.Assignment == nil && cand.Grant == nil && !lvl.AtLeast(access.LevelView) {
 			continue
 		}
@@ -492,11 +493,11 @@ func (s *Service) UserClients(ctx context.Context, authenticate access.Authentic
 	}
 	res := access.UserClientsResult{AllClientsLevel: access.LevelNone}
 	active := r.User.Status == access.StatusActive
-	if all := r.Effective.Areas[access.AreaClients].AllLevel; active && all.AtLeast(access.LevelView) {
+	if all := r.Effective.Area(access.AreaClients).AllLevel; active && all.AtLeast(access.LevelView) {
 		res.AllClients, res.AllClientsLevel = true, all
 	}
 	// The policy counts like an assignment for active users whose groups give clients at all.
-	policy := active && r.Effective.Areas[access.AreaClients].Level != access.LevelNone
+	policy := active && r.Effective.Area(access.AreaClients).Level != access.LevelNone
 	reread := policy && !withPolicy && s.Store.MayHavePolicyClients(c.TenantID())
 	reread = reread || !policy && slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil })
 	if reread {
@@ -506,7 +507,7 @@ func (s *Service) UserClients(ctx context.Context, authenticate access.Authentic
 	}
 	res.Next = page.Next
 	for _, cand := range page.Candidates {
-		lvl, reasons := accessOf(r.User, r.Effective, cand.Client, cand.Assignment, cand.Grant, c.Now)
+		lvl, reasons := accessOf(r.User, &r.Effective, cand.Client, cand.Assignment, cand.Grant, c.Now)
 		if access.WalledOff(lvl, reasons) {
 			continue // another practice's client (a clinic policy client, for a hirer)
 		}

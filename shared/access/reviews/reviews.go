@@ -498,7 +498,7 @@ func (s *Service) DecideReview(ctx context.Context, c *access.Caller, id string,
 				}
 				target := access.User{ID: it.UserID}
 				if d := c.Decide(access.Request{Op: access.OpDecideReview, Review: &r, Target: &target}); !d.Allowed {
-					return &access.Error{Code: access.CodeForbidden, Field: f + ".userId", Message: d.Reason}
+					return &access.Error{Code: access.CodeForbidden, Field: f + ".userId", Message: d.Reason()}
 				}
 				matched++
 				next := it
