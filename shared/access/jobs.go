@@ -23,6 +23,10 @@ func (a JobAction) Valid() bool { return a == JobGrant || a == JobRevoke || a ==
 // perProgram reports whether the action has one result per program (revoke has one per pair).
 func (a JobAction) PerProgram() bool { return a != JobRevoke }
 
+// ChangesAssignments reports whether the action may change a consultant's assignments (only
+// revoke ends them), so that a job reads them only when it does.
+func (a JobAction) ChangesAssignments() bool { return a == JobRevoke }
+
 // Outcome is what a job did for one (consultant, client, program), or one (consultant, client)
 // for revoke.
 type Outcome string
@@ -109,8 +113,10 @@ const (
 	// ChunkClients is how many clients of one consultant one queue message carries.
 	ChunkClients = 100
 	// PartPairs is how many (consultant, client) pairs one transaction applies: each pair
-	// writes up to three items (result, assignment, programs), plus the part's marker and the
-	// job's counters, within DynamoDB's 100 items per transaction.
+	// writes up to two items (assignment, programs), plus the part's item (its marker, which
+	// holds its results) and a counter shard, within DynamoDB's 100 items per transaction. A
+	// chunk's parts are cut by it, and its markers name them by position: changing it while a
+	// job runs would misplace the parts already applied.
 	PartPairs = 32
 )
 

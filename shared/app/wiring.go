@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/tilgang/tilgang/shared/access"
@@ -48,11 +50,20 @@ func defaultEvents(cfg config.Config) access.Publisher {
 	return access.NoPublisher{}
 }
 
+// maxIdleConnsPerHost is how many connections to one endpoint stay open between calls. The SDK
+// keeps 10; a job worker invocation runs ten chunks with their parts and parallel reads at once,
+// several dozen calls in flight, and every call beyond the idle pool would open (in AWS: TLS
+// handshake) and close a connection of its own.
+const maxIdleConnsPerHost = 256
+
 // awsConfig is the SDK configuration without the SDK's config loader, which links the STS, SSO
 // and IMDS clients a Lambda never uses: Lambda hands its role's credentials in the environment;
 // the local servers only check that a request is signed.
 func awsConfig(cfg config.Config) aws.Config {
-	c := aws.Config{Region: cfg.Region}
+	c := aws.Config{Region: cfg.Region, HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
+		t.MaxIdleConns = max(t.MaxIdleConns, 2*maxIdleConnsPerHost)
+	})}
 	if cfg.DynamoEndpoint != "" || cfg.SQSEndpoint != "" {
 		c.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 	} else {

@@ -31,9 +31,10 @@ type SQSPoller struct {
 	Name string
 	// BatchSize is at most 10 (the default).
 	BatchSize int32
-	// Wait is the long-poll time [1s, at most 20s]. Keep it short: local-aws-sqs, unlike SQS,
-	// holds a long poll for the whole wait unless it can fill the batch, so a long wait delays
-	// every message.
+	// Wait is the long-poll time [1s, at most 20s]. SQS answers a long poll as soon as any
+	// message is there, with up to the batch size; local-aws-sqs holds it for the whole wait
+	// unless it can fill the batch. So the poller long-polls for one message, which returns as
+	// soon as there is one, then takes what else is there without waiting (see PollOnce).
 	Wait time.Duration
 	// Timeout is the function's timeout, the deadline of each invocation's context [5m].
 	Timeout time.Duration
@@ -72,20 +73,23 @@ func (p *SQSPoller) PollOnce(ctx context.Context) (int, error) {
 		wait = time.Second
 	}
 	wait = min(wait, 20*time.Second)
-	out, err := p.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl:            aws.String(p.QueueURL),
-		MaxNumberOfMessages: size,
-		WaitTimeSeconds:     int32(wait / time.Second),
-		// local-aws-sqs ignores MessageSystemAttributeNames alone; AWS accepts both.
-		AttributeNames:              []types.QueueAttributeName{types.QueueAttributeNameAll},
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-		MessageAttributeNames:       []string{"All"},
-	})
+	// As Lambda's event source gets from SQS: a batch as soon as at least one message is there,
+	// with whatever else is there up to the batch size. local-aws-sqs holds a long poll until it
+	// can fill the batch, so: a long poll for one message, then a short one for the rest.
+	out, err := p.receive(ctx, 1, wait)
 	if err != nil {
-		return 0, fmt.Errorf("receive: %w", err)
+		return 0, err
 	}
 	if len(out.Messages) == 0 {
 		return 0, nil
+	}
+	if size > 1 {
+		more, err := p.receive(ctx, size-1, 0)
+		if err != nil {
+			p.logger().Warn("receive the rest of a batch", "worker", p.Name, "err", err)
+		} else {
+			out.Messages = append(out.Messages, more.Messages...)
+		}
 	}
 	// local-aws-sqs can return a message twice in one long poll when its visibility timeout
 	// runs out during the wait; keep the last copy, whose receipt handle is current.
@@ -129,6 +133,25 @@ func (p *SQSPoller) PollOnce(ctx context.Context) (int, error) {
 		return len(out.Messages), fmt.Errorf("delete: %d messages not deleted: %s", len(res.Failed), aws.ToString(res.Failed[0].Message))
 	}
 	return len(out.Messages), nil
+}
+
+// receive asks for up to n messages, long-polling for wait. A wait of 0 is not sent (the SDK
+// leaves zero values out): the queue's ReceiveMessageWaitTimeSeconds holds, 0 (return what is
+// there) for every queue this project creates.
+func (p *SQSPoller) receive(ctx context.Context, n int32, wait time.Duration) (*sqs.ReceiveMessageOutput, error) {
+	out, err := p.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:            aws.String(p.QueueURL),
+		MaxNumberOfMessages: n,
+		WaitTimeSeconds:     int32(wait / time.Second),
+		// local-aws-sqs ignores MessageSystemAttributeNames alone; AWS accepts both.
+		AttributeNames:              []types.QueueAttributeName{types.QueueAttributeNameAll},
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("receive: %w", err)
+	}
+	return out, nil
 }
 
 func (p *SQSPoller) init(ctx context.Context) error {

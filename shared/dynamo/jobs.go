@@ -24,14 +24,18 @@ import (
 //
 //	job            PK TENANT#t  SK JOB#j              status (counters: jobcounters.go)
 //	job input      PK TENANT#t  SK JOBINPUT#j         consultantIds, clientIds (read on resend only)
-//	result         PK JOB#j     SK R#u#c              outcome per program of one pair
-//	part marker    PK JOB#j     SK M#chunk#part       written with the part's results and counters
+//	part           PK JOB#j     SK M#chunk#part       the part's results; its existence marks the part applied
+//	result (old)   PK JOB#j     SK R#u#c              outcome per program of one pair (parts applied before
+//	                                                  results moved into the part item; still listed)
 //	fan-out marker PK JOB#j     SK F#from#to          every chunk message of the fan-out was sent
 //	notification   PK TENANT#t  SK NOTIF#u#n          expiresAt (TTL)
 //
 // A job's results get their own partition so that reading and writing them never touches the
-// tenant's partition; one item per (consultant, client) holds the outcome of every program, so a
-// job writes per pair, not per program.
+// tenant's partition. A part's item holds the outcome of every program of every pair of the part
+// (results, one JSON string: they are only ever read whole) and is written in the part's
+// transaction on the condition that it does not exist: so a job writes one results item per part
+// of up to access.PartPairs pairs, not one per pair, and the results, the counters and the grants of
+// a part are written together or not at all.
 const (
 	pfxJob      = "JOB#"
 	pfxJobInput = "JOBINPUT#"
@@ -184,8 +188,9 @@ func (s *Store) MarkFanOutSent(ctx context.Context, f access.JobFanOut) error {
 func markerSK(chunk, part int) string { return fmt.Sprintf("%s%06d#%03d", pfxMarker, chunk, part) }
 
 // ReadPairs reads everything a chunk is decided on with parallel BatchGetItems: the consultant,
-// the markers of its parts, and per client the client, the consultant's assignment and programs
-// and (unless the requester is the owner) the requester's administration.
+// the markers of its parts, and per client the client, the consultant's programs, the
+// consultant's assignment (only for an action that changes assignments) and (unless the requester
+// is the owner) the requester's administration.
 func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int, requesterOwner bool) (access.PairState, error) {
 	pk := tenantPK(ch.TenantID)
 	keys := []map[string]types.AttributeValue{}
@@ -198,7 +203,10 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 	}
 	if ch.ConsultantID != "" {
 		for _, c := range ch.ClientIDs {
-			keys = append(keys, key(pk, pfxClient+c), key(pk, assignmentSK(c, ch.ConsultantID)), key(pk, programsSK(c, ch.ConsultantID)))
+			keys = append(keys, key(pk, pfxClient+c), key(pk, programsSK(c, ch.ConsultantID)))
+			if ch.Action.ChangesAssignments() {
+				keys = append(keys, key(pk, assignmentSK(c, ch.ConsultantID)))
+			}
 			if !requesterOwner {
 				keys = append(keys, key(pk, clientAdminSK(c, ch.RequesterID)))
 			}
@@ -280,6 +288,77 @@ func (s *Store) batchGetParallel(ctx context.Context, keys []map[string]types.At
 	return out, firstErr
 }
 
+// partResult is one pair's results inside a part item's JSON.
+type partResult struct {
+	ConsultantID string            `json:"u"`
+	ClientID     string            `json:"c"`
+	Outcomes     map[string]string `json:"o"`
+}
+
+// partItem builds a part's item: its key marks the part applied; results holds every pair's
+// outcomes as JSON; outcomeSet lets a filter on one outcome run server-side.
+func partItem(p access.JobPart) (map[string]types.AttributeValue, error) {
+	item := map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: jobResultsPK(p.JobID)}, AttrSK: &types.AttributeValueMemberS{Value: markerSK(p.Chunk, p.Part)},
+		"type": &types.AttributeValueMemberS{Value: "access_job_part"},
+	}
+	if len(p.Results) == 0 {
+		return item, nil
+	}
+	rs := make([]partResult, 0, len(p.Results))
+	var set []string
+	for _, r := range p.Results {
+		pr := partResult{ConsultantID: r.ConsultantID, ClientID: r.ClientID, Outcomes: make(map[string]string, len(r.Outcomes))}
+		for prog, o := range r.Outcomes {
+			pr.Outcomes[prog] = string(o)
+			if !slices.Contains(set, string(o)) {
+				set = append(set, string(o))
+			}
+		}
+		rs = append(rs, pr)
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return nil, fmt.Errorf("marshal part results: %w", err)
+	}
+	item["results"] = &types.AttributeValueMemberS{Value: string(b)}
+	if len(set) > 0 {
+		item["outcomeSet"] = &types.AttributeValueMemberSS{Value: set}
+	}
+	return item, nil
+}
+
+// pairResults reads the pairs of a results item: a part item, or a per-pair result item written
+// before results moved into the part item.
+func pairResults(av map[string]types.AttributeValue) ([]access.PairResult, error) {
+	if strings.HasPrefix(skOf(av), pfxResult) {
+		var it resultItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal job result: %w", err)
+		}
+		return []access.PairResult{it.domain()}, nil
+	}
+	s, ok := av["results"].(*types.AttributeValueMemberS)
+	if !ok {
+		return nil, nil // a part marker from before results moved in
+	}
+	var rs []partResult
+	if err := json.Unmarshal([]byte(s.Value), &rs); err != nil {
+		return nil, fmt.Errorf("unmarshal part results %s: %w", skOf(av), err)
+	}
+	out := make([]access.PairResult, 0, len(rs))
+	for _, r := range rs {
+		pr := access.PairResult{ConsultantID: r.ConsultantID, ClientID: r.ClientID, Outcomes: make(map[string]access.Outcome, len(r.Outcomes))}
+		for prog, o := range r.Outcomes {
+			pr.Outcomes[prog] = access.Outcome(o)
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+// resultItem is a per-pair result, as parts wrote them before their results moved into the part
+// item; a job that ran across that change has both, and its results list both.
 type resultItem struct {
 	PK           string            `dynamodbav:"PK"`
 	SK           string            `dynamodbav:"SK"`
@@ -287,25 +366,7 @@ type resultItem struct {
 	ConsultantID string            `dynamodbav:"consultantId"`
 	ClientID     string            `dynamodbav:"clientId"`
 	Outcomes     map[string]string `dynamodbav:"outcomes"`
-	// OutcomeSet lets a filter on one outcome run server-side.
-	OutcomeSet []string `dynamodbav:"outcomeSet,stringset"`
-}
-
-func resultSK(consultantID, clientID string) string { return pfxResult + consultantID + "#" + clientID }
-
-func resultToItem(jobID string, r access.PairResult) resultItem {
-	it := resultItem{PK: jobResultsPK(jobID), SK: resultSK(r.ConsultantID, r.ClientID), Type: "access_job_result",
-		ConsultantID: r.ConsultantID, ClientID: r.ClientID, Outcomes: map[string]string{}}
-	for prog, o := range r.Outcomes {
-		if prog == "" {
-			prog = revokeKey
-		}
-		it.Outcomes[prog] = string(o)
-		if !slices.Contains(it.OutcomeSet, string(o)) {
-			it.OutcomeSet = append(it.OutcomeSet, string(o))
-		}
-	}
-	return it
+	OutcomeSet   []string          `dynamodbav:"outcomeSet,stringset"`
 }
 
 func (it resultItem) domain() access.PairResult {
@@ -319,23 +380,20 @@ func (it resultItem) domain() access.PairResult {
 	return r
 }
 
-// ApplyJobPart writes a part's marker, results, counters and changes in one transaction.
+// ApplyJobPart writes a part's item (its results), its counters and its changes in one
+// transaction, conditional on the part's item not existing: a part is applied, and counted,
+// once, with its results, or not at all.
 func (s *Store) ApplyJobPart(ctx context.Context, p access.JobPart) error {
 	t := &txn{}
-	marker := map[string]types.AttributeValue{
-		AttrPK: &types.AttributeValueMemberS{Value: jobResultsPK(p.JobID)}, AttrSK: &types.AttributeValueMemberS{Value: markerSK(p.Chunk, p.Part)},
-		"type": &types.AttributeValueMemberS{Value: "access_job_part"},
+	item, err := partItem(p)
+	if err != nil {
+		return err
 	}
-	if err := t.put(s.table, marker, notExists(), access.ErrPartDone); err != nil {
+	if err := t.put(s.table, item, notExists(), access.ErrPartDone); err != nil {
 		return err
 	}
 	if err := s.addJobCounts(t, p); err != nil {
 		return err
-	}
-	for _, r := range p.Results {
-		if err := t.put(s.table, resultToItem(p.JobID, r), nil, nil); err != nil {
-			return err
-		}
 	}
 	for _, a := range p.NewAssignments {
 		if err := t.put(s.table, assignmentToItem(a), notExists(), access.ErrVersionConflict); err != nil {
@@ -429,34 +487,39 @@ func (s *Store) CompleteJob(ctx context.Context, j access.Job, status access.Job
 	return s.commit(ctx, t)
 }
 
-// resultsCursor resumes a results page inside a pair's item: skip rows of item SK were returned.
+// resultsCursor resumes a results page inside an item: skip rows of item SK were returned.
 type resultsCursor struct {
 	SK   string `json:"sk"`
 	Skip int    `json:"skip"`
 }
 
-// ListJobResults pages a job's results row by row (a pair's item holds several rows), so the
-// cursor names the item and how many of its matching rows were already returned.
+// ListJobResults pages a job's results row by row (an item holds the rows of a part, or of one
+// pair for parts applied before results moved into the part item), so the cursor names the item
+// and how many of its matching rows were already returned. Part items (M#) sort first, by chunk
+// and part, so rows come in the order of the job's input; per-pair items (R#) follow.
 func (s *Store) ListJobResults(ctx context.Context, tenantID, jobID string, outcome access.Outcome, p access.Page) ([]access.JobResult, string, error) {
 	var cur resultsCursor
 	if p.Cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
-		if err != nil || len(p.Cursor) > 1024 || json.Unmarshal(b, &cur) != nil || !strings.HasPrefix(cur.SK, pfxResult) || cur.Skip < 0 {
+		if err != nil || len(p.Cursor) > 1024 || json.Unmarshal(b, &cur) != nil || cur.Skip < 0 ||
+			!(strings.HasPrefix(cur.SK, pfxMarker) || strings.HasPrefix(cur.SK, pfxResult)) {
 			return nil, "", access.Invalid("cursor", "is not a cursor of this list")
 		}
 	}
-	kc := expression.Key(AttrPK).Equal(expression.Value(jobResultsPK(jobID)))
+	from := pfxMarker
 	if cur.SK != "" {
-		// '$' follows '#': every result key of the job sorts below "R$".
-		kc = kc.And(expression.Key(AttrSK).Between(expression.Value(cur.SK), expression.Value("R$")))
-	} else {
-		kc = kc.And(expression.Key(AttrSK).BeginsWith(pfxResult))
+		from = cur.SK
 	}
-	b := expression.NewBuilder().WithKeyCondition(kc)
+	// Part items (M#...) and per-pair results (R#...) lie between "M#" and "R$" ('$' follows
+	// '#'); nothing else of the job's partition does. Part markers written before results moved
+	// in carry no outcomes and are filtered out.
+	kc := expression.Key(AttrPK).Equal(expression.Value(jobResultsPK(jobID))).
+		And(expression.Key(AttrSK).Between(expression.Value(from), expression.Value("R$")))
+	filter := expression.AttributeExists(expression.Name("outcomeSet"))
 	if outcome != "" {
-		b = b.WithFilter(expression.Name("outcomeSet").Contains(string(outcome)))
+		filter = expression.Name("outcomeSet").Contains(string(outcome))
 	}
-	e, err := b.Build()
+	e, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).Build()
 	if err != nil {
 		return nil, "", fmt.Errorf("build results query: %w", err)
 	}
@@ -469,18 +532,21 @@ func (s *Store) ListJobResults(ctx context.Context, tenantID, jobID string, outc
 			return nil, "", fmt.Errorf("list job results: %w", err)
 		}
 		for i, av := range res.Items {
-			var it resultItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, "", fmt.Errorf("unmarshal job result: %w", err)
+			prs, err := pairResults(av)
+			if err != nil {
+				return nil, "", err
 			}
 			var rows []access.JobResult
-			for _, r := range access.ExpandPairResult(it.domain()) {
-				if outcome == "" || r.Outcome == outcome {
-					rows = append(rows, r)
+			for _, pr := range prs {
+				for _, r := range access.ExpandPairResult(pr) {
+					if outcome == "" || r.Outcome == outcome {
+						rows = append(rows, r)
+					}
 				}
 			}
+			sk := skOf(av)
 			skip := 0
-			if it.SK == cur.SK {
+			if sk == cur.SK {
 				skip = min(cur.Skip, len(rows))
 			}
 			take := min(len(rows)-skip, p.Limit-len(out))
@@ -490,7 +556,7 @@ func (s *Store) ListJobResults(ctx context.Context, tenantID, jobID string, outc
 				if !more {
 					return out, "", nil
 				}
-				c, _ := json.Marshal(resultsCursor{SK: it.SK, Skip: skip + take})
+				c, _ := json.Marshal(resultsCursor{SK: sk, Skip: skip + take})
 				return out, base64.RawURLEncoding.EncodeToString(c), nil
 			}
 		}

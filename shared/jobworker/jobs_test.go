@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,14 +179,15 @@ func TestDuplicateDeliveryCountsOnce(t *testing.T) {
 	}
 }
 
-// failingStore fails the nth ApplyJobPart call: a worker dying halfway through a chunk.
+// failingStore fails the first ApplyJobPart of one part: a worker dying halfway through a chunk.
 type failingStore struct {
 	*dynamo.Store
-	calls, failOn int32
+	failPart int
+	failed   atomic.Bool
 }
 
 func (f *failingStore) ApplyJobPart(ctx context.Context, p access.JobPart) error {
-	if atomic.AddInt32(&f.calls, 1) == f.failOn {
+	if p.Part == f.failPart && f.failed.CompareAndSwap(false, true) {
 		return errors.New("injected failure")
 	}
 	return f.Store.ApplyJobPart(ctx, p)
@@ -202,7 +204,7 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 	ev := s.receiveAll(t, 1)
 
 	faulty := *s.env.App.Jobs
-	faulty.Store = &failingStore{Store: s.env.App.Store, failOn: 2}
+	faulty.Store = &failingStore{Store: s.env.App.Store, failPart: 1}
 	w := &jobworker.Worker{Processor: &faulty, MaxReceives: jobworker.MaxReceives}
 	res, err := w.Handle(context.Background(), ev)
 	if err != nil || len(res.BatchItemFailures) != 1 {
@@ -226,17 +228,99 @@ func TestChunkFailingHalfwayIsRedelivered(t *testing.T) {
 	}
 }
 
+// lostAckStore commits one part's transaction and then reports an error, once: the connection
+// dropped after DynamoDB applied the part, so the worker cannot know it was written.
+type lostAckStore struct {
+	*dynamo.Store
+	part int
+	lost atomic.Bool
+}
+
+func (f *lostAckStore) ApplyJobPart(ctx context.Context, p access.JobPart) error {
+	err := f.Store.ApplyJobPart(ctx, p)
+	if err == nil && p.Part == f.part && f.lost.CompareAndSwap(false, true) {
+		return errors.New("connection reset after the write")
+	}
+	return err
+}
+
+// staleStore misses the items of the parts applied when it reads a chunk's state, as an
+// eventually consistent read can: the grants they wrote are there, their markers not yet.
+type staleStore struct {
+	*dynamo.Store
+}
+
+func (f staleStore) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int, owner bool) (access.PairState, error) {
+	st, err := f.Store.ReadPairs(ctx, ch, partSize, owner)
+	st.Done = map[int]bool{}
+	return st, err
+}
+
+// TestPartWrittenButNotAcknowledgedCountsOnce: a part's results, counters and grants are one
+// write. A part written whose answer was lost fails its message; the redelivery finds the part
+// applied and changes nothing in it, so every count, result and grant is there exactly once, the
+// job ends. A delivery that decides every part again on a read that misses the parts' items
+// (every pair already_assigned, nothing to change but the counts) is refused by the parts' items
+// and counts nothing again. (A worker that dies before a part's write is
+// TestChunkFailingHalfwayIsRedelivered.)
+func TestPartWrittenButNotAcknowledgedCountsOnce(t *testing.T) {
+	s := newStack(t)
+	clients := 2*access.PartPairs + 6 // three parts: the lost one in the middle
+	b := newBureau(t, s, 1, clients)
+	programs := []string{"payroll", "invoicing"}
+	j := submit(t, b.Owner, map[string]any{"action": "grant", "consultantIds": b.consultants, "clientIds": b.clients, "programs": programs})
+	jobID := j["id"].(string)
+	total := clients * len(programs)
+	s.expand(t, 1)
+	ev := s.receiveAll(t, 1)
+
+	faulty := *s.env.App.Jobs
+	faulty.Store = &lostAckStore{Store: s.env.App.Store, part: 1}
+	w := &jobworker.Worker{Processor: &faulty, MaxReceives: jobworker.MaxReceives}
+	if res, err := w.Handle(context.Background(), ev); err != nil || len(res.BatchItemFailures) != 1 {
+		t.Fatalf("delivery with a lost answer = %v, %v; want the message reported failed", res, err)
+	}
+	// Every part was written; the job waits for the message to come back to end.
+	mid := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)
+	if mid["status"] != "running" || int(mid["done"].(float64)) != total {
+		t.Fatalf("after the lost answer job = %v, want running with all %d done", mid, total)
+	}
+	stale := *s.env.App.Jobs
+	stale.Store = staleStore{Store: s.env.App.Store}
+	for delivery, h := range []func(context.Context, events.SQSEvent) (events.SQSEventResponse, error){
+		(&jobworker.Worker{Processor: &stale, MaxReceives: jobworker.MaxReceives}).Handle, s.env.App.JobWorker(), s.env.App.JobWorker(),
+	} {
+		delivery += 2
+		if res, err := h(context.Background(), ev); err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d = %v, %v", delivery, res, err)
+		}
+		got := b.Owner.Must(t, "GET", "/v1/access-jobs/"+jobID, nil, 200).Map(t)
+		if got["status"] != "completed" || int(got["done"].(float64)) != total {
+			t.Errorf("after delivery %d job = %v, want completed with %d done", delivery, got, total)
+		}
+		jsonEqual(t, fmt.Sprintf("counts after delivery %d", delivery), counts(got), map[string]int{"assigned": total})
+		if r := results(t, b.Owner, jobID, ""); len(r) != total {
+			t.Errorf("after delivery %d: %d results, want %d", delivery, len(r), total)
+		}
+	}
+	grants, err := s.env.App.Store.GrantsOn(context.Background(), b.ID, b.clients[access.PartPairs], b.consultants)
+	if g := grants[b.consultants[0]]; err != nil || g.Version != 1 || len(g.Programs) != len(programs) {
+		t.Errorf("grant of the lost part = %+v, %v; want version 1 with %v", g, err, programs)
+	}
+	assertNotifications(t, b.Owner, 1)
+}
+
 // poisonProcessor fails one chunk every time.
 type poisonProcessor struct {
 	*jobs.Service
 	poison int
 }
 
-func (p poisonProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+func (p poisonProcessor) ApplyChunk(ctx context.Context, ch access.JobChunk) error {
 	if ch.Index == p.poison {
 		return errors.New("poison")
 	}
-	return p.Service.ProcessChunk(ctx, ch)
+	return p.Service.ApplyChunk(ctx, ch)
 }
 
 // TestPoisonMessageEndsInTheDLQ: a chunk that always fails is tried maxReceiveCount times, its
@@ -339,12 +423,12 @@ type stallingProcessor struct {
 	stall int
 }
 
-func (p stallingProcessor) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+func (p stallingProcessor) ApplyChunk(ctx context.Context, ch access.JobChunk) error {
 	if ch.Index == p.stall {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return p.Service.ProcessChunk(ctx, ch)
+	return p.Service.ApplyChunk(ctx, ch)
 }
 
 // TestTimingOutChunkEndsTheJob: a chunk that runs out of the invocation's time fails alone (the

@@ -1,8 +1,9 @@
 // Package jobworker is the SQS-triggered worker of consultant access jobs. One function consumes
 // the jobs queue and its dead-letter queue and tells them apart by the records' event source ARN.
-// From the jobs queue it expands fan-outs into chunk messages and runs chunks, all messages of a
-// batch in parallel, and reports the messages that failed so that only those are retried (the
-// event source mappings have ReportBatchItemFailures). From the dead-letter queue it records what
+// From the jobs queue it expands fan-outs into chunk messages and applies chunks, all messages of
+// a batch in parallel, then checks once per job whether the chunks it applied ended the job, and
+// reports the messages that failed so that only those are retried (the event source mappings
+// have ReportBatchItemFailures). From the dead-letter queue it records what
 // a message covers and is not done yet as failed, so that every job ends. A poison message
 // (unreadable, unknown) is recorded once and parked in an archive queue that nothing consumes.
 package jobworker
@@ -29,8 +30,10 @@ type Processor interface {
 	ExpandJob(ctx context.Context, f access.JobFanOut) error
 	// FailFanOut records what is left of a fan-out that could not be expanded as failed.
 	FailFanOut(ctx context.Context, f access.JobFanOut) error
-	// ProcessChunk applies a chunk.
-	ProcessChunk(ctx context.Context, ch access.JobChunk) error
+	// ApplyChunk applies a chunk; it does not end the job (CompleteIfDone does).
+	ApplyChunk(ctx context.Context, ch access.JobChunk) error
+	// CompleteIfDone ends the job if all its results are recorded.
+	CompleteIfDone(ctx context.Context, tenantID, jobID string) error
 	// FailChunk records what is left of a chunk as failed so that its job can end.
 	FailChunk(ctx context.Context, ch access.JobChunk) error
 }
@@ -83,31 +86,71 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	}
 	defer cancel()
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		resp = events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		failed  []string
+		applied = map[jobKey][]string{} // message ids of the chunks applied, by job
 	)
 	for _, rec := range ev.Records {
 		wg.Go(func() {
-			if !w.handle(ctx, work, reserve, rec) {
+			ok, job := w.handle(ctx, work, reserve, rec)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case !ok:
+				failed = append(failed, rec.MessageId)
+			case job != nil:
+				applied[*job] = append(applied[*job], rec.MessageId)
+			}
+		})
+	}
+	wg.Wait()
+	// One completion check per job for all its chunks of the batch, once they are applied (a
+	// check of every chunk would read the job and its counter shards ten times). It runs on
+	// the invocation's context: a chunk that ran out of work's time leaves the reserve to it.
+	for job, ids := range applied {
+		wg.Go(func() {
+			if err := w.complete(ctx, job); err != nil {
+				w.logger().WarnContext(ctx, "could not complete the job; its chunks of this batch will be retried", "tenantId", job.tenantID,
+					"jobId", job.jobID, "messages", len(ids), "error", err.Error())
 				mu.Lock()
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+				failed = append(failed, ids...)
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
+	resp := events.SQSEventResponse{BatchItemFailures: make([]events.SQSBatchItemFailure, 0, len(failed))}
+	for _, id := range failed {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
 	return resp, nil
 }
 
-// handle runs one message within work and reports whether it may be deleted. A panic fails this
-// message only: unrecovered in its goroutine it would end the process and retry the whole batch.
-func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec events.SQSMessage) (ok bool) {
+// jobKey names a job whose chunks a batch applied.
+type jobKey struct{ tenantID, jobID string }
+
+// complete runs CompleteIfDone, a panic failing it like an error.
+func (w *Worker) complete(ctx context.Context, job jobKey) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.logger().ErrorContext(ctx, "job completion panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return w.Processor.CompleteIfDone(ctx, job.tenantID, job.jobID)
+}
+
+// handle runs one message within work and reports whether it may be deleted, and for a chunk
+// applied from the jobs queue its job, which the caller still has to complete (the message
+// may be deleted only once that is done). A panic fails this message only: unrecovered in its
+// goroutine it would end the process and retry the whole batch.
+func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec events.SQSMessage) (ok bool, applied *jobKey) {
 	log := w.logger().With("messageId", rec.MessageId)
 	defer func() {
 		if p := recover(); p != nil {
 			log.ErrorContext(ctx, "job message panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			ok = false
+			ok, applied = false, nil
 		}
 	}()
 	dead := w.DeadLetterARN != "" && rec.EventSourceARN == w.DeadLetterARN
@@ -115,7 +158,7 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 	if err != nil {
 		// No retry can make it readable and there is nothing to record it against: park it
 		// at once rather than fail it on every receive here and in the dead-letter queue.
-		return w.park(ctx, log, rec, dead, err.Error())
+		return w.park(ctx, log, rec, dead, err.Error()), nil
 	}
 	switch {
 	case msg.FanOut != nil:
@@ -131,29 +174,32 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 		if dead {
 			err = w.Processor.FailChunk(work, *msg.Chunk)
 		} else {
-			err = w.Processor.ProcessChunk(work, *msg.Chunk)
+			err = w.Processor.ApplyChunk(work, *msg.Chunk)
 		}
 	}
 	if dead {
 		if access.ErrorCode(err) == access.CodeNotFound {
 			// Its job is unknown (never stored, or gone): recording it failed can never
 			// succeed, so it is parked, not retried for the dead-letter queue's retention.
-			return w.park(ctx, log, rec, dead, "unknown job: "+err.Error())
+			return w.park(ctx, log, rec, dead, "unknown job: "+err.Error()), nil
 		}
 		if err != nil {
 			log.ErrorContext(ctx, "could not record a dead-lettered job message as failed; it stays in the dead-letter queue", "error", err.Error())
-			return false
+			return false, nil
 		}
 		log.WarnContext(ctx, "dead-lettered job message: what it covers and was not done is recorded as failed")
-		return true
+		return true, nil
 	}
 	if err == nil {
-		return true
+		if msg.Chunk != nil {
+			return true, &jobKey{tenantID: msg.Chunk.TenantID, jobID: msg.Chunk.JobID}
+		}
+		return true, nil
 	}
 	receives, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
 	if msg.Chunk == nil || w.MaxReceives <= 0 || receives < w.MaxReceives {
 		log.WarnContext(ctx, "job message failed; it will be retried", "receive", receives, "error", err.Error())
-		return false
+		return false, nil
 	}
 	log.ErrorContext(ctx, "job chunk failed on its last receive; recording its items as failed", "receive", receives, "error", err.Error())
 	// work may be over (the chunk ran out of time): record on a context of its own.
@@ -162,7 +208,7 @@ func (w *Worker) handle(ctx, work context.Context, reserve time.Duration, rec ev
 	if ferr := w.Processor.FailChunk(fctx, *msg.Chunk); ferr != nil {
 		log.ErrorContext(ctx, "could not record the chunk as failed; the dead-letter queue's consumer will", "error", ferr.Error())
 	}
-	return false
+	return false, nil
 }
 
 // park records a poison message once, by its id and what is wrong with it (never its body,

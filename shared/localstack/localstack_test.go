@@ -106,6 +106,28 @@ func TestCallCounter(t *testing.T) {
 	if got := c.ByOperation(); got["PutItem"] != 5 || got["GetItem"] != 2 || len(got) != 2 {
 		t.Errorf("ByOperation() = %v, want PutItem:5 GetItem:2", got)
 	}
+	if c.ItemsWritten() != 5 || c.KeysRead() != 2 {
+		t.Errorf("ItemsWritten() = %d, KeysRead() = %d; want 5 and 2", c.ItemsWritten(), c.KeysRead())
+	}
+	// Batches and transactions count their items: a condition check writes nothing.
+	c.Reset()
+	if _, err := client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]dtypes.WriteRequest{table: {
+		{PutRequest: &dtypes.PutRequest{Item: item("COUNT", "f")}}, {PutRequest: &dtypes.PutRequest{Item: item("COUNT", "g")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []dtypes.TransactWriteItem{
+		{Put: &dtypes.Put{TableName: aws.String(table), Item: item("COUNT", "h")}},
+		{ConditionCheck: &dtypes.ConditionCheck{TableName: aws.String(table), Key: item("COUNT", "a"), ConditionExpression: aws.String("attribute_exists(PK)")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]dtypes.KeysAndAttributes{table: {
+		Keys: []map[string]dtypes.AttributeValue{item("COUNT", "a"), item("COUNT", "nothing")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Total() != 3 || c.Writes() != 2 || c.ItemsWritten() != 3 || c.KeysRead() != 2 {
+		t.Errorf("batch, transaction and batch get: %d calls, %d writes, %d items written, %d keys read; want 3, 2, 3, 2",
+			c.Total(), c.Writes(), c.ItemsWritten(), c.KeysRead())
+	}
 
 	// A per-call option counts only that call.
 	c.Reset()

@@ -419,10 +419,20 @@ func backoff(ctx context.Context, n int) error {
 	}
 }
 
-// ProcessChunk runs one queue message: it decides and applies every part not applied yet, then
-// completes the job if this was its last part. Running it again changes nothing: applied parts
-// are skipped by their markers, and completion happens once.
+// ProcessChunk runs one queue message: it applies the chunk (ApplyChunk), then completes the job
+// if this was its last part. Running it again changes nothing: applied parts are skipped by
+// their markers, and completion happens once.
 func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
+	if err := s.ApplyChunk(ctx, ch); err != nil {
+		return err
+	}
+	return s.CompleteIfDone(ctx, ch.TenantID, ch.JobID)
+}
+
+// ApplyChunk decides and applies every part of a chunk not applied yet, and leaves the job's
+// completion to CompleteIfDone, which a worker runs once for all the chunks of a job it applied
+// together. Running it again changes nothing: applied parts are skipped by their markers.
+func (s *Service) ApplyChunk(ctx context.Context, ch access.JobChunk) error {
 	if err := validChunk(ch); err != nil {
 		return err
 	}
@@ -431,9 +441,16 @@ func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
 		if err != nil {
 			return err
 		}
+		// A chunk's parts touch different items (their own part item, counter shard, and
+		// pairs), so they are applied at once.
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Go(func() { errs[i] = s.Store.ApplyJobPart(ctx, p) })
+		}
+		wg.Wait()
 		conflict := false
-		for _, p := range parts {
-			err := s.Store.ApplyJobPart(ctx, p)
+		for i, err := range errs {
 			switch {
 			case err == nil, errors.Is(err, access.ErrPartDone):
 			case errors.Is(err, access.ErrJobClosed):
@@ -441,7 +458,7 @@ func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
 			case errors.Is(err, access.ErrVersionConflict):
 				conflict = true
 			default:
-				return fmt.Errorf("job %s chunk %d part %d: %w", ch.JobID, ch.Index, p.Part, err)
+				return fmt.Errorf("job %s chunk %d part %d: %w", ch.JobID, ch.Index, parts[i].Part, err)
 			}
 		}
 		if !conflict {
@@ -454,7 +471,7 @@ func (s *Service) ProcessChunk(ctx context.Context, ch access.JobChunk) error {
 			return err
 		}
 	}
-	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+	return nil
 }
 
 // FailChunk records every result of a chunk not applied yet as failed, changing nothing else,
@@ -468,7 +485,7 @@ func (s *Service) FailChunk(ctx context.Context, ch access.JobChunk) error {
 	if err != nil || closed {
 		return err
 	}
-	return s.completeIfDone(ctx, ch.TenantID, ch.JobID)
+	return s.CompleteIfDone(ctx, ch.TenantID, ch.JobID)
 }
 
 // failParts records the parts of a chunk not applied yet as failed; closed is true when the job
@@ -619,7 +636,7 @@ func (s *Service) FailFanOut(ctx context.Context, f access.JobFanOut) error {
 	if err := errors.Join(errs...); err != nil || closed {
 		return err
 	}
-	return s.completeIfDone(ctx, f.TenantID, f.JobID)
+	return s.CompleteIfDone(ctx, f.TenantID, f.JobID)
 }
 
 func validFanOut(f access.JobFanOut) error {
@@ -639,10 +656,15 @@ func validChunk(ch access.JobChunk) error {
 	return nil
 }
 
-// completeIfDone ends the job, exactly once, when all its results are recorded: the store's
-// conditional write lets only one of several workers that see it done succeed.
-func (s *Service) completeIfDone(ctx context.Context, tenantID, jobID string) error {
+// CompleteIfDone ends the job, exactly once, when all its results are recorded: the store's
+// conditional write lets only one of several workers that see it done succeed. A job that has
+// ended already or is not done yet is left as it is, and one that does not exist (never stored,
+// or gone: its chunks apply nothing) is no error.
+func (s *Service) CompleteIfDone(ctx context.Context, tenantID, jobID string) error {
 	j, err := s.Store.GetJob(ctx, tenantID, jobID)
+	if access.ErrorCode(err) == access.CodeNotFound {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

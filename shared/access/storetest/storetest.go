@@ -902,6 +902,10 @@ func testGrantsAndJobs(t *testing.T, f *fixture) {
 	if got, _ := f.s.GetJob(f.ctx, tn.ID, job.ID); got.Done != 5 || got.Counts[access.OutcomeAssigned] != 5 {
 		t.Errorf("job after part 0 and a refused part: done %d, counts %v", got.Done, got.Counts)
 	}
+	// A part's results are written with it, or not at all.
+	if rs, _, err := f.s.ListJobResults(f.ctx, tn.ID, job.ID, "", access.Page{Limit: 50}); err != nil || len(rs) != 5 {
+		t.Errorf("results after part 0 and a refused part = %d, %v; want part 0's 5", len(rs), err)
+	}
 	stale.Programs = changes[5:]
 	must(t, "ApplyJobPart chunk 1", f.s.ApplyJobPart(f.ctx, stale))
 
