@@ -283,8 +283,7 @@ func (p JobPart) Rows() int {
 type PairState struct {
 	Requester  *User                  // nil when the requester no longer exists
 	Consultant *User                  // nil when missing
-	Clients    map[string]bool        // client id → exists
-	Practices  map[string]string      // client id → its practice ("" the clinic's)
+	Clients    map[string]Client      // client id → the client (absent: no such client)
 	Admins     map[string]ClientAdmin // client id → the requester's administration
 	Assigned   map[string]Assignment  // client id → the consultant's assignment
 	Grants     map[string]ClientGrant // client id → the consultant's grant

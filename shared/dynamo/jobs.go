@@ -216,8 +216,8 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 	if err != nil {
 		return access.PairState{}, fmt.Errorf("read job chunk: %w", err)
 	}
-	st := access.PairState{Clients: map[string]bool{}, Admins: map[string]access.ClientAdmin{}, Assigned: map[string]access.Assignment{},
-		Grants: map[string]access.ClientGrant{}, Practices: map[string]string{}, Done: map[int]bool{}}
+	st := access.PairState{Clients: map[string]access.Client{}, Admins: map[string]access.ClientAdmin{}, Assigned: map[string]access.Assignment{},
+		Grants: map[string]access.ClientGrant{}, Done: map[int]bool{}}
 	for _, av := range items {
 		sk := skOf(av)
 		switch {
@@ -233,11 +233,11 @@ func (s *Store) ReadPairs(ctx context.Context, ch access.JobChunk, partSize int,
 			}
 			st.Consultant = &u
 		case strings.HasPrefix(sk, pfxClient):
-			id := strings.TrimPrefix(sk, pfxClient)
-			st.Clients[id] = true
-			if p, ok := av["practice"].(*types.AttributeValueMemberS); ok {
-				st.Practices[id] = p.Value
+			var it clientItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return access.PairState{}, fmt.Errorf("unmarshal client: %w", err)
 			}
+			st.Clients[it.ID] = it.domain()
 		case strings.HasPrefix(sk, pfxAccess):
 			var it assignmentItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {

@@ -177,6 +177,15 @@ func TestDuplicateDeliveryCountsOnce(t *testing.T) {
 	if len(ns.Items) != 1 {
 		t.Errorf("notifications = %d, want 1", len(ns.Items))
 	}
+	// The grants carry their clients: a consultant's clients are the principal and one Query.
+	s.env.Counter.Reset()
+	mine := s.env.As(b.ID, b.consultants[0]).Must(t, "GET", "/v1/users/"+b.consultants[0]+"/clients", nil, 200).Map(t)
+	if items := mine["items"].([]any); len(items) != 3 || items[0].(map[string]any)["name"] != "Client AB 0" {
+		t.Errorf("the consultant's clients: %v", mine)
+	}
+	if n := s.env.Counter.Total(); n != 2 {
+		t.Errorf("the consultant's clients cost %d DynamoDB calls (%v), want 2", n, s.env.Counter.ByOperation())
+	}
 }
 
 // failingStore fails the first ApplyJobPart of one part: a worker dying halfway through a chunk.

@@ -303,13 +303,17 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 		grant.Programs, grant.ExpiresAt = nil, nil
 	}
 	asg, hasAsg := st.Assigned[clientID]
-	facts := &access.ClientFacts{Client: access.Client{ID: clientID, Practice: st.Practices[clientID]}, Admin: &admin}
+	cl, found := st.Clients[clientID]
+	if !found {
+		cl = access.Client{ID: clientID, TenantID: ch.TenantID}
+	}
+	facts := &access.ClientFacts{Client: cl, Admin: &admin}
 	if hasGrant {
 		facts.Grant = &grant
 	}
 	req := access.Request{Target: st.Consultant, Client: facts}
 	switch {
-	case !st.Clients[clientID]:
+	case !found:
 		set(access.OutcomeClientNotFound)
 	case st.Consultant == nil || st.Consultant.Status == access.StatusAnonymised:
 		set(access.OutcomeConsultantNotFound)
@@ -375,7 +379,7 @@ func decidePair(part *access.JobPart, ch access.JobChunk, st access.PairState, o
 			}
 			change.Next = &access.ClientGrant{TenantID: ch.TenantID, ClientID: clientID, UserID: ch.ConsultantID, Level: level,
 				Programs: next, GrantedBy: ch.RequesterID, Source: ch.JobID, GrantedAt: now, Version: version, UpdatedAt: now,
-				ExpiresAt: grant.ExpiresAt}
+				ExpiresAt: grant.ExpiresAt, Client: &cl}
 			if ch.Action == access.JobGrant && anyGranted {
 				change.Next.ExpiresAt = ch.ExpiresAt
 				// One record holds every program of the consultant at the client: a requester
