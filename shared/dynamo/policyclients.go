@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/tilgang/tilgang/shared/access"
 )
 
 // Whether a tenant has clients under the new-client policy decides whether "which clients can
@@ -42,14 +41,19 @@ func (s *Store) markPolicyClients(ctx context.Context, tenantID string) error {
 	if s.MayHavePolicyClients(tenantID) {
 		return nil
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID),
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID),
 		UpdateExpression: aws.String("SET policyClients = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}})
-	var conflict *types.TransactionConflictException
-	if errors.As(err, &conflict) {
-		// A group change's transaction on the set at this moment: the client is not written
-		// either, and the request is retried like any other conflict.
-		return access.ErrVersionConflict
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}
+	var err error
+	for attempt := 1; attempt <= 4; attempt++ {
+		_, err = s.db.UpdateItem(ctx, in)
+		var conflict *types.TransactionConflictException
+		if !errors.As(err, &conflict) {
+			break
+		}
+		// A group change's transaction holds the set at this moment; the write is idempotent,
+		// so it is sent again once that is done.
+		time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
 	}
 	if err != nil {
 		return fmt.Errorf("mark policy clients of tenant %s: %w", tenantID, err)
