@@ -342,3 +342,23 @@ func TestClientsOfUserInAFreshProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsOfUserOutsideThePolicyNoEmptyPage: a user the policy does not apply to, assigned
+// the first of two policy clients, gets that client on one page and no cursor to an empty one.
+func TestClientsOfUserOutsideThePolicyNoEmptyPage(t *testing.T) {
+	env := apitest.New(t)
+	ten, _ := policyTenant(t, env, "edit", 0)
+	owner := ten.Owner
+	first := createClient(t, owner, "signup")
+	createClient(t, owner, "signup")
+	outsider := owner.CreateUser(t, map[string]any{"groupIds": []string{}})
+	now := time.Now().UTC()
+	if err := env.App.Store.PutAssignment(context.Background(), nil, access.Assignment{TenantID: ten.ID, ClientID: first, UserID: outsider,
+		Level: access.LevelView, Source: access.AssignedManually, Version: 1, CreatedAt: now, UpdatedAt: now}, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	res := owner.Must(t, "GET", "/v1/users/"+outsider+"/clients?limit=1", nil, 200).Map(t)
+	if items := res["items"].([]any); len(items) != 1 || res["nextCursor"] != nil {
+		t.Errorf("the outsider's clients: %v, want the assigned client and no cursor", res)
+	}
+}

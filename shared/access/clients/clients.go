@@ -499,7 +499,11 @@ func (s *Service) UserClients(ctx context.Context, authenticate access.Authentic
 	// The policy counts like an assignment for active users whose groups give clients at all.
 	policy := active && r.Effective.Area(access.AreaClients).Level != access.LevelNone
 	reread := policy && !withPolicy && s.Store.MayHavePolicyClients(c.TenantID())
-	reread = reread || !policy && slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil })
+	// Outside the policy, a page read with the policy clients is read again when one of them
+	// is in it, or when it may have been cut short by them (its cursor would lead to an empty
+	// page).
+	reread = reread || !policy && withPolicy && (page.Next != "" ||
+		slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil }))
 	if reread {
 		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy); err != nil {
 			return access.UserClientsResult{}, err
