@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // ReindexReport counts what a reindex changed; a run over an index in step changes nothing.
@@ -26,11 +28,13 @@ type ReindexReport struct {
 // bytes each: 50 MB for half a million memberships), so it is an operator's tool, not a request
 // path. Puts and deletes are idempotent:
 // a user changed while it runs may be left behind by that run, and a second run, which changes
-// nothing once the index is in step, puts it right.
+// nothing once the index is in step, puts it right. Each user with a difference is read again
+// before anything of theirs is written.
 func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 	var rep ReindexReport
 	want := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each entry users should have
-	have := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each stored entry
+	have := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each stored entry: its key
+	haveItems := map[string]map[string]types.AttributeValue{}
 	filter := expression.Name("type").In(expression.Value("user"), expression.Value("member"))
 	e, err := expression.NewBuilder().WithFilter(filter).Build()
 	if err != nil {
@@ -46,6 +50,7 @@ func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 		for _, av := range page.Items {
 			if t, _ := av["type"].(*types.AttributeValueMemberS); t != nil && t.Value == "member" {
 				have[keyString(av)] = key(pkOf(av), skOf(av))
+				haveItems[keyString(av)] = av
 				rep.Entries++
 				continue
 			}
@@ -63,17 +68,74 @@ func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 			}
 		}
 	}
+	// The scan is no snapshot: a user written while it ran may be seen before the write and
+	// their entries after it. So every user with a difference is read again, consistently, and
+	// only what that read says is written; an entry naming no user is simply deleted.
+	owners := map[[2]string]bool{}
+	ownerOf := func(av map[string]types.AttributeValue) ([2]string, bool) {
+		t, _ := av["tenantId"].(*types.AttributeValueMemberS)
+		u, _ := av["id"].(*types.AttributeValueMemberS)
+		if t == nil || u == nil {
+			return [2]string{}, false
+		}
+		return [2]string{t.Value, u.Value}, true
+	}
 	var reqs []types.WriteRequest
 	for k, it := range want {
 		if _, ok := have[k]; !ok {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-			rep.Put++
+			o, _ := ownerOf(it)
+			owners[o] = true
+		}
+	}
+	haveOf := map[[2]string][]map[string]types.AttributeValue{}
+	for k, kv := range have {
+		if o, ok := ownerOf(haveItems[k]); ok {
+			haveOf[o] = append(haveOf[o], kv)
 		}
 	}
 	for k, kv := range have {
-		if _, ok := want[k]; !ok {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		if o, ok := ownerOf(haveItems[k]); ok {
+			owners[o] = true
+		} else {
 			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: kv}})
 			rep.Deleted++
+		}
+	}
+	for o := range owners {
+		items, err := s.consistentBatchGet(ctx, []map[string]types.AttributeValue{key(tenantPK(o[0]), pfxUser+o[1])})
+		if err != nil {
+			return rep, fmt.Errorf("read user again: %w", err)
+		}
+		var now *access.User
+		if len(items) == 1 {
+			u, err := unmarshalUser(items[0])
+			if err != nil {
+				return rep, err
+			}
+			now = &u
+		}
+		desired := map[string]bool{}
+		for _, sk := range memberSKs(now) {
+			desired[sk] = true
+			k := membersPK(o[0]) + "\x00" + sk
+			if _, ok := have[k]; ok {
+				continue
+			}
+			it, err := attributevalue.MarshalMap(memberToItem(*now, sk))
+			if err != nil {
+				return rep, fmt.Errorf("marshal member: %w", err)
+			}
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			rep.Put++
+		}
+		for _, kv := range haveOf[o] {
+			if !desired[skOf(kv)] {
+				reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: kv}})
+				rep.Deleted++
+			}
 		}
 	}
 	for start := 0; start < len(reqs); start += 25 {
