@@ -227,12 +227,44 @@ func (s *Store) GrantsOn(ctx context.Context, tenantID, clientID string, userIDs
 // UserGrantsAfter reads a user's bureau grants from GSI1 (the user's access partition), by
 // client id after `after`.
 func (s *Store) UserGrantsAfter(ctx context.Context, tenantID, userID, after string, limit int) ([]access.ClientGrant, bool, error) {
-	items, _, more, err := s.rangeAfter(ctx, GSI1, userAccessPK(tenantID, userID), pfxAccess, after, limit, 2, typeFilter(typeGrant))
+	// Grants written before their GSI1 key moved beside the assignments (PROGRAMS#<c>) are read
+	// too until functions/migrate has moved them: an access review's snapshot must not miss one.
+	upk := userAccessPK(tenantID, userID)
+	var items, old []map[string]types.AttributeValue
+	var ids []string
+	var more, oldMore bool
+	err := parallel(
+		func() (err error) {
+			items, ids, more, err = s.rangeAfter(ctx, GSI1, upk, pfxAccess, after, limit, 2, typeFilter(typeGrant))
+			return err
+		},
+		func() (err error) {
+			old, _, oldMore, err = s.rangeAfter(ctx, GSI1, upk, pfxPrograms, after, limit, 1, nil)
+			return err
+		},
+	)
 	if err != nil {
 		return nil, false, fmt.Errorf("grants of user: %w", err)
 	}
-	out, err := unmarshalAll(items, clientGrantItem.domain)
-	return out, more, err
+	byID := map[string]map[string]types.AttributeValue{}
+	for i, av := range items {
+		byID[ids[i]] = av
+	}
+	var oldIDs []string
+	for _, av := range old {
+		var it clientGrantItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, false, fmt.Errorf("unmarshal grant: %w", err)
+		}
+		byID[it.ClientID], oldIDs = av, append(oldIDs, it.ClientID)
+	}
+	page, pageMore := mergeIDs(limit, idStream{ids, more}, idStream{oldIDs, oldMore})
+	out := make([]map[string]types.AttributeValue, 0, len(page))
+	for _, id := range page {
+		out = append(out, byID[id])
+	}
+	grants, err := unmarshalAll(out, clientGrantItem.domain)
+	return grants, pageMore, err
 }
 
 // ListClientAdmins pages the explicit administrators of one client, by user id.
