@@ -18,7 +18,8 @@ var (
 	tableWriteActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
 )
 
-// batchWriteAction is granted apart: only the store's deleteKeys calls it (see grant.batchWrite).
+// batchWriteAction is granted apart: only the store's deleteKeys and an access review's creation
+// (CreateReview, served by the jobs function) call it (see grant.batchWrite).
 const batchWriteAction = "dynamodb:BatchWriteItem"
 
 // Cognito admin actions of the identity adapter.
@@ -77,8 +78,10 @@ var grants = map[string]grant{
 		batchWrite: true,
 		cognito:    []string{cognitoCreate, cognitoDisable, cognitoEnable, cognitoSignOut, cognitoUpdate},
 	},
-	// Job submission splits a job into chunks on the jobs queue.
-	routes.FnJobs: {table: tableReadWrite, sendJobs: true},
+	// Job submission splits a job into chunks on the jobs queue. The function also serves the
+	// access reviews, whose creation writes the review's items with BatchWriteItem
+	// (dynamo.Store.CreateReview) before the review itself.
+	routes.FnJobs: {table: tableReadWrite, batchWrite: true, sendJobs: true},
 
 	// The worker expands fan-outs into chunk messages on the jobs queue, and writes outcomes and
 	// the requester's notification; it publishes no events. It parks poison messages in the
