@@ -373,30 +373,9 @@ func (h *Handler) listGroups(ctx context.Context, r *request) (response, error) 
 		}
 		return page(all, start, count, proj), nil
 	}
-	var out []map[string]any
-	total := 0
-	pg := access.Page{Limit: access.MaxPageLimit}
-	for {
-		groups, next, err := h.P.ListProvisionedGroups(ctx, r.c, pg)
-		if err != nil {
-			return response{}, err
-		}
-		for _, g := range groups {
-			total++
-			if total >= start && len(out) < count {
-				res, err := render(g, !proj.excludes("members"))
-				if err != nil {
-					return response{}, err
-				}
-				out = append(out, proj.apply(res))
-			}
-		}
-		if next == "" {
-			break
-		}
-		pg.Cursor = next
-	}
-	return listResponse(out, total, start), nil
+	return listEvery(start, count, proj,
+		func(pg access.Page) ([]access.ProvisionedGroup, string, error) { return h.P.ListProvisionedGroups(ctx, r.c, pg) },
+		func(g access.ProvisionedGroup) (map[string]any, error) { return render(g, !proj.excludes("members")) })
 }
 
 // groupIndex answers the indexed comparisons on groups.

@@ -364,27 +364,37 @@ func (h *Handler) listUsers(ctx context.Context, r *request) (response, error) {
 		}
 		return page(all, start, count, proj), nil
 	}
-	// No filter: the list of users, read page by page, counted to the end for totalResults.
+	return listEvery(start, count, proj,
+		func(pg access.Page) ([]access.ProvisionedUser, string, error) { return h.P.ListProvisionedUsers(ctx, r.c, pg) },
+		func(pu access.ProvisionedUser) (map[string]any, error) { return userJSON(pu, r.base), nil })
+}
+
+// listEvery answers a list without a filter: every resource, read page by page and counted to
+// the end for totalResults, rendering only those of the page asked for (start is 1-based).
+func listEvery[T any](start, count int, proj projection, list func(access.Page) ([]T, string, error), render func(T) (map[string]any, error)) (response, error) {
 	var out []map[string]any
 	total := 0
 	pg := access.Page{Limit: access.MaxPageLimit}
 	for {
-		users, next, err := h.P.ListProvisionedUsers(ctx, r.c, pg)
+		items, next, err := list(pg)
 		if err != nil {
 			return response{}, err
 		}
-		for _, pu := range users {
+		for _, it := range items {
 			total++
 			if total >= start && len(out) < count {
-				out = append(out, proj.apply(userJSON(pu, r.base)))
+				res, err := render(it)
+				if err != nil {
+					return response{}, err
+				}
+				out = append(out, proj.apply(res))
 			}
 		}
 		if next == "" {
-			break
+			return listResponse(out, total, start), nil
 		}
 		pg.Cursor = next
 	}
-	return listResponse(out, total, start), nil
 }
 
 // page cuts one page out of every match.
