@@ -36,6 +36,25 @@ func (s *textScanner) ws() {
 	}
 }
 
+// afterMember reads what follows a member of an object or an element of an array: a ',' (more
+// follow: false) or the closer (done: true); anything else, or a stop, makes the scan end.
+func (s *textScanner) afterMember(closer byte) bool {
+	if s.stop() {
+		return true
+	}
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ',' {
+		s.i++
+		return false
+	}
+	if s.i < len(s.b) && s.b[s.i] == closer {
+		s.i++
+		return true
+	}
+	s.bad = true
+	return true
+}
+
 func (s *textScanner) value(path string) {
 	s.ws()
 	if s.i >= len(s.b) {
@@ -76,19 +95,9 @@ func (s *textScanner) value(path string) {
 				child = path + "." + k
 			}
 			s.value(child)
-			if s.stop() {
+			if s.afterMember('}') {
 				return
 			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.i < len(s.b) && s.b[s.i] == '}' {
-				s.i++
-				return
-			}
-			s.bad = true
 		}
 	case '[':
 		s.i++
@@ -99,19 +108,9 @@ func (s *textScanner) value(path string) {
 		}
 		for n := 0; !s.stop(); n++ {
 			s.value(orBody(path) + "[" + strconv.Itoa(n) + "]")
-			if s.stop() {
+			if s.afterMember(']') {
 				return
 			}
-			s.ws()
-			if s.i < len(s.b) && s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.i < len(s.b) && s.b[s.i] == ']' {
-				s.i++
-				return
-			}
-			s.bad = true
 		}
 	case '"':
 		s.str(orBody(path))
