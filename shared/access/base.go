@@ -45,27 +45,6 @@ func CallerOf(t Token, u *User, groups map[string]Group, now time.Time) (*Caller
 // Authenticate loads the caller of a request.
 type Authenticate func(ctx context.Context) (*Caller, error)
 
-// Alongside runs authenticate and read at the same time, so that a read that does not depend on
-// who asks costs no round trip after the principal's. The caller (or authentication's failure,
-// which wins over anything read) is returned once both are done; the use case decides on it
-// before handing out anything read. read reports its own errors to the use case.
-func Alongside(ctx context.Context, authenticate Authenticate, read func()) (*Caller, error) {
-	done := make(chan struct{})
-	var panicked any
-	go func() {
-		defer close(done)
-		// A panic is raised again on the request's goroutine, where the handler recovers it.
-		defer func() { panicked = recover() }()
-		read()
-	}()
-	c, err := authenticate(ctx)
-	<-done
-	if panicked != nil {
-		panic(panicked)
-	}
-	return c, err
-}
-
 // retryPause waits before retry n (from 1).
 func retryPause(n int) {
 	d := min(retryBase<<min(n, 16), retryCap)

@@ -42,8 +42,12 @@ type ClientCandidate struct {
 
 // UserClientsPage is one page of the candidates of a user, by client id.
 type UserClientsPage struct {
-	Candidates []ClientCandidate
-	Next       string
+	// Caller is the user asked for with the page (nil: not asked for, or no such user), and
+	// CallerGroups their groups.
+	Caller       *User
+	CallerGroups map[string]Group
+	Candidates   []ClientCandidate
+	Next         string
 }
 
 // LookupStore answers the reverse questions in a bounded number of round trips, whatever the
@@ -62,7 +66,8 @@ type LookupStore interface {
 	// UserClientsPage returns up to limit clients after the cursor that are assigned or granted
 	// to the user and, with policy, the clients that have a policy level. ErrInvalid for a
 	// cursor of another list.
-	UserClientsPage(ctx context.Context, tenantID, userID, cursor string, limit int, policy bool) (UserClientsPage, error)
+	// callerID ("": none) names a user read with the page, consistently, with their groups.
+	UserClientsPage(ctx context.Context, tenantID, callerID, userID, cursor string, limit int, policy bool) (UserClientsPage, error)
 	// MayHavePolicyClients reports whether the tenant is known to have clients under the
 	// new-client policy. It never says false of a tenant that had them when this request's
 	// principal was read; before that, false only means "not known yet".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -359,12 +360,13 @@ func (set *groupSetItem) all(tenantID string) map[string]access.Group {
 }
 
 // UserClientsPage reads one page of the clients a user may open; see the top of the file.
-func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor string, limit int, policy bool) (access.UserClientsPage, error) {
+func (s *Store) UserClientsPage(ctx context.Context, tenantID, callerID, userID, cursor string, limit int, policy bool) (access.UserClientsPage, error) {
 	after, err := decodeLookupCursor(cursor, "u:"+userID)
 	if err != nil {
 		return access.UserClientsPage{}, err
 	}
 	upk := userAccessPK(tenantID, userID)
+	var page access.UserClientsPage
 	var relItems, policyItems []map[string]types.AttributeValue
 	var relIDs, policyIDs []string
 	var relMore, policyMore bool
@@ -373,6 +375,16 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			relItems, relIDs, relMore, err = s.rangeAfter(ctx, GSI1, upk, pfxAccess, after, limit, 2, nil)
 			return err
 		},
+	}
+	if callerID != "" {
+		fns = append(fns, func() error {
+			u, groups, err := s.Principal(ctx, tenantID, callerID)
+			if errors.Is(err, access.ErrNotFound) {
+				return nil
+			}
+			page.Caller, page.CallerGroups = &u, groups
+			return err
+		})
 	}
 	if policy {
 		fns = append(fns, func() (err error) {
@@ -436,7 +448,6 @@ func (s *Store) UserClientsPage(ctx context.Context, tenantID, userID, cursor st
 			return access.UserClientsPage{}, fmt.Errorf("clients of user %s: %w", userID, err)
 		}
 	}
-	var page access.UserClientsPage
 	for _, id := range ids {
 		c := byID[id]
 		if c.Client.ID == "" {

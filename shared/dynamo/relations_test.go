@@ -50,7 +50,7 @@ func TestUserRelationsShareOneRange(t *testing.T) {
 	cursor, pages := "", 0
 	var seen []string
 	for {
-		page, err := s.UserClientsPage(ctx, tenant, user, cursor, 1, false)
+		page, err := s.UserClientsPage(ctx, tenant, "", user, cursor, 1, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -213,7 +213,7 @@ func (a *API) listUserClients(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, r.authenticated(ctx, err)
 	}
-	res, err := a.Clients.UserClients(ctx, r.authenticate, r.tenantID, r.path("userId"), p)
+	res, err := a.Clients.UserClients(ctx, r.token(), r.authenticate, r.path("userId"), p)
 	if err != nil {
 		return response{}, err
 	}

@@ -79,7 +79,7 @@ type response struct {
 type routeFunc func(ctx context.Context, r *request) (response, error)
 
 // authenticatesItself lists the routes that load their principal together with the rest of what
-// they read (see people.Service.AuthorizeAs and access.Alongside): r.caller is nil there;
+// they read (see people.Service.AuthorizeAs and access.CallerOf): r.caller is nil there;
 // r.tenantID and r.userID name the token's principal, and r.authenticate loads it.
 var authenticatesItself = map[string]bool{
 	"POST /v1/authorize":                true,

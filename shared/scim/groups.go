@@ -374,7 +374,9 @@ func (h *Handler) listGroups(ctx context.Context, r *request) (response, error) 
 		return page(all, start, count, proj), nil
 	}
 	return listEvery(start, count, proj,
-		func(pg access.Page) ([]access.ProvisionedGroup, string, error) { return h.P.ListProvisionedGroups(ctx, r.c, pg) },
+		func(pg access.Page) ([]access.ProvisionedGroup, string, error) {
+			return h.P.ListProvisionedGroups(ctx, r.c, pg)
+		},
 		func(g access.ProvisionedGroup) (map[string]any, error) { return render(g, !proj.excludes("members")) })
 }
 

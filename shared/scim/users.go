@@ -365,7 +365,9 @@ func (h *Handler) listUsers(ctx context.Context, r *request) (response, error) {
 		return page(all, start, count, proj), nil
 	}
 	return listEvery(start, count, proj,
-		func(pg access.Page) ([]access.ProvisionedUser, string, error) { return h.P.ListProvisionedUsers(ctx, r.c, pg) },
+		func(pg access.Page) ([]access.ProvisionedUser, string, error) {
+			return h.P.ListProvisionedUsers(ctx, r.c, pg)
+		},
 		func(pu access.ProvisionedUser) (map[string]any, error) { return userJSON(pu, r.base), nil })
 }
 

@@ -456,36 +456,40 @@ func (s *Service) ClientAccessList(ctx context.Context, tok access.Token, authen
 // UserClients pages the clients a user can open through assignments, bureau grants and the
 // new-client policy, by client id.
 //
-// The page is read alongside the caller's principal (tenantID is the token's): one round trip in
-// all for one's own clients. The policy clients are read with it when the tenant is known to
+// The caller's principal is read with the page (the token names it), so it costs no round trip
+// of its own: one round trip in all for one's own clients. The policy clients are read with it when the tenant is known to
 // have any, on the chance that the policy applies to the user; the page is read again when that
 // guess was wrong: without them when the policy does not apply and the page holds a client only
 // the policy gives, with them when it does and the principal's read showed the tenant has some.
-func (s *Service) UserClients(ctx context.Context, authenticate access.Authenticate, tenantID, userID string, p access.Page) (access.UserClientsResult, error) {
-	p, pageErr := p.Normalize()
-	valid := pageErr == nil && access.ValidID("userId", userID) == nil
-	var page access.UserClientsPage
-	var readErr error
-	withPolicy := s.Store.MayHavePolicyClients(tenantID)
-	c, err := access.Alongside(ctx, authenticate, func() {
-		if valid {
-			page, readErr = s.Store.UserClientsPage(ctx, tenantID, userID, p.Cursor, p.Limit, withPolicy)
+func (s *Service) UserClients(ctx context.Context, tok access.Token, authenticate access.Authenticate, userID string, p access.Page) (access.UserClientsResult, error) {
+	refuse := func(bad error) error {
+		c, err := authenticate(ctx)
+		if err != nil {
+			return err
 		}
-	})
+		if !c.CanReadUser(userID) {
+			return access.NotFound("user")
+		}
+		return bad
+	}
+	p, err := p.Normalize()
+	if err != nil {
+		return access.UserClientsResult{}, refuse(err)
+	}
+	if access.ValidID("userId", userID) != nil || tok.TenantID == "" || tok.UserID == "" {
+		return access.UserClientsResult{}, refuse(access.NotFound("user"))
+	}
+	withPolicy := s.Store.MayHavePolicyClients(tok.TenantID)
+	page, err := s.Store.UserClientsPage(ctx, tok.TenantID, tok.UserID, userID, p.Cursor, p.Limit, withPolicy)
+	if err != nil {
+		return access.UserClientsResult{}, refuse(err)
+	}
+	c, err := access.CallerOf(tok, page.Caller, page.CallerGroups, s.Now())
 	if err != nil {
 		return access.UserClientsResult{}, err
 	}
 	if !c.CanReadUser(userID) {
 		return access.UserClientsResult{}, access.NotFound("user")
-	}
-	if pageErr != nil {
-		return access.UserClientsResult{}, pageErr
-	}
-	if !valid {
-		return access.UserClientsResult{}, access.NotFound("user")
-	}
-	if readErr != nil {
-		return access.UserClientsResult{}, readErr
 	}
 	r, err := access.RightsOf(ctx, s.Store, c, userID)
 	if err != nil {
@@ -505,7 +509,7 @@ func (s *Service) UserClients(ctx context.Context, authenticate access.Authentic
 	reread = reread || !policy && withPolicy && (page.Next != "" ||
 		slices.ContainsFunc(page.Candidates, func(c access.ClientCandidate) bool { return c.Assignment == nil && c.Grant == nil }))
 	if reread {
-		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), userID, p.Cursor, p.Limit, policy); err != nil {
+		if page, err = s.Store.UserClientsPage(ctx, c.TenantID(), "", userID, p.Cursor, p.Limit, policy); err != nil {
 			return access.UserClientsResult{}, err
 		}
 	}

@@ -142,7 +142,7 @@ func testReverseLookups(t *testing.T, f *fixture) {
 	for _, policy := range []bool{false, true} {
 		var ids []string
 		all, _ := pageAll(t, "UserClientsPage", 1, func(p access.Page) ([]access.ClientCandidate, string, error) {
-			page, err := f.s.UserClientsPage(f.ctx, tn.ID, granted.ID, p.Cursor, p.Limit, policy)
+			page, err := f.s.UserClientsPage(f.ctx, tn.ID, "", granted.ID, p.Cursor, p.Limit, policy)
 			return page.Candidates, page.Next, err
 		})
 		for _, c := range all {
@@ -159,9 +159,9 @@ func testReverseLookups(t *testing.T, f *fixture) {
 			t.Errorf("UserClientsPage(policy %v) = %v, want %v", policy, ids, sorted(want...))
 		}
 	}
-	page, err := f.s.UserClientsPage(f.ctx, tn.ID, granted.ID, "", 1, false)
+	page, err := f.s.UserClientsPage(f.ctx, tn.ID, "", granted.ID, "", 1, false)
 	must(t, "UserClientsPage", err)
-	_, err = f.s.UserClientsPage(f.ctx, tn.ID, plain.ID, page.Next, 1, false)
+	_, err = f.s.UserClientsPage(f.ctx, tn.ID, "", plain.ID, page.Next, 1, false)
 	wantErr(t, "UserClientsPage with another user's cursor", err, access.ErrInvalid)
 
 	// A deleted user leaves the lists.
