@@ -32,41 +32,31 @@ type ReindexReport struct {
 // before anything of theirs is written.
 func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 	var rep ReindexReport
-	want := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each entry users should have
-	have := map[string]map[string]types.AttributeValue{} // "PK\x00SK" of each stored entry: its key
-	haveItems := map[string]map[string]types.AttributeValue{}
-	filter := expression.Name("type").In(expression.Value("user"), expression.Value("member"))
-	e, err := expression.NewBuilder().WithFilter(filter).Build()
-	if err != nil {
-		return rep, fmt.Errorf("build scan: %w", err)
-	}
-	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true)}
-	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("scan: %w", err)
-		}
-		for _, av := range page.Items {
+	want := map[string]map[string]types.AttributeValue{} // by "PK\x00SK": the entries users should have
+	have := map[string]map[string]types.AttributeValue{} // by "PK\x00SK": the stored entries
+	err := s.scanWhere(ctx, expression.Name("type").In(expression.Value("user"), expression.Value("member")), nil, true,
+		func(av map[string]types.AttributeValue) error {
 			if t, _ := av["type"].(*types.AttributeValueMemberS); t != nil && t.Value == "member" {
-				have[keyString(av)] = key(pkOf(av), skOf(av))
-				haveItems[keyString(av)] = av
+				have[keyString(av)] = av
 				rep.Entries++
-				continue
+				return nil
 			}
 			u, err := unmarshalUser(av)
 			if err != nil {
-				return rep, err
+				return err
 			}
 			rep.Users++
 			for _, sk := range memberSKs(&u) {
 				it, err := attributevalue.MarshalMap(memberToItem(u, sk))
 				if err != nil {
-					return rep, fmt.Errorf("marshal member: %w", err)
+					return fmt.Errorf("marshal member: %w", err)
 				}
 				want[keyString(it)] = it
 			}
-		}
+			return nil
+		})
+	if err != nil {
+		return rep, err
 	}
 	// The scan is no snapshot: a user written while it ran may be seen before the write and
 	// their entries after it. So every user with a difference is read again, consistently, and
@@ -88,19 +78,19 @@ func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 		}
 	}
 	haveOf := map[[2]string][]map[string]types.AttributeValue{}
-	for k, kv := range have {
-		if o, ok := ownerOf(haveItems[k]); ok {
-			haveOf[o] = append(haveOf[o], kv)
+	for _, av := range have {
+		if o, ok := ownerOf(av); ok {
+			haveOf[o] = append(haveOf[o], key(pkOf(av), skOf(av)))
 		}
 	}
-	for k, kv := range have {
+	for k, av := range have {
 		if _, ok := want[k]; ok {
 			continue
 		}
-		if o, ok := ownerOf(haveItems[k]); ok {
+		if o, ok := ownerOf(av); ok {
 			owners[o] = true
 		} else {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: kv}})
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(pkOf(av), skOf(av))}})
 			rep.Deleted++
 		}
 	}
@@ -160,29 +150,18 @@ func keyString(av map[string]types.AttributeValue) string { return pkOf(av) + "\
 // read in one Query. Each move is conditional on the key it read, so it is idempotent and never
 // undoes a newer write; it returns how many it moved.
 func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
-	filter := expression.Name("type").Equal(expression.Value(typeGrant)).And(expression.Name(AttrGSI1SK).BeginsWith(pfxPrograms))
-	e, err := expression.NewBuilder().WithFilter(filter).Build()
-	if err != nil {
-		return 0, fmt.Errorf("build scan: %w", err)
-	}
-	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
 	moved := 0
-	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return moved, fmt.Errorf("scan: %w", err)
-		}
-		for _, av := range page.Items {
+	err := s.scanWhere(ctx, expression.Name("type").Equal(expression.Value(typeGrant)).And(expression.Name(AttrGSI1SK).BeginsWith(pfxPrograms)), nil, false,
+		func(av map[string]types.AttributeValue) error {
 			old, _ := av[AttrGSI1SK].(*types.AttributeValueMemberS)
 			if old == nil {
-				continue
+				return nil
 			}
 			upd := expression.Set(expression.Name(AttrGSI1SK), expression.Value(grantGSI1SK(strings.TrimPrefix(old.Value, pfxPrograms))))
 			cond := expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value))
 			ue, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 			if err != nil {
-				return moved, fmt.Errorf("build update: %w", err)
+				return fmt.Errorf("build update: %w", err)
 			}
 			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(pkOf(av), skOf(av)),
 				UpdateExpression: ue.Update(), ConditionExpression: ue.Condition(), ExpressionAttributeNames: ue.Names(), ExpressionAttributeValues: ue.Values()})
@@ -191,13 +170,13 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 			case errors.As(err, &failed):
 				// Rewritten (or deleted) since the scan read it: nothing to move.
 			case err != nil:
-				return moved, fmt.Errorf("move grant %s: %w", skOf(av), err)
+				return fmt.Errorf("move grant %s: %w", skOf(av), err)
 			default:
 				moved++
 			}
-		}
-	}
-	return moved, nil
+			return nil
+		})
+	return moved, err
 }
 
 // MarkPolicyTenants sets the group set's policyClients flag (policyclients.go) of every tenant
@@ -205,25 +184,16 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 // those clients are missed by "which clients can a user open". Idempotent; returns how many
 // tenants it marked.
 func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
-	filter := expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel")))
-	e, err := expression.NewBuilder().WithFilter(filter).
-		WithProjection(expression.NamesList(expression.Name("tenantId"))).Build()
-	if err != nil {
-		return 0, fmt.Errorf("build scan: %w", err)
-	}
-	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
 	tenants := map[string]bool{}
-	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("scan: %w", err)
-		}
-		for _, av := range page.Items {
+	err := s.scanWhere(ctx, expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel"))),
+		[]string{"tenantId"}, false, func(av map[string]types.AttributeValue) error {
 			if t, ok := av["tenantId"].(*types.AttributeValueMemberS); ok {
 				tenants[t.Value] = true
 			}
-		}
+			return nil
+		})
+	if err != nil {
+		return 0, err
 	}
 	for t := range tenants {
 		if err := s.markPolicyClients(ctx, t); err != nil {
@@ -231,4 +201,35 @@ func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
 		}
 	}
 	return len(tenants), nil
+}
+
+// scanWhere reads the whole table (an operator's tool, never a request path), handing each item
+// that filter accepts to fn; project, when set, names the only attributes read.
+func (s *Store) scanWhere(ctx context.Context, filter expression.ConditionBuilder, project []string, consistent bool, fn func(map[string]types.AttributeValue) error) error {
+	b := expression.NewBuilder().WithFilter(filter)
+	if len(project) > 0 {
+		names := expression.NamesList(expression.Name(project[0]))
+		for _, n := range project[1:] {
+			names = names.AddNames(expression.Name(n))
+		}
+		b = b.WithProjection(names)
+	}
+	e, err := b.Build()
+	if err != nil {
+		return fmt.Errorf("build scan: %w", err)
+	}
+	in := &dynamodb.ScanInput{TableName: aws.String(s.table), FilterExpression: e.Filter(), ProjectionExpression: e.Projection(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(consistent)}
+	for p := dynamodb.NewScanPaginator(s.db, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		for _, av := range page.Items {
+			if err := fn(av); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
