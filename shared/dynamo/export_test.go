@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -78,7 +79,8 @@ func (s *Store) PutClientGrantForTest(ctx context.Context, g access.ClientGrant)
 // tenants that have a group set to carry it (some tests write relations under a bare tenant id).
 func (s *Store) flagGrantsForTest(ctx context.Context, tenantID string) error {
 	err := s.markFlag(ctx, tenantID, flagClientGrants)
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+	if tce, ok := errors.AsType[*types.TransactionCanceledException](err); ok && len(tce.CancellationReasons) == 1 &&
+		aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		return nil
 	}
 	return err

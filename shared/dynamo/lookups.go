@@ -289,10 +289,12 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 	keep := func(u access.User) {
 		mu.Lock()
 		defer mu.Unlock()
-		users[u.ID] = u // the same fields from either source (accessProjection)
+		if _, ok := users[u.ID]; !ok || u.Name != "" { // a full user item beats an index copy
+			users[u.ID] = u
+		}
 	}
 	fns = append(fns, func() error {
-		got, err := s.accessCopies(ctx, tenantID, named)
+		got, err := s.UsersByID(ctx, tenantID, named)
 		for _, u := range got {
 			keep(u)
 		}

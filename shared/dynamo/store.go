@@ -232,17 +232,16 @@ func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, 
 
 // batchGet reads up to any number of keys (in chunks of 100), retrying unprocessed keys.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	return s.batchGetWith(ctx, keys, false, nil)
+	return s.batchGetWith(ctx, keys, false)
 }
 
 // consistentBatchGet is batchGet with strongly consistent reads: what decides whether a request
 // is allowed must see a deactivation or a group change made a moment before.
 func (s *Store) consistentBatchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	return s.batchGetWith(ctx, keys, true, nil)
+	return s.batchGetWith(ctx, keys, true)
 }
 
-// batchGetWith reads keys, each whole or, with a projection, only its attributes.
-func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, project *expression.Expression) ([]map[string]types.AttributeValue, error) {
+func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += 100 {
 		pending := keys[start:min(start+100, len(keys))]
@@ -250,11 +249,9 @@ func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.Attrib
 			if err := s.batchPause(ctx, attempt); err != nil {
 				return nil, fmt.Errorf("batch get: %d keys unprocessed: %w", len(pending), err)
 			}
-			ka := types.KeysAndAttributes{Keys: pending, ConsistentRead: aws.Bool(consistent)}
-			if project != nil {
-				ka.ProjectionExpression, ka.ExpressionAttributeNames = project.Projection(), project.Names()
-			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+				s.table: {Keys: pending, ConsistentRead: aws.Bool(consistent)},
+			}})
 			if err != nil {
 				return nil, fmt.Errorf("batch get: %w", err)
 			}

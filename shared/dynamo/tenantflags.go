@@ -87,23 +87,25 @@ func (s *Store) MayHavePolicyClients(tenantID string) bool {
 
 // markFlag sets a tenant's flag before the first item it announces is written. It writes only
 // while this process does not know the flag set: after the first such item, nothing.
+//
+// The write is a transaction of one update: every writer links TransactWriteItems already, and a
+// function that never calls UpdateItem otherwise (groups, settings) would link that operation's
+// client code for this alone. A group change's transaction may hold the set at that moment; the
+// write is idempotent, so it is sent again once that is done.
 func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) error {
 	if s.knows(tenantID, flag) {
 		return nil
 	}
-	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID),
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName: aws.String(s.table), Key: groupSetKey(tenantID),
 		UpdateExpression: aws.String("SET #f = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
 		ExpressionAttributeNames:  map[string]string{"#f": string(flag)},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}}}}
 	var err error
 	for attempt := 1; attempt <= 4; attempt++ {
-		_, err = s.db.UpdateItem(ctx, in)
-		var conflict *types.TransactionConflictException
-		if !errors.As(err, &conflict) {
+		if _, err = s.db.TransactWriteItems(ctx, in); !isTransactionConflict(err) {
 			break
 		}
-		// A group change's transaction holds the set at this moment; the write is idempotent,
-		// so it is sent again once that is done.
 		time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
 	}
 	if err != nil {
@@ -111,6 +113,20 @@ func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) 
 	}
 	s.knownFlags.Store(flagKey(tenantID, flag), true)
 	return nil
+}
+
+// isTransactionConflict reports a transaction cancelled because another one held an item.
+func isTransactionConflict(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	for _, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
 }
 
 // owedFlag is a flag a transaction's items announce, set by commit before it writes them.
