@@ -2,9 +2,10 @@
 // written before they existed: the member index (who may open every client), which user writes
 // keep in step by themselves, the GSI1 key of bureau grants (ACCESS#<c>#PROGRAMS, beside the
 // assignment, where a user's clients are read in one Query; it was PROGRAMS#<c>), and the group
-// set's flag that a tenant has clients under the new-client policy. Run it once after deploying over existing data, and again
-// until it reports nothing put or deleted. Never deployed (the Makefile leaves it out of the
-// Lambda builds); it takes the table and credentials from the environment like the functions:
+// set's flags that a tenant has clients under the new-client policy, bureau grants or users with
+// legacy rights to every client (each decides whether a look-up reads where those live). Run
+// it once after deploying over existing data, and again until it reports nothing put or
+// deleted. Never deployed (the Makefile leaves it out of the Lambda builds); it takes the table and credentials from the environment like the functions:
 //
 //	eval "$(aws configure export-credentials --format env)"
 //	AWS_REGION=eu-north-1 TABLE_NAME=<the stack's table> go run ./functions/migrate
@@ -35,10 +36,11 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("bureau grants moved beside their assignments in GSI1: %d\n", moved)
-	marked, err := a.Store.MarkPolicyTenants(context.Background())
+	marked, err := a.Store.MarkTenantFlags(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("tenants with new-client policy clients, flagged in their group set: %d\n", marked)
+	fmt.Printf("tenants flagged in their group set: %d with new-client policy clients, %d with bureau grants, %d with legacy rights to every client\n",
+		marked["policyClients"], marked["clientGrants"], marked["legacyAll"])
 }

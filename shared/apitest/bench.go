@@ -3,6 +3,7 @@ package apitest
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -11,32 +12,44 @@ import (
 // so that machine noise hits both alike, and reports subject's time per op, the baseline's and
 // their ratio ("x-baseline"). Speed targets are read from that ratio, never from wall-clock
 // assertions.
+//
+// The ratio is the median of the rounds' ratios, and each side of a round runs for at least
+// minRoundTime: on a shared 2-core machine one stall (a GC, the local server's compaction,
+// another process) would otherwise decide a total over a few milliseconds of the baseline.
 func BenchRatio(b *testing.B, baseline, subject func(b *testing.B)) float64 {
 	b.Helper()
-	var base, subj time.Duration
-	n := 0
-	const rounds = 5
+	const rounds = 7
 	// A benchmark whose setup is slow is run with b.N = 1; ten runs a round at the least keep
-	// one noisy call from deciding its ratio.
-	per := max(b.N/rounds, 10)
+	// one noisy call from deciding a round.
+	minCalls := max(b.N/rounds, 10)
+	var ratios []float64
+	var base, subj time.Duration
 	for range rounds {
-		start := time.Now()
-		for range per {
-			baseline(b)
-		}
-		base += time.Since(start)
-		start = time.Now()
-		for range per {
-			subject(b)
-		}
-		subj += time.Since(start)
-		n += per
+		bt, st := perOp(b, baseline, minCalls), perOp(b, subject, minCalls)
+		ratios = append(ratios, float64(st)/float64(bt))
+		base, subj = base+bt, subj+st
 	}
-	ratio := float64(subj) / float64(base)
-	b.ReportMetric(float64(subj.Nanoseconds())/float64(n), "subject-ns/op")
-	b.ReportMetric(float64(base.Nanoseconds())/float64(n), "baseline-ns/op")
+	slices.Sort(ratios)
+	ratio := ratios[rounds/2]
+	b.ReportMetric(float64(subj.Nanoseconds())/rounds, "subject-ns/op")
+	b.ReportMetric(float64(base.Nanoseconds())/rounds, "baseline-ns/op")
 	b.ReportMetric(ratio, "x-baseline")
 	return ratio
+}
+
+// minRoundTime is how long each side of a round runs at the least.
+const minRoundTime = 50 * time.Millisecond
+
+// perOp runs f at least minCalls times and for at least minRoundTime, and returns its time per
+// call.
+func perOp(b *testing.B, f func(b *testing.B), minCalls int) time.Duration {
+	start := time.Now()
+	n := 0
+	for n < minCalls || time.Since(start) < minRoundTime {
+		f(b)
+		n++
+	}
+	return time.Since(start) / time.Duration(n)
 }
 
 // PrintRatio writes a one-line summary that `make bench` shows.

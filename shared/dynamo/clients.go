@@ -173,12 +173,10 @@ func skOf(av map[string]types.AttributeValue) string {
 
 // CreateClient writes a client and the assignments made with it in one transaction.
 func (s *Store) CreateClient(ctx context.Context, c access.Client, assignments []access.Assignment, meta access.Meta) error {
-	if c.PolicyLevel != "" && c.PolicyLevel != access.LevelNone {
-		if err := s.markPolicyClients(ctx, c.TenantID); err != nil {
-			return err
-		}
-	}
 	t := &txn{}
+	if c.PolicyLevel != "" && c.PolicyLevel != access.LevelNone {
+		t.owe(c.TenantID, flagPolicyClients)
+	}
 	if err := t.put(s.table, clientToItem(c), notExists(), access.Conflict("client %s exists", c.ID)); err != nil {
 		return err
 	}

@@ -31,8 +31,8 @@ type groupSetItem struct {
 	SK     string                   `dynamodbav:"SK"`
 	Type   string                   `dynamodbav:"type"`
 	Groups map[string]groupSetEntry `dynamodbav:"groups"`
-	// PolicyClients: the tenant has clients under the new-client policy (policyclients.go).
-	PolicyClients bool `dynamodbav:"policyClients,omitempty"`
+	// The tenant flags (tenantflags.go).
+	tenantFlags
 }
 
 func groupSetKey(tenantID string) map[string]types.AttributeValue {
@@ -117,7 +117,7 @@ func (s *Store) Principal(ctx context.Context, tenantID, userID string) (access.
 			}
 		}
 	}
-	s.notePolicyClients(tenantID, set)
+	s.noteFlags(tenantID, set)
 	if user == nil {
 		return access.User{}, nil, access.NotFound("user")
 	}
@@ -225,7 +225,7 @@ func (s *Store) AuthorizationSnapshot(ctx context.Context, tenantID, callerID, t
 			ids = append(ids, u.GroupIDs...)
 		}
 	}
-	s.notePolicyClients(tenantID, set)
+	s.noteFlags(tenantID, set)
 	snap.Groups = set.groups(tenantID, ids)
 	return snap, nil
 }

@@ -412,6 +412,7 @@ func (s *Store) ApplyJobPart(ctx context.Context, p access.JobPart) error {
 		}
 		var err error
 		if c.Next != nil {
+			t.owe(c.Next.TenantID, flagClientGrants)
 			err = t.put(s.table, clientGrantToItem(*c.Next), cond, access.ErrVersionConflict)
 		} else if c.Prev != nil {
 			err = t.delete(s.table, key(tenantPK(c.Prev.TenantID), programsSK(c.Prev.ClientID, c.Prev.UserID)), cond, access.ErrVersionConflict)

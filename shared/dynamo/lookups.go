@@ -195,7 +195,7 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 	var head, asgItems, grantItems []map[string]types.AttributeValue
 	var asgIDs, grantIDs []string
 	var asgMore, grantMore bool
-	err = parallel(
+	fns := []func() error{
 		func() (err error) {
 			keys := []map[string]types.AttributeValue{clientKey(tenantID, clientID), groupSetKey(tenantID), key(pk, skTenant)}
 			if callerID != "" {
@@ -208,11 +208,16 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 			asgItems, asgIDs, asgMore, err = s.rangeAfter(ctx, "", pk, pfxAccess+clientID+"#", after, limit, 1, nil)
 			return err
 		},
-		func() (err error) {
+	}
+	// Grants are read only in tenants known to have any (tenantflags.go).
+	withGrants := s.knows(tenantID, flagClientGrants)
+	if withGrants {
+		fns = append(fns, func() (err error) {
 			grantItems, grantIDs, grantMore, err = s.rangeAfter(ctx, "", pk, pfxPrograms+clientID+"#", after, limit, 1, nil)
 			return err
-		},
-	)
+		})
+	}
+	err = parallel(fns...)
 	if err != nil {
 		return access.ClientAccessPage{}, fmt.Errorf("who can access client %s: %w", clientID, err)
 	}
@@ -245,7 +250,12 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 			return access.ClientAccessPage{}, fmt.Errorf("unmarshal %s: %w", skOf(av), err)
 		}
 	}
-	s.notePolicyClients(tenantID, set)
+	s.noteFlags(tenantID, set)
+	if !withGrants && s.knows(tenantID, flagClientGrants) {
+		// The set says the tenant has grants, which this process did not know: the first
+		// look-up of such a tenant in a process reads the page again, now with its grants.
+		return s.ClientAccessPage(ctx, tenantID, callerID, clientID, cursor, limit)
+	}
 	page.Groups = set.all(tenantID)
 	if !found {
 		return access.ClientAccessPage{Caller: page.Caller, Groups: page.Groups}, nil
@@ -272,18 +282,16 @@ func (s *Store) ClientAccessPage(ctx context.Context, tenantID, callerID, client
 	// Round trip 2: who reaches the client without an assignment, and the assigned and granted
 	// users of the page (no more than the page can hold).
 	named, _ := mergeIDs(limit, idStream{asgIDs, asgMore}, idStream{grantIDs, grantMore})
-	var fns []func() error
+	fns = nil
 	users := map[string]access.User{}
 	var mu sync.Mutex
 	keep := func(u access.User) {
 		mu.Lock()
 		defer mu.Unlock()
-		if _, ok := users[u.ID]; !ok || u.Name != "" { // a full user item beats an index copy
-			users[u.ID] = u
-		}
+		users[u.ID] = u // the same fields from either source (accessProjection)
 	}
 	fns = append(fns, func() error {
-		got, err := s.UsersByID(ctx, tenantID, named)
+		got, err := s.accessCopies(ctx, tenantID, named)
 		for _, u := range got {
 			keep(u)
 		}

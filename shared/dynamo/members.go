@@ -6,8 +6,11 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tilgang/tilgang/shared/access"
@@ -83,6 +86,56 @@ func memberSKs(u *access.User) []string {
 	return out
 }
 
+// accessProjection reads of a user item only what a member entry copies, which is what access
+// is computed from: a look-up then computes from the same fields whichever of the two it read a
+// user from, and reads a tenth of a user item's attributes.
+var accessProjection = sync.OnceValue(func() expression.Expression {
+	var names expression.ProjectionBuilder
+	for f := range reflect.TypeFor[memberItem]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("dynamodbav"), ",")
+		if name != "" && name != "-" && name != AttrPK && name != AttrSK && name != "type" {
+			names = names.AddNames(expression.Name(name))
+		}
+	}
+	e, err := expression.NewBuilder().WithProjection(names).Build()
+	if err != nil {
+		panic(fmt.Sprintf("member projection: %v", err)) // the names are the struct's tags
+	}
+	return e
+})
+
+// accessCopies reads the users of ids as their member entries would copy them (accessProjection):
+// what the look-up needs of users it found through an assignment or grant.
+func (s *Store) accessCopies(ctx context.Context, tenantID string, ids []string) ([]access.User, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, key(tenantPK(tenantID), pfxUser+id))
+	}
+	proj := accessProjection()
+	items, err := s.batchGetWith(ctx, keys, false, &proj)
+	if err != nil {
+		return nil, fmt.Errorf("get users: %w", err)
+	}
+	out := make([]access.User, 0, len(items))
+	for _, av := range items {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal user: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
+// memberListFlag names the tenant flag an entry under sk announces: the legacy list is read only in
+// tenants flagged to have one (tenantflags.go).
+func memberListFlag(sk string) (tenantFlag, bool) {
+	return flagLegacyAll, strings.HasPrefix(sk, pfxMemberLegacy)
+}
+
 func memberToItem(u access.User, sk string) memberItem {
 	full := userToItem(u)
 	return memberItem{PK: membersPK(u.TenantID), SK: sk, Type: "member", ID: u.ID, TenantID: u.TenantID, Status: full.Status,
@@ -104,6 +157,9 @@ func (s *Store) indexMembers(t *txn, prev, next *access.User) error {
 		return nil
 	}
 	for _, sk := range after {
+		if f, ok := memberListFlag(sk); ok {
+			t.owe(next.TenantID, f)
+		}
 		if err := t.put(s.table, memberToItem(*next, sk), nil, nil); err != nil {
 			return err
 		}
@@ -124,6 +180,11 @@ func (s *Store) seedMembers(ctx context.Context, users []access.User) error {
 	var reqs []types.WriteRequest
 	for _, u := range users {
 		for _, sk := range memberSKs(&u) {
+			if f, ok := memberListFlag(sk); ok {
+				if err := s.markFlag(ctx, u.TenantID, f); err != nil {
+					return err
+				}
+			}
 			av, err := attributevalue.MarshalMap(memberToItem(u, sk))
 			if err != nil {
 				return fmt.Errorf("marshal member: %w", err)
@@ -152,7 +213,9 @@ func reachAllLists(set *groupSetItem) []string {
 			}
 		}
 	}
-	out = append(out, pfxMemberLegacy)
+	if set.has(flagLegacyAll) {
+		out = append(out, pfxMemberLegacy)
+	}
 	for _, r := range access.Roles {
 		if roleReachesAll(r) {
 			out = append(out, pfxMemberRole+string(r)+"#")

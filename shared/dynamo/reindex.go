@@ -114,6 +114,11 @@ func (s *Store) ReindexMembers(ctx context.Context) (ReindexReport, error) {
 			if _, ok := have[k]; ok {
 				continue
 			}
+			if f, ok := memberListFlag(sk); ok {
+				if err := s.markFlag(ctx, o[0], f); err != nil {
+					return rep, err
+				}
+			}
 			it, err := attributevalue.MarshalMap(memberToItem(*now, sk))
 			if err != nil {
 				return rep, fmt.Errorf("marshal member: %w", err)
@@ -179,28 +184,42 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 	return moved, err
 }
 
-// MarkPolicyTenants sets the group set's policyClients flag (policyclients.go) of every tenant
-// that has a client under the new-client policy written before the flag existed; without it,
-// those clients are missed by "which clients can a user open". Idempotent; returns how many
-// tenants it marked.
-func (s *Store) MarkPolicyTenants(ctx context.Context) (int, error) {
-	tenants := map[string]bool{}
-	err := s.scanWhere(ctx, expression.Name("type").Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel"))),
-		[]string{"tenantId"}, false, func(av map[string]types.AttributeValue) error {
-			if t, ok := av["tenantId"].(*types.AttributeValueMemberS); ok {
-				tenants[t.Value] = true
-			}
+// MarkTenantFlags sets the group set's flags (tenantflags.go) of every tenant that has items
+// written before their flag existed: clients under the new-client policy, bureau client grants
+// and legacy member entries. Without them, the look-ups miss those items. Idempotent; returns
+// how many tenants it found for each flag.
+func (s *Store) MarkTenantFlags(ctx context.Context) (map[string]int, error) {
+	typ, sk := expression.Name("type"), expression.Name(AttrSK)
+	filter := typ.Equal(expression.Value("client")).And(expression.AttributeExists(expression.Name("policyLevel"))).
+		Or(typ.Equal(expression.Value(typeGrant))).
+		Or(typ.Equal(expression.Value("member")).And(sk.BeginsWith(pfxMemberLegacy)))
+	tenants := map[tenantFlag]map[string]bool{}
+	err := s.scanWhere(ctx, filter, []string{"tenantId", "type"}, false, func(av map[string]types.AttributeValue) error {
+		t, _ := av["tenantId"].(*types.AttributeValueMemberS)
+		kind, _ := av["type"].(*types.AttributeValueMemberS)
+		if t == nil || kind == nil {
 			return nil
-		})
-	if err != nil {
-		return 0, err
-	}
-	for t := range tenants {
-		if err := s.markPolicyClients(ctx, t); err != nil {
-			return 0, err
 		}
+		flag := map[string]tenantFlag{"client": flagPolicyClients, typeGrant: flagClientGrants, "member": flagLegacyAll}[kind.Value]
+		if tenants[flag] == nil {
+			tenants[flag] = map[string]bool{}
+		}
+		tenants[flag][t.Value] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return len(tenants), nil
+	marked := map[string]int{}
+	for flag, ts := range tenants {
+		for t := range ts {
+			if err := s.markFlag(ctx, t, flag); err != nil {
+				return nil, err
+			}
+		}
+		marked[string(flag)] = len(ts)
+	}
+	return marked, nil
 }
 
 // scanWhere reads the whole table (an operator's tool, never a request path), handing each item

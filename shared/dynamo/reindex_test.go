@@ -88,7 +88,7 @@ func TestReindexMembersBackfillsAndIsIdempotent(t *testing.T) {
 
 // A tenant whose policy clients predate the group set's flag gets it from the migration, and a
 // fresh process learns it from the tenant's principal.
-func TestMarkPolicyTenants(t *testing.T) {
+func TestMarkTenantFlags(t *testing.T) {
 	db, table := localstack.NewTable(t)
 	s := dynamo.New(db, table)
 	ctx := context.Background()
@@ -114,8 +114,8 @@ func TestMarkPolicyTenants(t *testing.T) {
 	if _, _, err := fresh.Principal(ctx, tenant.ID, owner.ID); err != nil || fresh.MayHavePolicyClients(tenant.ID) {
 		t.Fatalf("without the flag: %v, known %v", err, fresh.MayHavePolicyClients(tenant.ID))
 	}
-	if n, err := dynamo.New(db, table).MarkPolicyTenants(ctx); err != nil || n != 1 {
-		t.Fatalf("marked %d, %v; want 1", n, err)
+	if n, err := dynamo.New(db, table).MarkTenantFlags(ctx); err != nil || n["policyClients"] != 1 {
+		t.Fatalf("marked %v, %v; want 1 tenant with policy clients", n, err)
 	}
 	if _, _, err := fresh.Principal(ctx, tenant.ID, owner.ID); err != nil || !fresh.MayHavePolicyClients(tenant.ID) {
 		t.Errorf("after the migration, the principal's read does not tell: %v", err)

@@ -26,9 +26,8 @@ type Store struct {
 	table string
 	// pauses, when set, is told every backoff before a retry of unprocessed batch items (tests).
 	pauses func(time.Duration)
-	// policyTenants holds the tenants known to have clients under the new-client policy
-	// (policyclients.go).
-	policyTenants sync.Map
+	// knownFlags holds the tenant flags known set, by tenant and flag (tenantflags.go).
+	knownFlags sync.Map
 }
 
 var _ access.Store = (*Store)(nil)
@@ -57,6 +56,8 @@ func key(pk, sk string) map[string]types.AttributeValue {
 type txn struct {
 	items  []types.TransactWriteItem
 	onFail []error
+	// flags are set before the items are written (tenantflags.go).
+	flags []owedFlag
 }
 
 func condExpr(cond *expression.ConditionBuilder) (*string, map[string]string, map[string]types.AttributeValue, error) {
@@ -183,6 +184,11 @@ func (s *Store) commit(ctx context.Context, t *txn) error {
 	if len(t.items) > 100 {
 		return fmt.Errorf("transaction of %d items is over DynamoDB's limit of 100", len(t.items))
 	}
+	for _, o := range t.flags {
+		if err := s.markFlag(ctx, o.tenantID, o.flag); err != nil {
+			return err
+		}
+	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
 	if err == nil {
 		return nil
@@ -226,16 +232,17 @@ func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, 
 
 // batchGet reads up to any number of keys (in chunks of 100), retrying unprocessed keys.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	return s.batchGetWith(ctx, keys, false)
+	return s.batchGetWith(ctx, keys, false, nil)
 }
 
 // consistentBatchGet is batchGet with strongly consistent reads: what decides whether a request
 // is allowed must see a deactivation or a group change made a moment before.
 func (s *Store) consistentBatchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	return s.batchGetWith(ctx, keys, true)
+	return s.batchGetWith(ctx, keys, true, nil)
 }
 
-func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+// batchGetWith reads keys, each whole or, with a projection, only its attributes.
+func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, project *expression.Expression) ([]map[string]types.AttributeValue, error) {
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += 100 {
 		pending := keys[start:min(start+100, len(keys))]
@@ -243,9 +250,11 @@ func (s *Store) batchGetWith(ctx context.Context, keys []map[string]types.Attrib
 			if err := s.batchPause(ctx, attempt); err != nil {
 				return nil, fmt.Errorf("batch get: %d keys unprocessed: %w", len(pending), err)
 			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				s.table: {Keys: pending, ConsistentRead: aws.Bool(consistent)},
-			}})
+			ka := types.KeysAndAttributes{Keys: pending, ConsistentRead: aws.Bool(consistent)}
+			if project != nil {
+				ka.ProjectionExpression, ka.ExpressionAttributeNames = project.Projection(), project.Names()
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{s.table: ka}})
 			if err != nil {
 				return nil, fmt.Errorf("batch get: %w", err)
 			}

@@ -1,0 +1,130 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// A tenant flag says that a tenant has some kind of item at all, so that a read path reads the
+// place where such items live only in tenants that have them: an empty Query costs half a full
+// one. Flags live on the group set, which every request's principal reads anyway. Each is set
+// before the first item it announces is written and never cleared, so it is monotonic: a reader
+// that misses the flag finds no such item either, and once this process has seen a flag set
+// for a tenant it remembers it and may read the place at once, alongside the principal, instead
+// of after it. A tenant not (yet) known to have any such item costs no read of the place.
+type tenantFlag string
+
+const (
+	// flagPolicyClients: clients under the new-client policy ("which clients can user u open"
+	// reads the policy-client partition).
+	flagPolicyClients tenantFlag = "policyClients"
+	// flagClientGrants: bureau client grants ("who can open client c" reads the client's
+	// grants beside its assignments).
+	flagClientGrants tenantFlag = "clientGrants"
+	// flagLegacyAll: users whose legacy rights give every client ("who can open client c"
+	// reads the legacy member list).
+	flagLegacyAll tenantFlag = "legacyAll"
+)
+
+// tenantFlags are the flags as stored on the group set item (groupSetItem embeds them).
+type tenantFlags struct {
+	PolicyClients bool `dynamodbav:"policyClients,omitempty"`
+	ClientGrants  bool `dynamodbav:"clientGrants,omitempty"`
+	LegacyAll     bool `dynamodbav:"legacyAll,omitempty"`
+}
+
+// has reports a flag; a missing group set has none.
+func (set *groupSetItem) has(flag tenantFlag) bool {
+	if set == nil {
+		return false
+	}
+	switch f := set.tenantFlags; flag {
+	case flagPolicyClients:
+		return f.PolicyClients
+	case flagClientGrants:
+		return f.ClientGrants
+	case flagLegacyAll:
+		return f.LegacyAll
+	}
+	return false
+}
+
+var allTenantFlags = []tenantFlag{flagPolicyClients, flagClientGrants, flagLegacyAll}
+
+func flagKey(tenantID string, flag tenantFlag) string { return tenantID + "\x00" + string(flag) }
+
+// noteFlags remembers the flags a read of a tenant's group set found set.
+func (s *Store) noteFlags(tenantID string, set *groupSetItem) {
+	if set == nil {
+		return
+	}
+	for _, f := range allTenantFlags {
+		if set.has(f) {
+			s.knownFlags.Store(flagKey(tenantID, f), true)
+		}
+	}
+}
+
+// knows reports whether the flag is known set for the tenant: true once any read of its group
+// set in this process said so. False means "not known": after this request's principal was
+// read, it means the tenant had no such item then.
+func (s *Store) knows(tenantID string, flag tenantFlag) bool {
+	_, ok := s.knownFlags.Load(flagKey(tenantID, flag))
+	return ok
+}
+
+// MayHavePolicyClients reports whether the tenant is known to have clients under the
+// new-client policy (see knows).
+func (s *Store) MayHavePolicyClients(tenantID string) bool {
+	return s.knows(tenantID, flagPolicyClients)
+}
+
+// markFlag sets a tenant's flag before the first item it announces is written. It writes only
+// while this process does not know the flag set: after the first such item, nothing.
+func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) error {
+	if s.knows(tenantID, flag) {
+		return nil
+	}
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: groupSetKey(tenantID),
+		UpdateExpression: aws.String("SET #f = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames:  map[string]string{"#f": string(flag)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}
+	var err error
+	for attempt := 1; attempt <= 4; attempt++ {
+		_, err = s.db.UpdateItem(ctx, in)
+		var conflict *types.TransactionConflictException
+		if !errors.As(err, &conflict) {
+			break
+		}
+		// A group change's transaction holds the set at this moment; the write is idempotent,
+		// so it is sent again once that is done.
+		time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("mark %s of tenant %s: %w", flag, tenantID, err)
+	}
+	s.knownFlags.Store(flagKey(tenantID, flag), true)
+	return nil
+}
+
+// owedFlag is a flag a transaction's items announce, set by commit before it writes them.
+type owedFlag struct {
+	tenantID string
+	flag     tenantFlag
+}
+
+// owe records that t writes an item the tenant's flag announces.
+func (t *txn) owe(tenantID string, flag tenantFlag) {
+	for _, o := range t.flags {
+		if o.tenantID == tenantID && o.flag == flag {
+			return
+		}
+	}
+	t.flags = append(t.flags, owedFlag{tenantID, flag})
+}
