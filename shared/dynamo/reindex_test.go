@@ -93,13 +93,7 @@ func TestMarkTenantFlags(t *testing.T) {
 	s := dynamo.New(db, table)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	tenant := access.Tenant{ID: access.NewULID("t"), Name: "Policy", Version: 1, CreatedAt: now, UpdatedAt: now}
-	owner := access.User{ID: access.NewULID("u"), TenantID: tenant.ID, Name: "Owner", Email: access.NewULID("o") + "@example.com",
-		Profession: access.ProfessionPractitioner, Status: access.StatusActive, IsOwner: true, Version: 1, CreatedAt: now, UpdatedAt: now}
-	tenant.OwnerID = owner.ID
-	if err := s.CreateTenant(ctx, tenant, owner, access.Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	tenant, owner := newTenant(t, s)
 	c := access.Client{ID: access.NewULID("c"), TenantID: tenant.ID, Name: "Booked", Status: access.ClientActive, Source: access.ClientOnlineBooking,
 		PolicyLevel: access.LevelView, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateClient(ctx, c, nil, access.Meta{}); err != nil {

@@ -24,14 +24,8 @@ func TestTenantFlagsDecideWhatWhoCanAccessReads(t *testing.T) {
 	s := dynamo.New(db, table)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	tenant := access.Tenant{ID: access.NewULID("t"), Name: "Bureau", Version: 1, CreatedAt: now, UpdatedAt: now}
-	owner := access.User{ID: access.NewULID("u"), TenantID: tenant.ID, Name: "Owner", Email: access.NewULID("o") + "@example.com",
-		Profession: access.ProfessionPractitioner, Status: access.StatusActive, IsOwner: true, Version: 1, CreatedAt: now, UpdatedAt: now}
-	tenant.OwnerID = owner.ID
-	if err := s.CreateTenant(ctx, tenant, owner, access.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	client := access.Client{ID: access.NewULID("c"), TenantID: tenant.ID, Name: "Client", Status: access.ClientActive, Source: access.ClientOnlineBooking,
+	tenant, owner := newTenant(t, s)
+	client := access.Client{ID: id("c"), TenantID: tenant.ID, Name: "Client", Status: access.ClientActive, Source: access.ClientManual,
 		Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateClient(ctx, client, nil, access.Meta{}); err != nil {
 		t.Fatal(err)
@@ -52,18 +46,16 @@ func TestTenantFlagsDecideWhatWhoCanAccessReads(t *testing.T) {
 		t.Fatalf("a tenant of its owner: %v", got)
 	}
 
-	legacy := access.User{ID: access.NewULID("u"), TenantID: tenant.ID, Name: "Legacy", Email: access.NewULID("l") + "@example.com",
-		Profession: access.ProfessionPractitioner, Status: access.StatusActive, GroupIDs: []string{"g_old"}, Version: 1, CreatedAt: now, UpdatedAt: now,
-		Legacy: &access.LegacyRights{Permissions: access.Permissions{access.AreaClients: {Level: access.LevelView, Scope: access.ScopeAll}},
-			GroupRights: map[string]string{"g_old": "fingerprint"}}}
-	consultant := access.User{ID: access.NewULID("u"), TenantID: tenant.ID, Name: "Consultant", Email: access.NewULID("k") + "@example.com",
-		Profession: access.ProfessionPractitioner, Status: access.StatusActive, Version: 1, CreatedAt: now, UpdatedAt: now}
+	legacy, consultant := user(tenant.ID, "legacy"), user(tenant.ID, "consultant")
+	legacy.GroupIDs = []string{"g_old"}
+	legacy.Legacy = &access.LegacyRights{Permissions: access.Permissions{access.AreaClients: {Level: access.LevelView, Scope: access.ScopeAll}},
+		GroupRights: map[string]string{"g_old": "fingerprint"}}
 	for _, u := range []access.User{legacy, consultant} {
 		if err := s.CreateUser(ctx, u, access.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	job := access.Job{ID: access.NewULID("job"), TenantID: tenant.ID, RequesterID: owner.ID, Action: access.JobGrant, Programs: []string{"invoicing"},
+	job := access.Job{ID: id("job"), TenantID: tenant.ID, RequesterID: owner.ID, Action: access.JobGrant, Programs: []string{"invoicing"},
 		Consultants: 1, Clients: 1, Status: access.JobQueued, Total: 1, Chunks: 1, CreatedAt: now}
 	if err := s.CreateJob(ctx, job, access.JobInput{}, access.Meta{}); err != nil {
 		t.Fatal(err)
