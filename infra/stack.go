@@ -427,27 +427,7 @@ func (s *TilgangStack) newFunction(name, assetDir string, env map[string]*string
 		Tracing: awslambda.Tracing_ACTIVE,
 	})
 
-	g := grants[name]
-	if actions := g.tableActions(); len(actions) > 0 {
-		// The table and each of its indexes by name: no index/* wildcard.
-		resources := []*string{s.Table.TableArn()}
-		for _, gsi := range dynamo.CreateTableInput("tilgang").GlobalSecondaryIndexes {
-			resources = append(resources, jsii.String(*s.Table.TableArn()+"/index/"+*gsi.IndexName))
-		}
-		fn.AddToRolePolicy(statement(actions, resources...))
-	}
-	if g.sendJobs {
-		fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, s.JobsQueue.QueueArn()))
-	}
-	if g.parkPoison {
-		fn.AddToRolePolicy(statement([]string{"sqs:SendMessage"}, s.Archive.QueueArn()))
-	}
-	if g.publish {
-		fn.AddToRolePolicy(statement([]string{"events:PutEvents"}, s.Bus.EventBusArn()))
-	}
-	if len(g.cognito) > 0 {
-		fn.AddToRolePolicy(statement(g.cognito, s.UserPool.UserPoolArn()))
-	}
+	s.addGrants(fn, name)
 	return fn
 }
 

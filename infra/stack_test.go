@@ -651,14 +651,9 @@ func TestEachFunctionHasOnlyItsGrants(t *testing.T) {
 		g := grants[name]
 		want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 		want = append(want, xrayActions...)
-		want = append(want, g.tableActions()...)
-		if g.sendJobs {
-			want = append(want, "sqs:SendMessage")
+		for _, st := range g.Statements() {
+			want = append(want, st.Actions...)
 		}
-		if g.publish {
-			want = append(want, "events:PutEvents")
-		}
-		want = append(want, g.cognito...)
 		switch name {
 		case routes.FnJobWorker:
 			// Granted by the SQS event source.

@@ -8,21 +8,30 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/app"
 	"github.com/tilgang/tilgang/shared/app/allclients"
+	"github.com/tilgang/tilgang/shared/cognito"
 	"github.com/tilgang/tilgang/shared/config"
+	"github.com/tilgang/tilgang/shared/eventbus"
 	"github.com/tilgang/tilgang/shared/localstack"
 	"github.com/tilgang/tilgang/shared/openapi"
 	"github.com/tilgang/tilgang/shared/routes"
@@ -57,18 +66,47 @@ func NewWith(t testing.TB, adjust func(*config.Config)) *Env {
 	counter := &localstack.CallCounter{}
 	a, err := app.New(context.Background(), cfg, app.Options{
 		DynamoOptions: []func(o *dynamodb.Options){counter.Option()},
+		APIOptions:    localstack.RecordCalls(),
 		Log:           slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	allclients.Wire(a)
+	wireStandIns(a)
 	doc, err := openapi.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Env{App: a, Doc: doc, Counter: counter, Config: cfg, sample: Sample(t, "api-request.json")}
 }
+
+// wireStandIns gives the App the real Cognito and EventBridge adapters where the configuration
+// names no user pool or bus (nor the local events queue), on a local stand-in that answers any
+// call with an empty success. Their answers carry nothing the adapters read, so the handlers
+// behave as with no login provider and no events, but the adapters' SDK calls are made, and
+// checked against the functions' IAM grants (localstack.RecordCalls).
+func wireStandIns(a *app.App) {
+	endpoint := aws.String(standIn())
+	if a.Config.UserPoolID == "" {
+		a.People.Identity = cognito.New(cip.NewFromConfig(a.AWS, func(o *cip.Options) { o.BaseEndpoint = endpoint }), "eu-north-1_standin")
+	}
+	if a.Config.EventBusName == "" && a.Config.EventsQueueURL == "" {
+		a.People.Events = &eventbus.EventBridge{Bus: "standin",
+			Client: eventbridge.NewFromConfig(a.AWS, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint })}
+	}
+}
+
+// standIn is the URL of a server that answers every call of the AWS JSON protocols (Cognito's
+// and EventBridge's) with an empty success, whatever it asks: there is no local Cognito or
+// EventBridge server, and no input is pinned.
+var standIn = sync.OnceValue(func() string {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte("{}"))
+	})).URL
+})
 
 // Sample reads an events/*.json file into an API Gateway v2 request.
 func Sample(t testing.TB, name string) events.APIGatewayV2HTTPRequest {

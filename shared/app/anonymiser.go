@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/tilgang/tilgang/shared/access"
+	"github.com/tilgang/tilgang/shared/routes"
 )
 
 // DefaultAnonymiserBatch is how many user bank entries one anonymiser invocation handles
@@ -34,6 +35,9 @@ type continueDetail struct {
 // conditional, so a repeated or overlapping invocation changes nothing already done.
 func (a *App) Anonymiser() func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		// Names the function (also when the local events worker runs a continuation) for the
+		// tests' check of its AWS calls against its IAM grant.
+		ctx = routes.WithServing(ctx, routes.FnAnonymiser, "event "+ev.DetailType)
 		// Every invocation first applies what earlier writes still owe outside the table
 		// (logins, events: the outbox); the frequent OutboxSweepEvent does only that.
 		ob, oerr := a.People.SweepOutbox(ctx, 0)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/access/clients"
@@ -60,8 +61,11 @@ type App struct {
 type Options struct {
 	// DynamoOptions are applied to the DynamoDB client (for example a call counter).
 	DynamoOptions []func(*dynamodb.Options)
-	Log           *slog.Logger
-	Identity      access.Identity
+	// APIOptions are added to the SDK configuration, so every AWS client built from App.AWS
+	// has them (for example localstack.RecordCalls).
+	APIOptions []func(*middleware.Stack) error
+	Log        *slog.Logger
+	Identity   access.Identity
 	// Now is the clock of request latencies and job durations [time.Now].
 	Now func() time.Time
 }
@@ -73,6 +77,7 @@ func New(ctx context.Context, cfg config.Config, opts ...Options) (*App, error) 
 		o = opts[0]
 	}
 	awsCfg := awsConfig(cfg)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, o.APIOptions...)
 	if cfg.XRayDaemonAddress != "" {
 		// Lambda's active tracing runs the daemon endpoint: trace every AWS SDK call.
 		tracer, err := tracing.New(cfg.XRayDaemonAddress)

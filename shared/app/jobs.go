@@ -19,5 +19,9 @@ func (a *App) JobWorker() func(context.Context, events.SQSEvent) (events.SQSEven
 	if a.JobArchive != nil {
 		w.Archive = a.JobArchive
 	}
-	return a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle)
+	h := a.countUnreadable(routes.FnJobWorker, jobMessageReadable, w.Handle)
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		// Names the function for the tests' check of its AWS calls against its IAM grant.
+		return h(routes.WithServing(ctx, routes.FnJobWorker, "SQS job messages"), ev)
+	}
 }

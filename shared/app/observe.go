@@ -25,9 +25,12 @@ const (
 // also an EMF record (route latency by outcome class, authorisation decisions, users
 // anonymised). The line holds the route, status, latency, API Gateway's request id, the tenant
 // id and (added by the logger) Lambda's request id and the trace id; never a user id, a body, a
-// query string or a header, so no personal data.
+// query string or a header, so no personal data. It also names the function and route in the
+// context (routes.WithServing), which the tests use to check each AWS call against the
+// function's IAM grant.
 func (a *App) observeAPI(function string, h httpapi.LambdaHandler) httpapi.LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		ctx = routes.WithServing(ctx, function, ev.RouteKey)
 		start := a.now()
 		res, err := h(ctx, ev)
 		latency := a.now().Sub(start)

@@ -31,7 +31,7 @@ import (
 // realApp is the application the Lambdas run, with the job worker the dev server's SQS poller
 // feeds (as functions/devserver wires it).
 func realApp(ctx context.Context, cfg config.Config) (devserver.App, error) {
-	a, err := app.New(ctx, cfg)
+	a, err := app.New(ctx, cfg, app.Options{APIOptions: localstack.RecordCalls()})
 	if err != nil {
 		return devserver.App{}, err
 	}

@@ -41,7 +41,7 @@ func newApp(t *testing.T, log *slog.Logger) *app.App {
 	_, q := localstack.Queues(t)
 	cfg := config.Config{Region: localstack.Region, TableName: table, DynamoEndpoint: stack.DynamoEndpoint,
 		SQSEndpoint: stack.SQSEndpoint, JobsQueueURL: q.JobsURL, EventsQueueURL: q.EventsURL, NotificationRetentionDays: 30}
-	a, err := app.New(context.Background(), cfg, app.Options{Log: log})
+	a, err := app.New(context.Background(), cfg, app.Options{Log: log, APIOptions: localstack.RecordCalls()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,13 +83,22 @@ type QueueURLs struct {
 	EventsURL string
 }
 
+// The queues' names after their prefix. The check of the functions' AWS calls against their
+// IAM grants (calls.go) tells the queues apart by them.
+const (
+	jobsQueue   = "jobs"
+	jobsDLQ     = "jobs-dlq"
+	jobsArchive = "jobs-archive"
+	eventsQueue = "events"
+)
+
 // EnsureQueues creates (or finds) the queues named prefix+"jobs", prefix+"jobs-dlq",
 // prefix+"jobs-archive" and prefix+"events", and gives queues that exist the attributes declared here (a data directory
 // of an older version may hold others). It is safe to call on every start.
 func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (QueueURLs, error) {
 	var q QueueURLs
 	var err error
-	if q.JobsDLQURL, err = createQueue(ctx, client, prefix+"jobs-dlq", nil); err != nil {
+	if q.JobsDLQURL, err = createQueue(ctx, client, prefix+jobsDLQ, nil); err != nil {
 		return QueueURLs{}, err
 	}
 	attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
@@ -107,18 +116,18 @@ func EnsureQueues(ctx context.Context, client *sqs.Client, prefix string) (Queue
 	if err != nil {
 		return QueueURLs{}, err
 	}
-	if q.JobsURL, err = createQueue(ctx, client, prefix+"jobs", map[string]string{
+	if q.JobsURL, err = createQueue(ctx, client, prefix+jobsQueue, map[string]string{
 		string(stypes.QueueAttributeNameRedrivePolicy):     string(redrive),
 		string(stypes.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(JobsVisibilityTimeout / time.Second)),
 	}); err != nil {
 		return QueueURLs{}, err
 	}
-	if q.JobsArchiveURL, err = createQueue(ctx, client, prefix+"jobs-archive", map[string]string{
+	if q.JobsArchiveURL, err = createQueue(ctx, client, prefix+jobsArchive, map[string]string{
 		string(stypes.QueueAttributeNameMessageRetentionPeriod): strconv.Itoa(14 * 24 * 3600),
 	}); err != nil {
 		return QueueURLs{}, err
 	}
-	if q.EventsURL, err = createQueue(ctx, client, prefix+"events", nil); err != nil {
+	if q.EventsURL, err = createQueue(ctx, client, prefix+eventsQueue, nil); err != nil {
 		return QueueURLs{}, err
 	}
 	return q, nil

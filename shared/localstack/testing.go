@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tilgang/tilgang/shared/iam"
 )
 
 // Environment variables that point tests at servers that are already running (for example a
@@ -41,6 +43,8 @@ var (
 )
 
 // Main runs a package's tests against a fresh, in-memory local stack and stops it afterwards.
+// Then it checks the AWS calls the functions' handlers made (RecordCalls) against their IAM
+// grants, and fails the run when a grant does not allow one.
 // Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { localstack.Main(m) }
@@ -51,6 +55,17 @@ func Main(m *testing.M) {
 	}
 	code := m.Run()
 	shared.stack.Close()
+	if denied := calls.denied(iam.Grants); len(denied) > 0 {
+		fmt.Fprintln(os.Stderr, "IAM: the tests made AWS calls the functions' grants (shared/iam) do not allow; in AWS they would be denied:")
+		for _, d := range denied {
+			fmt.Fprintln(os.Stderr, "  "+d)
+		}
+		code = max(code, 1)
+	}
+	// go test shows this only with -v or for a failed package.
+	for _, u := range calls.unexercised(iam.Grants) {
+		fmt.Println("IAM: granted, but needed by no call of this package's tests:", u)
+	}
 	os.Exit(code)
 }
 

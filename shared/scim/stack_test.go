@@ -170,7 +170,7 @@ func newHTTPStack(t *testing.T) httpStack {
 		QueuePrefix: fmt.Sprintf("scim-dev-%d-", seq.Add(1)),
 		Log:         slog.New(slog.DiscardHandler),
 		NewApp: func(ctx context.Context, cfg config.Config) (devserver.App, error) {
-			a, err := app.New(ctx, cfg, app.Options{Log: slog.New(slog.DiscardHandler)})
+			a, err := app.New(ctx, cfg, app.Options{Log: slog.New(slog.DiscardHandler), APIOptions: localstack.RecordCalls()})
 			if err != nil {
 				return devserver.App{}, err
 			}
