@@ -350,3 +350,20 @@ func (e *Env) RunJobs() {
 		}
 	}
 }
+
+// WantInvalid fails t unless err refuses the request as invalid, naming field.
+func WantInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	if Code(err) != access.CodeInvalid || Field(err) != field {
+		t.Errorf("got %s on %q, want %s on %q", Code(err), Field(err), access.CodeInvalid, field)
+	}
+}
+
+// WantNotFoundAlike fails t unless what another tenant's resource answered (foreign) is not
+// found, exactly as a missing one answered.
+func WantNotFoundAlike(t testing.TB, foreign, missing error) {
+	t.Helper()
+	if Code(missing) != access.CodeNotFound || Code(foreign) != Code(missing) {
+		t.Errorf("another tenant's: %s, missing: %s; want both %s", Code(foreign), Code(missing), access.CodeNotFound)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 func TestMain(m *testing.M) { localstack.Main(m) }
 
-var code, field = accesstest.Code, accesstest.Field
+var code = accesstest.Code
 
 // env is a tenant with a client, a manager who manages users and edits every client, and a
 // therapist whose group gives edit on their own clients only.
@@ -149,11 +149,7 @@ func TestAnotherTenantsClientIsNotFound(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			missing := code(tc.do("c_00999999", "u_00999999"))
-			foreign := code(tc.do(theirs.ID, theirUser.User.ID))
-			if missing != access.CodeNotFound || foreign != missing {
-				t.Errorf("another tenant's: %s, missing: %s; want both %s", foreign, missing, access.CodeNotFound)
-			}
+			accesstest.WantNotFoundAlike(t, tc.do(theirs.ID, theirUser.User.ID), tc.do("c_00999999", "u_00999999"))
 		})
 	}
 }
@@ -210,10 +206,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		}, "programs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.do()
-			if code(err) != access.CodeInvalid || field(err) != tc.field {
-				t.Errorf("got %s on %q, want %s on %q", code(err), field(err), access.CodeInvalid, tc.field)
-			}
+			accesstest.WantInvalid(t, tc.do(), tc.field)
 		})
 	}
 }

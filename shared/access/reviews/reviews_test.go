@@ -11,7 +11,7 @@ import (
 
 func TestMain(m *testing.M) { localstack.Main(m) }
 
-var code, field = accesstest.Code, accesstest.Field
+var code = accesstest.Code
 
 // env is a tenant with a client that two therapists are assigned and that a reviewer (a user
 // manager who edits every client) is assigned too; the owner reviews the client with the
@@ -161,10 +161,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"decision without user", func() error { return e.decide(e.owner, "", access.ReviewKeep) }, "items[0].userId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.do()
-			if code(err) != access.CodeInvalid || field(err) != tc.field {
-				t.Errorf("got %s on %q, want %s on %q", code(err), field(err), access.CodeInvalid, tc.field)
-			}
+			accesstest.WantInvalid(t, tc.do(), tc.field)
 		})
 	}
 }
