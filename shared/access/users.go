@@ -97,9 +97,13 @@ func (c *Caller) CanReadUser(id string) bool {
 }
 
 // PlausibleID reports whether s could be an id this API hands out: at most 64 printable ASCII
-// characters, free of the key separator. Anything else names nothing, so it is refused before it
-// reaches the store (where an oversized key would be a server error).
+// characters, free of the key separators '#' and '/'. Anything else names nothing, so it is
+// refused before it reaches the store (where an oversized key would be a server error).
+//
+// Every character must also sort after '$': the reverse look-ups page a sort key range from
+// prefix+after+"$" on, which holds only if no id has a character at or below it (no id this API
+// generates has '!', '"' or '$').
 func PlausibleID(s string) bool {
-	return s != "" && len(s) <= 64 && !strings.ContainsAny(s, "#/ ") &&
-		!strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e })
+	return s != "" && len(s) <= 64 && !strings.ContainsAny(s, "#/") &&
+		!strings.ContainsFunc(s, func(r rune) bool { return r <= '$' || r > '~' })
 }

@@ -136,9 +136,10 @@ func (s *Store) rangeAfter(ctx context.Context, index, pk, prefix, after string,
 	if after == "" {
 		kc = kc.And(expression.Key(skAttr).BeginsWith(prefix))
 	} else {
-		// Ids are made of letters, digits and '_': "$" sorts after `after` and after every key of
-		// `after` itself (prefix+after+"#…"), and before any longer id; DEL sorts after every id,
-		// so the range stays inside the prefix even under a filter.
+		// Every character of an id sorts after '$' (access.PlausibleID refuses any other): "$"
+		// sorts after `after` and after every key of `after` itself (prefix+after+"#…"), and
+		// before any longer id; DEL sorts after every id, so the range stays inside the prefix
+		// even under a filter.
 		kc = kc.And(expression.Key(skAttr).Between(expression.Value(prefix+after+"$"), expression.Value(prefix+"\x7f")))
 	}
 	b := expression.NewBuilder().WithKeyCondition(kc)
