@@ -21,6 +21,10 @@ API_OVER      ?= jobs scim users
 # HTTP/2 (about 0.3 MB of every bootstrap); the AWS APIs and Lambda's runtime API all answer
 # HTTP/1.1. go test and the dev server keep HTTP/2.
 LAMBDA_TAGS   := lambda.norpc,nethttpomithttp2
+# Lambda's arm64 functions run on Graviton2 (Neoverse N1, Armv8.2-A) or later: code for v8.2
+# uses its atomic instructions (LSE) directly instead of testing for them at run time, which is
+# faster and about 28 KB smaller per binary.
+LAMBDA_GOARM64 := v8.2
 # Installed by `make tools`; the stamp lives inside node_modules so deleting that reinstalls.
 TOOLS_STAMP   := .tools/node_modules/.installed
 # The /docs page's assets (swagger-ui-dist, pinned in .docs/package.json), installed by `make docs`.
@@ -123,7 +127,7 @@ build: docs ## Build every Lambda to build/<name>/bootstrap (linux/arm64) and ch
 	@for fn in $(FUNCTIONS); do \
 		echo "build $$fn"; \
 		tags=$(LAMBDA_TAGS); if [ "$$fn" = console ]; then tags=$(LAMBDA_TAGS),docsassets; fi; \
-		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags $$tags -trimpath -ldflags='-s -w' \
+		GOOS=linux GOARCH=arm64 GOARM64=$(LAMBDA_GOARM64) CGO_ENABLED=0 $(GO) build -tags $$tags -trimpath -ldflags='-s -w' \
 			-o build/$$fn/bootstrap ./functions/$$fn; \
 	done
 	@echo "bootstrap sizes (MB = 1,048,576 bytes; API functions: $(MAX_API_BINARY_MB) MB each, workers: $(MAX_BINARY_MB) MB):"
