@@ -28,6 +28,8 @@ type Store struct {
 	pauses func(time.Duration)
 	// knownFlags holds the tenant flags known set, by tenant and flag (tenantflags.go).
 	knownFlags sync.Map
+	// flagWrites lets one flag write be sent at a time (tenantflags.go).
+	flagWrites sync.Mutex
 }
 
 var _ access.Store = (*Store)(nil)

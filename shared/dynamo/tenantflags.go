@@ -96,6 +96,13 @@ func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) 
 	if s.knows(tenantID, flag) {
 		return nil
 	}
+	// One write at a time: the parallel parts of a job's first chunk would otherwise all send
+	// it at once and cancel each other on the group set.
+	s.flagWrites.Lock()
+	defer s.flagWrites.Unlock()
+	if s.knows(tenantID, flag) {
+		return nil
+	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
 		TableName: aws.String(s.table), Key: groupSetKey(tenantID),
 		UpdateExpression: aws.String("SET #f = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
