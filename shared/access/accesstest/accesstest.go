@@ -319,6 +319,21 @@ func (e *Env) Group(by *access.Caller, perms access.Permissions) access.Group {
 	return g
 }
 
+// Provisioner makes a provisioning token as the tenant's owner and returns its principal, as
+// a SCIM request carrying the token's secret would be authenticated.
+func (e *Env) Provisioner(owner *access.Caller) *access.Caller {
+	e.T.Helper()
+	_, secret, err := e.SCIM.CreateSCIMToken(e.Ctx, owner, fmt.Sprintf("Directory %d", e.Seq()))
+	if err != nil {
+		e.T.Fatalf("create scim token: %v", err)
+	}
+	c, err := e.SCIM.AuthenticateSCIM(e.Ctx, secret, fmt.Sprintf("req-%d", e.Seq()))
+	if err != nil {
+		e.T.Fatalf("authenticate scim token: %v", err)
+	}
+	return c
+}
+
 // Client creates a manual client as by.
 func (e *Env) Client(by *access.Caller) access.Client {
 	e.T.Helper()
