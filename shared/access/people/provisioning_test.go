@@ -402,3 +402,81 @@ func TestProvisioningAnotherTenantsDataIsNotFound(t *testing.T) {
 		t.Errorf("their user after the attempts: %q %s, %v; want untouched", got.Name, got.Status, err)
 	}
 }
+
+// The directory's lists and look-ups show what it sees: its users (never the owner, nobody in
+// the user bank), its own groups and their members, and nothing of another tenant.
+func TestDirectoryListsOnlyWhatItSees(t *testing.T) {
+	e := newSCIMEnv(t)
+	removed := e.User(e.owner, access.NewUser{}).User.ID
+	if _, err := e.People.RemoveUser(e.Ctx, e.owner, removed, nil); err != nil {
+		t.Fatal(err)
+	}
+	other := e.Tenant()
+	theirScim := e.Provisioner(other)
+	if _, err := e.SCIM.CreateProvisionedUser(e.Ctx, theirScim, provisioned("Their user", "theirs@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	// The same externalId in another tenant's directory is another person.
+	if _, err := e.SCIM.CreateProvisionedGroup(e.Ctx, theirScim, "Therapists", "ext-therapists", nil); err != nil {
+		t.Fatal(err)
+	}
+	users, _, err := e.SCIM.ListProvisionedUsers(e.Ctx, e.scim, access.Page{Limit: access.MaxPageLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.User.ID)
+	}
+	want := []string{e.manager.User.ID, e.employee.User.ID, e.admin.ID, e.dirUser.User.ID}
+	slices.Sort(ids)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("the directory lists %v, want %v (not the owner, not the user bank)", ids, want)
+	}
+	groups, _, err := e.SCIM.ListProvisionedGroups(e.Ctx, e.scim, access.Page{})
+	if err != nil || len(groups) != 1 || groups[0].Group.ID != e.dirGroup.Group.ID {
+		t.Errorf("the directory's groups = %+v, %v; want only %s", groups, err, e.dirGroup.Group.ID)
+	}
+	for _, tc := range []struct {
+		name string
+		do   func() ([]string, error)
+		want []string
+	}{
+		{"members of its group", func() ([]string, error) {
+			us, err := e.SCIM.GroupMembers(e.Ctx, e.scim, e.dirGroup.Group.ID)
+			var out []string
+			for _, u := range us {
+				out = append(out, u.ID)
+			}
+			return out, err
+		}, []string{e.dirUser.User.ID}},
+		{"groups of its user", func() ([]string, error) { return e.SCIM.GroupsOfUser(e.Ctx, e.scim, e.dirUser.User.ID) }, []string{e.dirGroup.Group.ID}},
+		{"groups of the owner", func() ([]string, error) { return e.SCIM.GroupsOfUser(e.Ctx, e.scim, e.owner.User.ID) }, nil},
+		{"user by externalId", func() ([]string, error) {
+			return e.SCIM.ProvisionedUserIDsByExternalID(e.Ctx, e.scim, access.Match{Op: "eq", Value: e.dirUser.Directory.ExternalID}, 10)
+		}, []string{e.dirUser.User.ID}},
+		{"another tenant's user by externalId", func() ([]string, error) {
+			return e.SCIM.ProvisionedUserIDsByExternalID(e.Ctx, e.scim, access.Match{Op: "eq", Value: "ext-theirs@example.com"}, 10)
+		}, nil},
+		{"group by displayName, any case", func() ([]string, error) {
+			return e.SCIM.ProvisionedGroupIDs(e.Ctx, e.scim, "displayName", access.Match{Op: "eq", Value: "THERAPISTS"}, 10)
+		}, []string{e.dirGroup.Group.ID}},
+		{"group by externalId", func() ([]string, error) {
+			return e.SCIM.ProvisionedGroupIDs(e.Ctx, e.scim, "externalId", access.Match{Op: "eq", Value: "ext-therapists"}, 10)
+		}, []string{e.dirGroup.Group.ID}},
+		{"the owner by userName", func() ([]string, error) {
+			return e.SCIM.ProvisionedUserIDsByEmail(e.Ctx, e.scim, e.owner.User.Email)
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.do()
+			if err != nil || !slices.Equal(got, tc.want) && len(got)+len(tc.want) > 0 {
+				t.Errorf("got %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if err := e.SCIM.CheckMembers(e.Ctx, e.scim, e.dirGroup.Group.ID, []string{removed}); accesstest.Field(err) != "members[0]" {
+		t.Errorf("a user in the user bank as a member: %s on %q, want %s on members[0]", code(err), accesstest.Field(err), access.CodeInvalid)
+	}
+}
