@@ -16,28 +16,22 @@ func TestCalendarIDsNameTheTenantsCalendars(t *testing.T) {
 	theirs := e.Tenant().User.CalendarIDs[0]
 	const unknown = "cal_00999999"
 	target := e.manager.User.ID
+	setAccess := func(levels map[string]access.Level) func() error {
+		return func() error {
+			_, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, levels, nil)
+			return err
+		}
+	}
 	for _, tc := range []struct {
 		name  string
 		do    func() error
 		field string
 	}{
-		{"calendar access to an unknown calendar", func() error {
-			_, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, map[string]access.Level{mine: access.LevelView, unknown: access.LevelView}, nil)
-			return err
-		}, unknown},
-		{"calendar access to another tenant's calendar", func() error {
-			_, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, map[string]access.Level{theirs: access.LevelEdit}, nil)
-			return err
-		}, theirs},
+		{"calendar access to an unknown calendar", setAccess(map[string]access.Level{mine: access.LevelView, unknown: access.LevelView}), unknown},
+		{"calendar access to another tenant's calendar", setAccess(map[string]access.Level{theirs: access.LevelEdit}), theirs},
 		// Even "none" names a calendar: an id that names nothing is a mistake worth telling.
-		{"no access to another tenant's calendar", func() error {
-			_, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, map[string]access.Level{theirs: access.LevelNone}, nil)
-			return err
-		}, theirs},
-		{"calendar access above edit", func() error {
-			_, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, map[string]access.Level{mine: access.LevelDelete}, nil)
-			return err
-		}, mine},
+		{"no access to another tenant's calendar", setAccess(map[string]access.Level{theirs: access.LevelNone}), theirs},
+		{"calendar access above edit", setAccess(map[string]access.Level{mine: access.LevelDelete}), mine},
 		{"a new user with access to another tenant's calendar", func() error {
 			_, err := e.People.CreateUser(e.Ctx, e.owner, access.NewUser{Name: "New", Email: "new@example.com",
 				Profession: access.ProfessionPractitioner, CalendarAccess: map[string]access.Level{theirs: access.LevelView}}, nil)
@@ -71,7 +65,7 @@ func TestCalendarIDsNameTheTenantsCalendars(t *testing.T) {
 	if cal, err := e.People.GetCalendar(e.Ctx, e.owner, mine); err != nil || !cal.Bookable {
 		t.Errorf("the bookable calendar = %+v, %v; want it bookable", cal, err)
 	}
-	if _, err := e.People.SetCalendarAccess(e.Ctx, e.owner, target, map[string]access.Level{mine: access.LevelView}, nil); err != nil {
+	if err := setAccess(map[string]access.Level{mine: access.LevelView})(); err != nil {
 		t.Errorf("calendar access to the tenant's calendar: %v", err)
 	}
 }

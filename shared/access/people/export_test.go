@@ -13,8 +13,8 @@ import (
 // the right of access); nobody else exports a colleague's, whatever else they may do to them.
 func TestWhoMayExportWhom(t *testing.T) {
 	e := newEnv(t)
-	mainAdmin := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleMainAdmin}})
-	admin := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleAdmin}})
+	mainAdmin := e.withRole(access.RoleMainAdmin)
+	admin := e.withRole(access.RoleAdmin)
 	employee := e.employee.User.ID
 	for _, tc := range []struct {
 		name string

@@ -36,8 +36,8 @@ func newLink(clientID, number string) access.NewLink {
 // link assistants to recipients; the assistant and other employees do not.
 func TestWhoMayLinkAnAssistant(t *testing.T) {
 	e := newLinkEnv(t)
-	teamLead := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleTeamLead}})
-	admin := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleAdmin}})
+	teamLead := e.withRole(access.RoleTeamLead)
+	admin := e.withRole(access.RoleAdmin)
 	for i, tc := range []struct {
 		name string
 		by   *access.Caller

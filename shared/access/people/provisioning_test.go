@@ -25,7 +25,7 @@ type scimEnv struct {
 func newSCIMEnv(t *testing.T) *scimEnv {
 	e := &scimEnv{env: newEnv(t)}
 	e.scim = e.Provisioner(e.owner)
-	e.admin = e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleAdmin}}).User
+	e.admin = e.withRole(access.RoleAdmin).User
 	e.tilgang = e.Group(e.owner, access.Permissions{access.AreaClients: {Level: access.LevelView, Scope: access.ScopeAll}})
 	var err error
 	if e.dirUser, err = e.SCIM.CreateProvisionedUser(e.Ctx, e.scim, provisioned("Dora Directory", "dora@example.com")); err != nil {
@@ -46,6 +46,18 @@ func provisioned(name, email string) access.ProvisionedUser {
 func asSent(u access.User, d access.DirectoryUser) access.ProvisionedUser {
 	return access.ProvisionedUser{User: access.User{Name: u.Name, Email: u.Email, Phone: u.Phone, Status: u.Status}, Directory: d}
 }
+
+// replace is the directory replacing u (a user it has no record of) with mod applied.
+func (e *scimEnv) replace(u access.User, mod func(*access.User)) func() error {
+	in := asSent(u, access.DirectoryUser{})
+	mod(&in.User)
+	return func() error {
+		_, err := e.SCIM.UpdateProvisionedUser(e.Ctx, e.scim, u.ID, in, nil)
+		return err
+	}
+}
+
+func deactivate(u *access.User) { u.Status = access.StatusDeactivated }
 
 // auditLen counts the tenant's audit entries: a request that changes nothing writes none.
 func (e *env) auditLen() int {
@@ -72,25 +84,10 @@ func TestProvisioningReachesOnlyWhatTheDirectoryOwns(t *testing.T) {
 			_, err := e.SCIM.GetProvisionedUser(e.Ctx, e.scim, owner.ID)
 			return err
 		}, access.CodeNotFound},
-		{"renames the owner", func() error {
-			in := asSent(owner, access.DirectoryUser{})
-			in.User.Name = "Taken over"
-			_, err := e.SCIM.UpdateProvisionedUser(e.Ctx, e.scim, owner.ID, in, nil)
-			return err
-		}, access.CodeNotFound},
-		{"deactivates the owner", func() error {
-			in := asSent(owner, access.DirectoryUser{})
-			in.User.Status = access.StatusDeactivated
-			_, err := e.SCIM.UpdateProvisionedUser(e.Ctx, e.scim, owner.ID, in, nil)
-			return err
-		}, access.CodeNotFound},
+		{"renames the owner", e.replace(owner, func(u *access.User) { u.Name = "Taken over" }), access.CodeNotFound},
+		{"deactivates the owner", e.replace(owner, deactivate), access.CodeNotFound},
 		{"removes the owner", func() error { return e.SCIM.DeprovisionUser(e.Ctx, e.scim, owner.ID, nil) }, access.CodeNotFound},
-		{"renames an administrator", func() error {
-			in := asSent(admin, access.DirectoryUser{})
-			in.User.Name = "Renamed"
-			_, err := e.SCIM.UpdateProvisionedUser(e.Ctx, e.scim, admin.ID, in, nil)
-			return err
-		}, access.CodeForbidden},
+		{"renames an administrator", e.replace(admin, func(u *access.User) { u.Name = "Renamed" }), access.CodeForbidden},
 		{"puts an administrator in its group", func() error {
 			return e.SCIM.ChangeMembers(e.Ctx, e.scim, e.dirGroup.Group.ID, []string{admin.ID}, nil)
 		}, access.CodeForbidden},
@@ -160,9 +157,7 @@ func TestProvisioningReachesOnlyWhatTheDirectoryOwns(t *testing.T) {
 
 	// Taking an administrator out is the one thing it may do to them: deprovisioning raises
 	// nobody.
-	in := asSent(admin, access.DirectoryUser{})
-	in.User.Status = access.StatusDeactivated
-	if _, err := e.SCIM.UpdateProvisionedUser(e.Ctx, e.scim, admin.ID, in, nil); err != nil {
+	if err := e.replace(admin, deactivate)(); err != nil {
 		t.Errorf("deactivating an administrator: %v", err)
 	}
 	if err := e.SCIM.DeprovisionUser(e.Ctx, e.scim, admin.ID, nil); err != nil {
@@ -177,7 +172,7 @@ func TestProvisioningReachesOnlyWhatTheDirectoryOwns(t *testing.T) {
 // request on.
 func TestProvisioningTokens(t *testing.T) {
 	e := newEnv(t)
-	mainAdmin := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleMainAdmin}})
+	mainAdmin := e.withRole(access.RoleMainAdmin)
 	if _, _, err := e.SCIM.CreateSCIMToken(e.Ctx, mainAdmin, "Entra"); code(err) != access.CodeForbidden {
 		t.Errorf("a main administrator creates a token: %s, want %s", code(err), access.CodeForbidden)
 	}

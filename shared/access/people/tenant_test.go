@@ -13,7 +13,7 @@ import (
 // transfer changes nothing.
 func TestOwnershipGoesOnlyFromTheOwnerToAnActiveUser(t *testing.T) {
 	e := newEnv(t)
-	mainAdmin := e.User(e.owner, access.NewUser{Roles: []access.Role{access.RoleMainAdmin}})
+	mainAdmin := e.withRole(access.RoleMainAdmin)
 	deactivated := e.User(e.owner, access.NewUser{}).User.ID
 	if _, err := e.People.Deactivate(e.Ctx, e.owner, deactivated, nil); err != nil {
 		t.Fatal(err)
@@ -179,6 +179,12 @@ func TestSettingsAndTheTenantsApp(t *testing.T) {
 	if err != nil || seats.Hirers != 1 {
 		t.Errorf("seats = %+v, %v; want one hirer", seats, err)
 	}
+}
+
+// withRole is a new user, in no group, with one system role given by the owner.
+func (e *env) withRole(r access.Role) *access.Caller {
+	e.T.Helper()
+	return e.User(e.owner, access.NewUser{Roles: []access.Role{r}})
 }
 
 func (e *env) tenant() access.Tenant {
