@@ -185,6 +185,11 @@ func (s *Service) TransferOwnership(ctx context.Context, c *access.Caller, in ac
 		if to.Status != access.StatusActive {
 			return access.Conflict("ownership can only go to an active user")
 		}
+		if to.Kind == access.KindHirer {
+			// The owner opens every client of the clinic; a hirer rents a room and reaches only
+			// their own practice's clients. Made owner, they would reach the clinic's too.
+			return access.Conflict("ownership cannot go to a hirer: make them an employee first")
+		}
 		nextT := prevT
 		nextT.OwnerID, nextT.Version, nextT.UpdatedAt = to.ID, prevT.Version+1, s.Now()
 		nextFrom, nextTo := from, to

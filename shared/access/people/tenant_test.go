@@ -23,6 +23,11 @@ func TestOwnershipGoesOnlyFromTheOwnerToAnActiveUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := e.User(e.Tenant(), access.NewUser{}).User.ID
+	_, hirerGroups, err := e.People.ActivateTenants(e.Ctx, e.owner, []string{"hirer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hirer := e.User(e.owner, access.NewUser{Kind: access.KindHirer, GroupIDs: []string{hirerGroups[0].ID}}).User.ID
 	to := func(id string) access.OwnerTransfer { return access.OwnerTransfer{UserID: id} }
 	for _, tc := range []struct {
 		name  string
@@ -39,6 +44,8 @@ func TestOwnershipGoesOnlyFromTheOwnerToAnActiveUser(t *testing.T) {
 		{"to another tenant's user", e.owner, to(theirs), access.CodeNotFound, ""},
 		{"to an unknown user", e.owner, to("u_00999999"), access.CodeNotFound, ""},
 		{"to themselves", e.owner, to(e.owner.User.ID), access.CodeConflict, ""},
+		// A hirer reaches only their own practice's clients; the owner reaches every client.
+		{"to a hirer", e.owner, to(hirer), access.CodeConflict, ""},
 		{"to nobody", e.owner, to(""), access.CodeInvalid, "userId"},
 		{"keeping an unknown role", e.owner, access.OwnerTransfer{UserID: e.employee.User.ID, Roles: &[]access.Role{"queen"}}, access.CodeInvalid, "roles[0]"},
 		{"keeping an unknown group", e.owner, access.OwnerTransfer{UserID: e.employee.User.ID, GroupIDs: &[]string{"g_00999999"}}, access.CodeInvalid, "groupIds[0]"},
