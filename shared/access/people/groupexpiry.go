@@ -37,12 +37,17 @@ func (s *Service) SetGroupsUntil(ctx context.Context, c *access.Caller, id strin
 	if err != nil {
 		return access.User{}, err
 	}
-	if err := c.RequireGroupsWithinOwnRights("groupIds", groups); err != nil {
-		return access.User{}, err
-	}
 	ids := slices.Sorted(maps.Keys(groups))
 	return s.updateUser(ctx, c, id, ifMatch, "user.groups.set", func(u *access.User) error {
 		if err := c.RequireChangeRightsOf(*u); err != nil {
+			return err
+		}
+		// Only what the caller hands out must be within their own rights: a membership the
+		// user already has is not given again by sending the whole list back (as a form that
+		// adds one group does), even when it is above the caller's rights.
+		added := maps.Clone(groups)
+		maps.DeleteFunc(added, func(gid string, _ access.Group) bool { return slices.Contains(u.GroupIDs, gid) })
+		if err := c.RequireGroupsWithinOwnRights("groupIds", added); err != nil {
 			return err
 		}
 		if u.Status == access.StatusAnonymised {

@@ -45,6 +45,32 @@ func (e *env) user(id string) access.User {
 	return u
 }
 
+// A membership the user already has is not handed out again: a user manager may add a group
+// within their rights to someone who is also in a group above them (a form sends the whole list
+// back), but adding one above them is still refused.
+func TestKeptMembershipsAreNotHandedOutAgain(t *testing.T) {
+	e := newEnv(t)
+	admins := e.Group(e.owner, access.Permissions{access.AreaUsers: {Level: access.LevelEdit}, access.AreaSettings: {Level: access.LevelEdit}})
+	billing := e.Group(e.owner, access.Permissions{access.AreaSettings: {Level: access.LevelView}})
+	plain := e.Group(e.owner, access.Permissions{})
+	employeeID := e.employee.User.ID
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.owner, employeeID, []string{admins.ID}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID}, nil, nil); err != nil {
+		t.Fatalf("the manager adds a plain group beside the kept one: %v", err)
+	}
+	_, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID, billing.ID}, nil, nil)
+	if code(err) != access.CodeForbidden {
+		t.Errorf("the manager adds a group above their rights: %s, want %s", code(err), access.CodeForbidden)
+	}
+	want := []string{admins.ID, plain.ID}
+	slices.Sort(want)
+	if got := e.user(employeeID).GroupIDs; !slices.Equal(got, want) {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+}
+
 // Nobody raises their own rights, directly or through a second account, and only the owner
 // touches the owner.
 func TestNobodyRaisesTheirOwnRights(t *testing.T) {

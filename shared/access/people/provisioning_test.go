@@ -106,10 +106,11 @@ func TestProvisioningReachesOnlyWhatTheDirectoryOwns(t *testing.T) {
 				Profession: access.ProfessionPractitioner, GroupIDs: []string{e.tilgang.ID}}, nil)
 			return err
 		}, access.CodeForbidden},
+		// The token reads no user outside its directory, so it cannot name one to change.
 		{"gives a user a group", func() error {
 			_, err := e.People.SetGroupsUntil(e.Ctx, e.scim, employee.ID, []string{e.tilgang.ID}, nil, nil)
 			return err
-		}, access.CodeForbidden},
+		}, access.CodeNotFound},
 		{"gives a user a role", func() error {
 			_, err := e.People.SetRoles(e.Ctx, e.scim, e.dirUser.User.ID, []access.Role{access.RoleAdmin}, nil)
 			return err
