@@ -24,7 +24,8 @@ import (
 type Store struct {
 	db    *dynamodb.Client
 	table string
-	// pauses, when set, is told every backoff before a retry of unprocessed batch items (tests).
+	// pauses, when set, is told every backoff before a retry of unprocessed batch items or of a
+	// conflicting tenant flag write (tests).
 	pauses func(time.Duration)
 	// knownFlags holds the tenant flags known set, by tenant and flag (tenantflags.go).
 	knownFlags sync.Map

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -109,17 +110,43 @@ func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) 
 		ExpressionAttributeNames:  map[string]string{"#f": string(flag)},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}}}}
 	var err error
-	for attempt := 1; attempt <= 4; attempt++ {
-		if _, err = s.db.TransactWriteItems(ctx, in); !isTransactionConflict(err) {
+	for attempt := 1; ; attempt++ {
+		if _, err = s.db.TransactWriteItems(ctx, in); !isTransactionConflict(err) || attempt == flagWriteAttempts {
 			break
 		}
-		time.Sleep(time.Duration(attempt*attempt) * 20 * time.Millisecond)
+		if err = s.flagPause(ctx, attempt); err != nil {
+			break
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("mark %s of tenant %s: %w", flag, tenantID, err)
 	}
 	s.knownFlags.Store(flagKey(tenantID, flag), true)
 	return nil
+}
+
+// flagWriteAttempts bounds the sends of one flag write that other transactions keep cancelling.
+const flagWriteAttempts = 4
+
+// flagPause waits after the attempt-th send of a flag write was cancelled by a conflict, before
+// the next one (never after the last): about attempt² × 20 ms, half of it random, so that
+// processes whose first writes of a tenant collided (a job's first parts on several instances)
+// do not send again in step; it ends early with ctx. The mutex is held meanwhile, so a pause
+// is no longer than it needs to be.
+func (s *Store) flagPause(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt*attempt) * 20 * time.Millisecond
+	d = d/2 + rand.N(d/2)
+	if s.pauses != nil {
+		s.pauses(d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // isTransactionConflict reports a transaction cancelled because another one held an item.

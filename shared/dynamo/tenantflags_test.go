@@ -2,13 +2,16 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/tilgang/tilgang/shared/access"
 	"github.com/tilgang/tilgang/shared/dynamo"
@@ -92,5 +95,56 @@ func TestTenantFlagsDecideWhatWhoCanAccessReads(t *testing.T) {
 	}
 	if got := candidates(dynamo.New(db, table)); !slices.Equal(got, want) {
 		t.Errorf("after the migration: %v, want %v", got, want)
+	}
+}
+
+// A flag write that other transactions keep cancelling is sent four times, with a pause of about
+// n² × 20 ms (half of it random) after the n-th send and none after the last, and stops waiting
+// as soon as the request's context ends.
+func TestTenantFlagWriteRetriesConflicts(t *testing.T) {
+	db, table := localstack.NewTable(t)
+	var sends atomic.Int32
+	conflict := func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("conflict",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if _, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+					sends.Add(1)
+					return middleware.InitializeOutput{}, middleware.Metadata{}, &types.TransactionCanceledException{Message: aws.String("conflict"),
+						CancellationReasons: []types.CancellationReason{{Code: aws.String("TransactionConflict")}}}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+	s := dynamo.New(dynamodb.New(db.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, conflict) }), table)
+	var pauses []time.Duration
+	s.ObserveBatchPausesForTest(func(d time.Duration) { pauses = append(pauses, d) })
+	now := time.Now().UTC()
+	policyClient := func(tenantID string) access.Client {
+		return access.Client{ID: id("c"), TenantID: tenantID, Name: "Client", Status: access.ClientActive, Source: access.ClientManual,
+			PolicyLevel: access.LevelView, Version: 1, CreatedAt: now, UpdatedAt: now}
+	}
+
+	var tce *types.TransactionCanceledException
+	if err := s.CreateClient(context.Background(), policyClient(id("t")), nil, access.Meta{}); !errors.As(err, &tce) {
+		t.Fatalf("a flag write that always conflicts: %v, want the cancellation", err)
+	}
+	if n := sends.Load(); n != 4 {
+		t.Errorf("%d sends, want 4", n)
+	}
+	if len(pauses) != 3 {
+		t.Fatalf("pauses %v, want one between each two sends and none after the last", pauses)
+	}
+	for i, d := range pauses {
+		full := time.Duration((i+1)*(i+1)) * 20 * time.Millisecond
+		if d < full/2 || d >= full {
+			t.Errorf("pause %d: %v, want at least %v and under %v", i+1, d, full/2, full)
+		}
+	}
+
+	sends.Store(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.CreateClient(ctx, policyClient(id("t")), nil, access.Meta{}); !errors.Is(err, context.Canceled) || sends.Load() != 1 {
+		t.Errorf("with its context ended: %v after %d sends, want context.Canceled after 1", err, sends.Load())
 	}
 }
