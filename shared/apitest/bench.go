@@ -9,7 +9,7 @@ import (
 )
 
 // BenchRatio measures subject against a baseline in the same run, alternating them in rounds
-// so that machine noise hits both alike, and reports subject's time per op, the baseline's and
+// (each going first in turn) so that machine noise hits both alike, and reports subject's time per op, the baseline's and
 // their ratio ("x-baseline"). Speed targets are read from that ratio, never from wall-clock
 // assertions.
 //
@@ -24,8 +24,15 @@ func BenchRatio(b *testing.B, baseline, subject func(b *testing.B)) float64 {
 	minCalls := max(b.N/rounds, 10)
 	var ratios []float64
 	var base, subj time.Duration
-	for range rounds {
-		bt, st := perOp(b, baseline, minCalls), perOp(b, subject, minCalls)
+	for r := range rounds {
+		// Each side goes first in turn, so that neither always meets what the other left behind
+		// (a warm connection pool, a server busy finishing its writes).
+		var bt, st time.Duration
+		if r%2 == 0 {
+			bt, st = perOp(b, baseline, minCalls), perOp(b, subject, minCalls)
+		} else {
+			st, bt = perOp(b, subject, minCalls), perOp(b, baseline, minCalls)
+		}
 		ratios = append(ratios, float64(st)/float64(bt))
 		base, subj = base+bt, subj+st
 	}

@@ -213,11 +213,15 @@ func (s *Store) MarkTenantFlags(ctx context.Context) (map[string]int, error) {
 	marked := map[string]int{}
 	for flag, ts := range tenants {
 		for t := range ts {
-			if err := s.markFlag(ctx, t, flag); err != nil {
+			err := s.markFlag(ctx, t, flag)
+			if isNoGroupSet(err) {
+				continue // items left by a tenant that is gone: nothing reads them
+			}
+			if err != nil {
 				return nil, err
 			}
+			marked[string(flag)]++
 		}
-		marked[string(flag)] = len(ts)
 	}
 	return marked, nil
 }

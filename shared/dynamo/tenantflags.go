@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tilgang/tilgang/shared/access"
 )
 
 // A tenant flag says that a tenant has some kind of item at all, so that a read path reads the
@@ -118,11 +120,23 @@ func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) 
 			break
 		}
 	}
+	if isTransactionConflict(err) {
+		// Still held by other writes: a conflict the request (or the job part) is retried on,
+		// like a transaction's in commit, not a server error.
+		return access.ErrVersionConflict
+	}
 	if err != nil {
 		return fmt.Errorf("mark %s of tenant %s: %w", flag, tenantID, err)
 	}
 	s.knownFlags.Store(flagKey(tenantID, flag), true)
 	return nil
+}
+
+// isNoGroupSet reports markFlag's answer for a tenant without a group set (its condition failed).
+func isNoGroupSet(err error) bool {
+	var tce *types.TransactionCanceledException
+	return errors.As(err, &tce) && len(tce.CancellationReasons) == 1 &&
+		aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed"
 }
 
 // flagWriteAttempts bounds the sends of one flag write that other transactions keep cancelling.
