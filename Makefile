@@ -8,8 +8,8 @@ GO            ?= go
 TEST_TIMEOUT  ?= 10m
 # Lambda binaries over this size fail `make build`.
 MAX_BINARY_MB ?= 20
-# Every folder under functions/ is a Lambda, except the dev server and the invoke and migrate commands.
-FUNCTIONS     := $(filter-out devserver invoke migrate,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
+# Every folder under functions/ is a Lambda, except the dev server and the invoke, migrate and opentenant commands.
+FUNCTIONS     := $(filter-out devserver invoke migrate opentenant,$(notdir $(patsubst %/,%,$(wildcard functions/*/))))
 # The workers: the Lambdas behind no API Gateway route. Every other Lambda is an API function
 # (routes.APIFunctions, SCIM, the console; a test in shared/routes keeps this list right), and
 # has a budget of its own: an API bootstrap over MAX_API_BINARY_MB fails `make build`, except for
