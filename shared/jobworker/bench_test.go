@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,8 @@ const (
 	benchPollers = 4
 	// benchWriters is the raw baseline's concurrency.
 	benchWriters = 8
+	// grantJobPairs is how many job and baseline runs the ratio is the median of.
+	grantJobPairs = 3
 )
 
 var benchPrograms = []string{"bookkeeping", "invoicing", "payroll", "orders", "fixed_assets"}
@@ -37,18 +40,36 @@ func BenchmarkGrantJob(b *testing.B) {
 	s := newStack(b)
 	items := benchConsultants * benchClients * len(benchPrograms)
 	var jobTime, rawTime time.Duration
-	for i := 0; b.Loop(); i++ {
-		bu := newBureau(b, s, benchConsultants, benchClients)
-		jobTime += runBenchJob(b, s, bu)
-		rawTime += rawWrites(b, s, i, items)
+	var ratios []float64
+	round := 0
+	for b.Loop() {
+		// Pairs in turn, job first then baseline first: whichever runs second writes into a
+		// table the first has grown (and the machine's load moves), so one pair alone leans
+		// either way; the ratio is the pairs' median.
+		for pair := range grantJobPairs {
+			bu := newBureau(b, s, benchConsultants, benchClients)
+			var jt, rt time.Duration
+			if pair%2 == 0 {
+				jt = runBenchJob(b, s, bu)
+				rt = rawWrites(b, s, round, items)
+			} else {
+				rt = rawWrites(b, s, round, items)
+				jt = runBenchJob(b, s, bu)
+			}
+			round++
+			jobTime, rawTime = jobTime+jt, rawTime+rt
+			ratios = append(ratios, jt.Seconds()/rt.Seconds())
+		}
 	}
-	jobRate := float64(items*b.N) / jobTime.Seconds()
-	rawRate := float64(items*b.N) / rawTime.Seconds()
+	slices.Sort(ratios)
+	jobRate := float64(items*round) / jobTime.Seconds()
+	rawRate := float64(items*round) / rawTime.Seconds()
 	b.ReportMetric(jobRate, "job-items/s")
 	b.ReportMetric(rawRate, "raw-items/s")
 	fmt.Fprintf(os.Stdout, "access job: %d program assignments in %.2fs = %.0f items/s; raw BatchWriteItem: %.0f items/s; job reaches %.2f of the raw rate (target >= 0.33)\n",
-		items, jobTime.Seconds()/float64(b.N), jobRate, rawRate, jobRate/rawRate)
-	apitest.PrintRatio("grant job vs raw BatchWriteItem (time)", jobTime.Seconds()/rawTime.Seconds(), 1.1)
+		items, jobTime.Seconds()/float64(round), jobRate, rawRate, jobRate/rawRate)
+	fmt.Fprintf(os.Stdout, "grant job vs raw BatchWriteItem, each pair: %.2f\n", ratios)
+	apitest.PrintRatio("grant job vs raw BatchWriteItem (time)", ratios[len(ratios)/2], 1.1)
 }
 
 func runBenchJob(b *testing.B, s *stack, bu *bureau) time.Duration {
