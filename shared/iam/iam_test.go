@@ -19,7 +19,9 @@ func TestGrantsKeepTheirPromises(t *testing.T) {
 	}{
 		{"write to the table", []string{routes.FnUsers, routes.FnGroups, routes.FnSettings, routes.FnClients, routes.FnLinks,
 			routes.FnSCIM, routes.FnJobs, routes.FnJobWorker, routes.FnAnonymiser},
-			func(g Grant) bool { return g.Allows(Table, "dynamodb:PutItem") || g.Allows(Table, "dynamodb:UpdateItem") }},
+			func(g Grant) bool {
+				return g.Allows(Table, "dynamodb:PutItem") || g.Allows(Table, "dynamodb:UpdateItem")
+			}},
 		{"write in batches (BatchWriteItem)", []string{routes.FnUsers, routes.FnSCIM, routes.FnJobs, routes.FnAnonymiser},
 			func(g Grant) bool { return g.Allows(Table, BatchWriteAction) }},
 		{"send to the jobs queue", []string{routes.FnJobs, routes.FnJobWorker},
