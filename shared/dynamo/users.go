@@ -105,6 +105,17 @@ func (s *Store) putUserUpdate(t *txn, prev, next access.User) error {
 	if err := s.releaseCalendars(t, next, removed); err != nil {
 		return err
 	}
+	if next.Status == access.StatusAnonymised && prev.Status != access.StatusAnonymised {
+		// Nothing personal stays after anonymisation, and a calendar's name may be its owner's
+		// ("Astrid's calendar"): the calendars the user owns lose theirs in the same write.
+		exists := expression.AttributeExists(expression.Name(AttrPK))
+		for _, cal := range next.CalendarIDs {
+			upd := expression.Remove(expression.Name("name")).Add(expression.Name("version"), expression.Value(1))
+			if err := t.update(s.table, key(tenantPK(next.TenantID), pfxCalendar+cal), upd, &exists, access.ErrVersionConflict); err != nil {
+				return err
+			}
+		}
+	}
 	if access.EmailKey(prev.Email) == access.EmailKey(next.Email) {
 		return nil
 	}

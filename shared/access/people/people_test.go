@@ -383,6 +383,11 @@ func TestUserLifecycle(t *testing.T) {
 		t.Errorf("anonymising an active user: %s, want %s", code(err), access.CodeConflict)
 	}
 
+	// Her calendar named after her: anonymisation takes the name too.
+	cal := e.user(id).CalendarIDs[0]
+	if _, err := e.People.UpdateCalendar(e.Ctx, e.owner, cal, access.CalendarPatch{Name: ptr("Astrid's room")}, nil); err != nil {
+		t.Fatal(err)
+	}
 	step("remove", func() (access.User, error) { return e.People.RemoveUser(e.Ctx, e.owner, id, nil) }, access.StatusRemoved)
 	e.Identity.Take()
 	u = step("anonymise", func() (access.User, error) { return e.People.AnonymiseUser(e.Ctx, e.owner, id, nil) }, access.StatusAnonymised)
@@ -396,6 +401,9 @@ func TestUserLifecycle(t *testing.T) {
 	}
 	if len(stored.Roles)+len(stored.GroupIDs) != 0 {
 		t.Errorf("anonymised user keeps roles %v groups %v", stored.Roles, stored.GroupIDs)
+	}
+	if c, err := e.People.GetCalendar(e.Ctx, e.owner, cal); err != nil || strings.Contains(strings.ToLower(c.Name), "astrid") {
+		t.Errorf("the anonymised user's calendar = %+v, %v; want it without her name", c, err)
 	}
 	links, _ = e.Store.AllUserLinks(e.Ctx, tenantID, id)
 	for _, l := range links {
