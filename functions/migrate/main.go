@@ -3,7 +3,8 @@
 // keep in step by themselves, the GSI1 key of bureau grants (ACCESS#<c>#PROGRAMS, beside the
 // assignment, where a user's clients are read in one Query; it was PROGRAMS#<c>), and the group
 // set's flags that a tenant has clients under the new-client policy, bureau grants or users with
-// legacy rights to every client (each decides whether a look-up reads where those live). Run
+// legacy rights to every client (each decides whether a look-up reads where those live); and it
+// takes the names of the calendars of users anonymised before anonymisation did that. Run
 // it once after deploying over existing data, and again until it reports nothing put or
 // deleted. Never deployed (the Makefile leaves it out of the Lambda builds); it takes the table and credentials from the environment like the functions:
 //
@@ -23,24 +24,25 @@ import (
 )
 
 func main() {
-	a := app.MustNew(context.Background())
-	rep, err := a.Store.ReindexMembers(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate:", err)
-		os.Exit(1)
-	}
+	ctx := context.Background()
+	a := app.MustNew(ctx)
+	rep := must(a.Store.ReindexMembers(ctx))
 	fmt.Printf("member index: %d users, %d entries before; %d put, %d deleted\n", rep.Users, rep.Entries, rep.Put, rep.Deleted)
-	moved, err := a.Store.MoveGrantIndex(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate:", err)
-		os.Exit(1)
-	}
+	moved := must(a.Store.MoveGrantIndex(ctx))
 	fmt.Printf("bureau grants moved beside their assignments in GSI1: %d\n", moved)
-	marked, err := a.Store.MarkTenantFlags(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate:", err)
-		os.Exit(1)
-	}
+	marked := must(a.Store.MarkTenantFlags(ctx))
 	fmt.Printf("tenants flagged in their group set: %d with new-client policy clients, %d with bureau grants, %d with legacy rights to every client\n",
 		marked["policyClients"], marked["clientGrants"], marked["legacyAll"])
+	forgot := must(a.Store.ForgetAnonymisedCalendarNames(ctx))
+	fmt.Printf("calendars of anonymised users that lost their name: %d\n", forgot)
+}
+
+// must ends the run at a step's error: the steps before it are done, and a new run redoes
+// nothing they did.
+func must[T any](v T, err error) T {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "migrate:", err)
+		os.Exit(1)
+	}
+	return v
 }

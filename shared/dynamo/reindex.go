@@ -163,25 +163,69 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 				return nil
 			}
 			upd := expression.Set(expression.Name(AttrGSI1SK), expression.Value(grantGSI1SK(strings.TrimPrefix(old.Value, pfxPrograms))))
-			cond := expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value))
-			ue, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+			// Rewritten (or deleted) since the scan read it: nothing to move.
+			done, err := s.updateIf(ctx, key(pkOf(av), skOf(av)), upd, expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value)))
 			if err != nil {
-				return fmt.Errorf("build update: %w", err)
-			}
-			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(pkOf(av), skOf(av)),
-				UpdateExpression: ue.Update(), ConditionExpression: ue.Condition(), ExpressionAttributeNames: ue.Names(), ExpressionAttributeValues: ue.Values()})
-			var failed *types.ConditionalCheckFailedException
-			switch {
-			case errors.As(err, &failed):
-				// Rewritten (or deleted) since the scan read it: nothing to move.
-			case err != nil:
 				return fmt.Errorf("move grant %s: %w", skOf(av), err)
-			default:
+			}
+			if done {
 				moved++
 			}
 			return nil
 		})
 	return moved, err
+}
+
+// updateIf applies upd to the item at k when cond holds; false when it does not (the
+// migration's steps are conditional on what they read, so they never undo a newer write).
+func (s *Store) updateIf(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return false, fmt.Errorf("build update: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: k,
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ForgetAnonymisedCalendarNames removes the names of the calendars of users anonymised before
+// anonymisation took them (a calendar is often named after its owner). Idempotent; returns how
+// many calendars lost a name.
+func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) {
+	var keys []map[string]types.AttributeValue
+	anonymised := expression.Name("type").Equal(expression.Value("user")).And(expression.Name("status").Equal(expression.Value(string(access.StatusAnonymised))))
+	err := s.scanWhere(ctx, anonymised, []string{"tenantId", "calendarIds"}, false, func(av map[string]types.AttributeValue) error {
+		var u struct {
+			TenantID    string   `dynamodbav:"tenantId"`
+			CalendarIDs []string `dynamodbav:"calendarIds"`
+		}
+		if err := attributevalue.UnmarshalMap(av, &u); err != nil {
+			return fmt.Errorf("unmarshal user: %w", err)
+		}
+		for _, cal := range u.CalendarIDs {
+			keys = append(keys, key(tenantPK(u.TenantID), pfxCalendar+cal))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	forgot := 0
+	for _, k := range keys {
+		upd := expression.Remove(expression.Name("name")).Add(expression.Name("version"), expression.Value(1))
+		done, err := s.updateIf(ctx, k, upd, expression.AttributeExists(expression.Name("name")))
+		if err != nil {
+			return forgot, fmt.Errorf("forget calendar name: %w", err)
+		}
+		if done {
+			forgot++
+		}
+	}
+	return forgot, nil
 }
 
 // MarkTenantFlags sets the group set's flags (tenantflags.go) of every tenant that has items

@@ -115,3 +115,39 @@ func TestMarkTenantFlags(t *testing.T) {
 		t.Errorf("after the migration, the principal's read does not tell: %v", err)
 	}
 }
+
+// Users anonymised before anonymisation took their calendars' names lose them to the
+// migration; a second run changes nothing.
+func TestForgetAnonymisedCalendarNames(t *testing.T) {
+	db, table := localstack.NewTable(t)
+	s := dynamo.New(db, table)
+	ctx := context.Background()
+	tenant, _ := newTenant(t, s)
+	u := user(tenant.ID, "astrid")
+	if err := s.CreateUser(ctx, u, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	next := u
+	next.Status, next.Name, next.Email, next.Version = access.StatusAnonymised, access.Anonymised, "", u.Version+1
+	if err := s.UpdateUser(ctx, u, next, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	// The calendar as anonymisation left it before: still named after her.
+	calKey := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "TENANT#" + tenant.ID},
+		"SK": &types.AttributeValueMemberS{Value: "CALENDAR#" + u.CalendarIDs[0]}}
+	if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: calKey,
+		UpdateExpression:          aws.String("SET #n = :n"),
+		ExpressionAttributeNames:  map[string]string{"#n": "name"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberS{Value: "Astrid's room"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for run, want := range []int{1, 0} {
+		if n, err := s.ForgetAnonymisedCalendarNames(ctx); err != nil || n != want {
+			t.Fatalf("run %d: %d names forgotten, %v; want %d", run+1, n, err, want)
+		}
+	}
+	c, err := s.GetCalendar(ctx, tenant.ID, u.CalendarIDs[0])
+	if err != nil || c.Name != "" {
+		t.Errorf("calendar after the migration: %+v, %v; want no name", c, err)
+	}
+}
