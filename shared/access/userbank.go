@@ -46,6 +46,9 @@ type PendingEffects struct {
 	UserID      string
 	DeleteLogin bool
 	Publish     bool
+	// ForgetComments: the comments of access review items about the user (a reviewer's free
+	// text may name them) are still to be removed.
+	ForgetComments bool
 	// Since is when the anonymisation was written; the sweep settles the oldest first.
 	Since time.Time
 	// Position is where the marker sits in the cross-tenant index of pending effects.
@@ -53,7 +56,7 @@ type PendingEffects struct {
 }
 
 // Done reports whether nothing is owed any more.
-func (p PendingEffects) Done() bool { return !p.DeleteLogin && !p.Publish }
+func (p PendingEffects) Done() bool { return !p.DeleteLogin && !p.Publish && !p.ForgetComments }
 
 // ClientRoles are what a user holds per client besides access: client administration and
 // consultant programs (seed 004), as client ids.
@@ -107,6 +110,9 @@ type UserBankStore interface {
 	SettlePendingEffects(ctx context.Context, next PendingEffects) error
 	// ClientRolesOf lists the clients a user administers and holds consultant programs at.
 	ClientRolesOf(ctx context.Context, tenantID, userID string) (ClientRoles, error)
+	// ForgetReviewComments removes the comments of every access review item about a user, in
+	// every review of the tenant; running it again changes nothing.
+	ForgetReviewComments(ctx context.Context, tenantID, userID string) error
 }
 
 // SweepOptions bound one scheduled invocation.

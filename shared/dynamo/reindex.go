@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -174,22 +173,6 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 			return nil
 		})
 	return moved, err
-}
-
-// updateIf applies upd to the item at k when cond holds; false when it does not (the
-// migration's steps are conditional on what they read, so they never undo a newer write).
-func (s *Store) updateIf(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return false, fmt.Errorf("build update: %w", err)
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: k,
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // ForgetAnonymisedCalendarNames removes the names of the calendars of users anonymised before

@@ -198,6 +198,40 @@ func (s *Store) ReviewItems(ctx context.Context, tenantID, reviewID string) ([]a
 	}
 }
 
+// ForgetReviewComments removes the comments of every review item about a user in every review
+// of the tenant. Reviews are bounded (access.MaxReviewItems) and anonymisation is rare, so it
+// reads each review's items whole; each removal is conditional on the item still being about
+// the user, so a second run, or one beside a reviewer's decision, changes nothing more.
+func (s *Store) ForgetReviewComments(ctx context.Context, tenantID, userID string) error {
+	p := access.Page{Limit: access.MaxPageLimit}
+	for {
+		reviews, next, err := s.ListReviews(ctx, tenantID, p)
+		if err != nil {
+			return err
+		}
+		for _, r := range reviews {
+			items, err := s.ReviewItems(ctx, tenantID, r.ID)
+			if err != nil {
+				return err
+			}
+			for _, it := range items {
+				if it.UserID != userID || it.Comment == "" {
+					continue
+				}
+				upd := expression.Remove(expression.Name("comment")).Add(expression.Name("version"), expression.Value(1))
+				k := key(reviewItemsPK(tenantID, r.ID), pfxReviewItem+it.Key())
+				if _, err := s.updateIf(ctx, k, upd, expression.Name("userId").Equal(expression.Value(userID))); err != nil {
+					return fmt.Errorf("forget the comment of review %s item %s: %w", r.ID, it.Key(), err)
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		p.Cursor = next
+	}
+}
+
 // UpdateReviewItems writes items (version+1), each conditional on its version, while the review
 // is still open at r.Version.
 func (s *Store) UpdateReviewItems(ctx context.Context, r access.AccessReview, items []access.ReviewItem, meta access.Meta) error {

@@ -13,11 +13,11 @@ import (
 
 // What an anonymisation still owes, and what the user lifecycle ends with a user.
 //
-//	pending effects   PK TENANT#t  SK ANONPENDING#u   deleteLogin, publish, since
+//	pending effects   PK TENANT#t  SK ANONPENDING#u   deleteLogin, publish, forgetComments, since
 //	                  GSI2PK ANONPENDING  GSI2SK since#t#u   (sparse, across tenants)
 //
 // The marker is written in the anonymisation's transaction (access.Meta.Pending) and deleted
-// once the login is deleted and the event published; the sweep reads GSI2, oldest first.
+// once the login is deleted, the event published and the review comments about the user removed; the sweep reads GSI2, oldest first.
 const (
 	pfxPending = "ANONPENDING#"
 	pendingPK  = "ANONPENDING"
@@ -33,7 +33,9 @@ type pendingItem struct {
 	UserID      string `dynamodbav:"userId"`
 	DeleteLogin bool   `dynamodbav:"deleteLogin"`
 	Publish     bool   `dynamodbav:"publish"`
-	Since       string `dynamodbav:"since"`
+	// ForgetComments is absent from markers written before it existed: nothing owed there.
+	ForgetComments bool   `dynamodbav:"forgetComments,omitempty"`
+	Since          string `dynamodbav:"since"`
 }
 
 func pendingKey(tenantID, userID string) map[string]types.AttributeValue {
@@ -44,12 +46,12 @@ func pendingToItem(p access.PendingEffects) pendingItem {
 	return pendingItem{PK: tenantPK(p.TenantID), SK: pfxPending + p.UserID,
 		GSI2PK: pendingPK, GSI2SK: ts(p.Since) + "#" + p.TenantID + "#" + p.UserID,
 		Type: "anonymisation_pending", TenantID: p.TenantID, UserID: p.UserID,
-		DeleteLogin: p.DeleteLogin, Publish: p.Publish, Since: ts(p.Since)}
+		DeleteLogin: p.DeleteLogin, Publish: p.Publish, ForgetComments: p.ForgetComments, Since: ts(p.Since)}
 }
 
 func (it pendingItem) domain() access.PendingEffects {
 	return access.PendingEffects{TenantID: it.TenantID, UserID: it.UserID, DeleteLogin: it.DeleteLogin,
-		Publish: it.Publish, Since: parseTS(it.Since), Position: it.GSI2SK}
+		Publish: it.Publish, ForgetComments: it.ForgetComments, Since: parseTS(it.Since), Position: it.GSI2SK}
 }
 
 // GetPendingEffects reads a user's marker; ErrNotFound when nothing is owed.

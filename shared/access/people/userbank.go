@@ -86,7 +86,7 @@ func (s *Service) updateUserAndLinks(ctx context.Context, c *access.Caller, tena
 		}
 		meta := access.Meta{Audit: []access.AuditEntry{entry}}
 		if next.Status == access.StatusAnonymised && prev.Status != access.StatusAnonymised {
-			meta.Pending = &access.PendingEffects{TenantID: tenantID, UserID: id, DeleteLogin: true, Publish: true, Since: now}
+			meta.Pending = &access.PendingEffects{TenantID: tenantID, UserID: id, DeleteLogin: true, Publish: true, ForgetComments: true, Since: now}
 		}
 		meta.Outbox = s.loginEffects(prev, next)
 		if err := s.Store.UpdateUserWithLinks(ctx, prev, next, changes, meta); err != nil {
@@ -221,9 +221,10 @@ func (s *Service) anonymise(ctx context.Context, c *access.Caller, tenantID, id 
 	return u, nil
 }
 
-// settle carries out what a marker says is owed and records what is left. Both effects are
-// tried even when one fails, and both are idempotent (a missing login counts as deleted, and
-// consumers accept a repeated event), so a concurrent or repeated settle does no harm.
+// settle carries out what a marker says is owed and records what is left. Every effect is
+// tried even when another fails, and each is idempotent (a missing login counts as deleted,
+// consumers accept a repeated event, a removed comment stays removed), so a concurrent or
+// repeated settle does no harm.
 func (s *Service) settle(ctx context.Context, p access.PendingEffects) error {
 	next := p
 	var errs []error
@@ -239,6 +240,13 @@ func (s *Service) settle(ctx context.Context, p access.PendingEffects) error {
 			errs = append(errs, err)
 		} else {
 			next.Publish = false
+		}
+	}
+	if p.ForgetComments {
+		if err := s.Store.ForgetReviewComments(ctx, p.TenantID, p.UserID); err != nil {
+			errs = append(errs, fmt.Errorf("forget review comments: %w", err))
+		} else {
+			next.ForgetComments = false
 		}
 	}
 	if next != p {

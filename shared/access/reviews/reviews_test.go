@@ -165,3 +165,42 @@ func TestBadInputNamesTheField(t *testing.T) {
 		})
 	}
 }
+
+// A reviewer's comment may name the person the item is about: anonymising that person takes
+// the comments about them, in every review, and leaves the others.
+func TestAnonymisationTakesTheCommentsAboutTheUser(t *testing.T) {
+	e := newEnv(t)
+	for _, d := range []reviews.DecisionInput{
+		{UserID: e.ann.User.ID, ClientID: e.client.ID, Kind: access.ReviewAssignment, Decision: access.ReviewKeep, Comment: "Ann is on leave until May"},
+		{UserID: e.bo.User.ID, ClientID: e.client.ID, Kind: access.ReviewAssignment, Decision: access.ReviewKeep, Comment: "Bo covers for Ann"},
+	} {
+		if _, err := e.Reviews.DecideReview(e.Ctx, e.reviewer, e.review.ID, []reviews.DecisionInput{d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.People.RemoveUser(e.Ctx, e.owner, e.ann.User.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.People.AnonymiseUser(e.Ctx, e.owner, e.ann.User.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	items, _, err := e.Reviews.ReviewItems(e.Ctx, e.owner, e.review.ID, "", access.Page{Limit: access.MaxPageLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comments := map[string]string{}
+	for _, it := range items {
+		comments[it.UserID] = it.Comment
+	}
+	if got := comments[e.ann.User.ID]; got != "" {
+		t.Errorf("the anonymised user's item keeps the comment %q", got)
+	}
+	// Comments about others stay, even one that names her: free text cannot be told apart, so
+	// what goes with her is what is about her (README, "What is not done").
+	if got := comments[e.bo.User.ID]; got != "Bo covers for Ann" {
+		t.Errorf("another user's item: comment %q, want it kept", got)
+	}
+	if _, err := e.Store.GetPendingEffects(e.Ctx, e.owner.TenantID(), e.ann.User.ID); code(err) != access.CodeNotFound {
+		t.Errorf("after settling, the marker still owes something: %v", err)
+	}
+}
