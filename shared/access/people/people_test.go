@@ -71,6 +71,49 @@ func TestKeptMembershipsAreNotHandedOutAgain(t *testing.T) {
 	}
 }
 
+// A kept membership above the manager keeps its end: sending it back with the same end or an
+// earlier one is fine, but removing the end, moving it later, or sending back a membership that
+// has expired (and is not yet swept away) hands the group out again and is refused.
+func TestKeptMembershipsKeepTheirEnd(t *testing.T) {
+	e := newEnv(t)
+	admins := e.Group(e.owner, access.Permissions{access.AreaUsers: {Level: access.LevelEdit}, access.AreaSettings: {Level: access.LevelEdit}})
+	id := e.employee.User.ID
+	until := accesstest.Start.Add(48 * time.Hour)
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.owner, id, []string{admins.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		exp  map[string]time.Time
+	}{
+		{"without its end", nil},
+		{"with a later end", map[string]time.Time{admins.ID: until.Add(time.Hour)}},
+	} {
+		_, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, tc.exp, nil)
+		if code(err) != access.CodeForbidden {
+			t.Errorf("%s: %s, want %s", tc.name, code(err), access.CodeForbidden)
+		}
+		if got := e.user(id).GroupExpiry[admins.ID]; !got.At.Equal(until) {
+			t.Errorf("%s: the end is %v, want %v", tc.name, got.At, until)
+		}
+	}
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Errorf("the same end: %v", err)
+	}
+	earlier := until.Add(-24 * time.Hour)
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, map[string]time.Time{admins.ID: earlier}, nil); err != nil {
+		t.Errorf("an earlier end: %v", err)
+	}
+	e.Clock.Advance(24*time.Hour + time.Second)
+	_, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, nil, nil)
+	if code(err) != access.CodeForbidden {
+		t.Errorf("an expired membership sent back: %s, want %s", code(err), access.CodeForbidden)
+	}
+	if got := e.Refresh(e.employee).Effective.Area(access.AreaSettings).Level; got != access.LevelNone {
+		t.Errorf("settings after the end: %s, want %s", got, access.LevelNone)
+	}
+}
+
 // Nobody raises their own rights, directly or through a second account, and only the owner
 // touches the owner.
 func TestNobodyRaisesTheirOwnRights(t *testing.T) {
