@@ -179,10 +179,15 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 // anonymisation took them (a calendar is often named after its owner). Idempotent; returns how
 // many calendars lost a name.
 func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) {
-	var keys []map[string]types.AttributeValue
+	type owned struct {
+		key     map[string]types.AttributeValue
+		ownerID string
+	}
+	var cals []owned
 	anonymised := expression.Name("type").Equal(expression.Value("user")).And(expression.Name("status").Equal(expression.Value(string(access.StatusAnonymised))))
-	err := s.scanWhere(ctx, anonymised, []string{"tenantId", "calendarIds"}, false, func(av map[string]types.AttributeValue) error {
+	err := s.scanWhere(ctx, anonymised, []string{"id", "tenantId", "calendarIds"}, false, func(av map[string]types.AttributeValue) error {
 		var u struct {
+			ID          string   `dynamodbav:"id"`
 			TenantID    string   `dynamodbav:"tenantId"`
 			CalendarIDs []string `dynamodbav:"calendarIds"`
 		}
@@ -190,7 +195,7 @@ func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) 
 			return fmt.Errorf("unmarshal user: %w", err)
 		}
 		for _, cal := range u.CalendarIDs {
-			keys = append(keys, key(tenantPK(u.TenantID), pfxCalendar+cal))
+			cals = append(cals, owned{key(tenantPK(u.TenantID), pfxCalendar+cal), u.ID})
 		}
 		return nil
 	})
@@ -198,9 +203,12 @@ func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) 
 		return 0, err
 	}
 	forgot := 0
-	for _, k := range keys {
+	for _, c := range cals {
+		// Only while the anonymised user still owns it: a calendar given to a colleague since
+		// the scan read the user keeps the name its new owner chose.
 		upd := expression.Remove(expression.Name("name")).Add(expression.Name("version"), expression.Value(1))
-		done, err := s.updateIf(ctx, k, upd, expression.AttributeExists(expression.Name("name")))
+		cond := expression.AttributeExists(expression.Name("name")).And(expression.Name("ownerId").Equal(expression.Value(c.ownerID)))
+		done, err := s.updateIf(ctx, c.key, upd, cond)
 		if err != nil {
 			return forgot, fmt.Errorf("forget calendar name: %w", err)
 		}

@@ -141,6 +141,24 @@ func TestForgetAnonymisedCalendarNames(t *testing.T) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberS{Value: "Astrid's room"}}}); err != nil {
 		t.Fatal(err)
 	}
+	// Another of her calendars, given to a colleague since the migration's scan read her (as
+	// the scan saw it: still in her list), keeps the name its new owner chose.
+	moved := "cal_moved"
+	mine := next
+	mine.CalendarIDs = append(slices.Clone(next.CalendarIDs), moved)
+	if err := s.SeedUsers(ctx, []access.User{mine}); err != nil {
+		t.Fatal(err)
+	}
+	movedKey := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "TENANT#" + tenant.ID},
+		"SK": &types.AttributeValueMemberS{Value: "CALENDAR#" + moved}}
+	if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: movedKey,
+		UpdateExpression:         aws.String("SET #n = :n, #o = :o, #t = :t, #id = :id, #tn = :tn"),
+		ExpressionAttributeNames: map[string]string{"#n": "name", "#o": "ownerId", "#t": "type", "#id": "id", "#tn": "tenantId"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberS{Value: "Bob's room"},
+			":o": &types.AttributeValueMemberS{Value: "u_bob"}, ":t": &types.AttributeValueMemberS{Value: "calendar"},
+			":id": &types.AttributeValueMemberS{Value: moved}, ":tn": &types.AttributeValueMemberS{Value: tenant.ID}}}); err != nil {
+		t.Fatal(err)
+	}
 	for run, want := range []int{1, 0} {
 		if n, err := s.ForgetAnonymisedCalendarNames(ctx); err != nil || n != want {
 			t.Fatalf("run %d: %d names forgotten, %v; want %d", run+1, n, err, want)
@@ -149,5 +167,8 @@ func TestForgetAnonymisedCalendarNames(t *testing.T) {
 	c, err := s.GetCalendar(ctx, tenant.ID, u.CalendarIDs[0])
 	if err != nil || c.Name != "" {
 		t.Errorf("calendar after the migration: %+v, %v; want no name", c, err)
+	}
+	if c, err := s.GetCalendar(ctx, tenant.ID, moved); err != nil || c.Name != "Bob's room" {
+		t.Errorf("the colleague's calendar after the migration: %+v, %v; want its name kept", c, err)
 	}
 }
