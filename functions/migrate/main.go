@@ -4,7 +4,8 @@
 // assignment, where a user's clients are read in one Query; it was PROGRAMS#<c>), and the group
 // set's flags that a tenant has clients under the new-client policy, bureau grants or users with
 // legacy rights to every client (each decides whether a look-up reads where those live); and it
-// takes the names of the calendars of users anonymised before anonymisation did that. Run
+// takes the names of the calendars, and the comments of access review items about them, of users
+// anonymised before anonymisation did that. Run
 // it once after deploying over existing data, and again until it reports nothing put or
 // deleted. Never deployed (the Makefile leaves it out of the Lambda builds); it takes the table and credentials from the environment like the functions:
 //
@@ -35,6 +36,8 @@ func main() {
 		marked["policyClients"], marked["clientGrants"], marked["legacyAll"])
 	forgot := must(a.Store.ForgetAnonymisedCalendarNames(ctx))
 	fmt.Printf("calendars of anonymised users that lost their name: %d\n", forgot)
+	comments := must(a.Store.ForgetAnonymisedReviewComments(ctx))
+	fmt.Printf("access review comments about anonymised users removed: %d\n", comments)
 }
 
 // must ends the run at a step's error: the steps before it are done, and a new run redoes

@@ -219,6 +219,55 @@ func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) 
 	return forgot, nil
 }
 
+// ForgetAnonymisedReviewComments removes the comments of access review items about users
+// anonymised before anonymisation removed them (their markers owe nothing more), or commented on
+// since. Idempotent; returns how many comments it removed.
+func (s *Store) ForgetAnonymisedReviewComments(ctx context.Context) (int, error) {
+	anonymisedUsers := map[string]bool{}
+	anonymised := expression.Name("type").Equal(expression.Value("user")).And(expression.Name("status").Equal(expression.Value(string(access.StatusAnonymised))))
+	err := s.scanWhere(ctx, anonymised, []string{"id", "tenantId"}, false, func(av map[string]types.AttributeValue) error {
+		id, _ := av["id"].(*types.AttributeValueMemberS)
+		t, _ := av["tenantId"].(*types.AttributeValueMemberS)
+		if id != nil && t != nil {
+			anonymisedUsers[t.Value+"#"+id.Value] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	type commented struct {
+		key    map[string]types.AttributeValue
+		userID string
+	}
+	var items []commented
+	withComment := expression.Name("type").Equal(expression.Value("access_review_item")).And(expression.AttributeExists(expression.Name("comment")))
+	err = s.scanWhere(ctx, withComment, []string{AttrPK, AttrSK, "tenantId", "userId"}, false, func(av map[string]types.AttributeValue) error {
+		u, _ := av["userId"].(*types.AttributeValueMemberS)
+		t, _ := av["tenantId"].(*types.AttributeValueMemberS)
+		if u != nil && t != nil && anonymisedUsers[t.Value+"#"+u.Value] {
+			items = append(items, commented{key(pkOf(av), skOf(av)), u.Value})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	forgot := 0
+	for _, it := range items {
+		upd := expression.Remove(expression.Name("comment")).Add(expression.Name("version"), expression.Value(1))
+		cond := expression.AttributeExists(expression.Name("comment")).And(expression.Name("userId").Equal(expression.Value(it.userID)))
+		done, err := s.updateIf(ctx, it.key, upd, cond)
+		if err != nil {
+			return forgot, fmt.Errorf("forget review comment: %w", err)
+		}
+		if done {
+			forgot++
+		}
+	}
+	return forgot, nil
+}
+
 // MarkTenantFlags sets the group set's flags (tenantflags.go) of every tenant that has items
 // written before their flag existed: clients under the new-client policy, bureau client grants
 // and legacy member entries. Without them, the look-ups miss those items. Idempotent; returns

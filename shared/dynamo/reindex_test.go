@@ -172,3 +172,46 @@ func TestForgetAnonymisedCalendarNames(t *testing.T) {
 		t.Errorf("the colleague's calendar after the migration: %+v, %v; want its name kept", c, err)
 	}
 }
+
+// Users anonymised before anonymisation removed review comments lose them to the migration; a
+// comment about someone else stays, and a second run changes nothing.
+func TestForgetAnonymisedReviewComments(t *testing.T) {
+	db, table := localstack.NewTable(t)
+	s := dynamo.New(db, table)
+	ctx := context.Background()
+	tenant, _ := newTenant(t, s)
+	u, other := user(tenant.ID, "astrid"), user(tenant.ID, "bo")
+	for _, x := range []access.User{u, other} {
+		if err := s.CreateUser(ctx, x, access.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := u
+	next.Status, next.Name, next.Email, next.Version = access.StatusAnonymised, access.Anonymised, "", u.Version+1
+	if err := s.UpdateUser(ctx, u, next, access.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	itemKey := func(userID string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"PK": str("REVIEW#" + tenant.ID + "#r_1"), "SK": str("I#group#g_1#" + userID)}
+	}
+	for _, id := range []string{u.ID, other.ID} {
+		it := itemKey(id)
+		it["type"], it["tenantId"], it["userId"], it["comment"] = str("access_review_item"), str(tenant.ID), str(id), str("ask "+id+" about it")
+		it["version"] = &types.AttributeValueMemberN{Value: "1"}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for run, want := range []int{1, 0} {
+		if n, err := s.ForgetAnonymisedReviewComments(ctx); err != nil || n != want {
+			t.Fatalf("run %d: %d comments removed, %v; want %d", run+1, n, err, want)
+		}
+	}
+	for id, want := range map[string]bool{u.ID: false, other.ID: true} {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: itemKey(id)})
+		if _, has := out.Item["comment"]; err != nil || has != want {
+			t.Errorf("item about %s: comment kept %v, %v; want %v", id, has, err, want)
+		}
+	}
+}
