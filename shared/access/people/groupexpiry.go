@@ -43,11 +43,16 @@ func (s *Service) SetGroupsUntil(ctx context.Context, c *access.Caller, id strin
 			return err
 		}
 		// Only what the caller hands out must be within their own rights: a membership the
-		// user already has is not given again by sending the whole list back (as a form that
-		// adds one group does), even when it is above the caller's rights.
-		added := maps.Clone(groups)
-		maps.DeleteFunc(added, func(gid string, _ access.Group) bool { return slices.Contains(u.GroupIDs, gid) })
-		if err := c.RequireGroupsWithinOwnRights("groupIds", added); err != nil {
+		// user already has, until the same instant, is not given again by sending the whole list
+		// back (as a form that adds one group does), even when it is above the caller's rights.
+		// A new expiry on it (later, none, or sooner) is handed out like a new membership.
+		handed := maps.Clone(groups)
+		maps.DeleteFunc(handed, func(gid string, _ access.Group) bool {
+			old, had := u.GroupExpiry[gid]
+			e, has := expiry[gid]
+			return slices.Contains(u.GroupIDs, gid) && had == has && (!had || old.At.Equal(e.At))
+		})
+		if err := c.RequireGroupsWithinOwnRights("groupIds", handed); err != nil {
 			return err
 		}
 		if u.Status == access.StatusAnonymised {

@@ -69,6 +69,25 @@ func TestKeptMembershipsAreNotHandedOutAgain(t *testing.T) {
 	if got := e.user(employeeID).GroupIDs; !slices.Equal(got, want) {
 		t.Errorf("groups %v, want %v", got, want)
 	}
+
+	// A kept membership above the manager's rights keeps its end: the manager neither lifts nor
+	// moves it, but may send it back as it is.
+	until := e.Clock.Now().Add(7 * 24 * time.Hour)
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.owner, employeeID, []string{admins.ID, plain.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, exp := range map[string]map[string]time.Time{
+		"lifts the end of":   nil,
+		"moves the end of":   {admins.ID: until.Add(24 * time.Hour)},
+		"brings forward the": {admins.ID: until.Add(-24 * time.Hour)},
+	} {
+		if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID}, exp, nil); code(err) != access.CodeForbidden {
+			t.Errorf("the manager %s a membership above their rights: %s, want %s", name, code(err), access.CodeForbidden)
+		}
+	}
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Errorf("the manager sends the membership back with its end: %v", err)
+	}
 }
 
 // Nobody raises their own rights, directly or through a second account, and only the owner
