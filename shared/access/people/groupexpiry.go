@@ -43,15 +43,16 @@ func (s *Service) SetGroupsUntil(ctx context.Context, c *access.Caller, id strin
 			return err
 		}
 		// Only what the caller hands out must be within their own rights: a membership the
-		// user already has is not given again by sending the whole list back (as a form that
-		// adds one group does), even when it is above the caller's rights. It is handed out
-		// again, and checked, when it would last longer than it does: an expired membership
-		// (kept until the sweep tidies it away) revived, or its end moved later or removed.
-		added := maps.Clone(groups)
-		maps.DeleteFunc(added, func(gid string, _ access.Group) bool {
-			return keptAsItIs(*u, gid, expiry, s.Now())
+		// user already has, until the same instant, is not given again by sending the whole list
+		// back (as a form that adds one group does), even when it is above the caller's rights.
+		// A new expiry on it (later, none, or sooner) is handed out like a new membership.
+		handed := maps.Clone(groups)
+		maps.DeleteFunc(handed, func(gid string, _ access.Group) bool {
+			old, had := u.GroupExpiry[gid]
+			e, has := expiry[gid]
+			return slices.Contains(u.GroupIDs, gid) && had == has && (!had || old.At.Equal(e.At))
 		})
-		if err := c.RequireGroupsWithinOwnRights("groupIds", added); err != nil {
+		if err := c.RequireGroupsWithinOwnRights("groupIds", handed); err != nil {
 			return err
 		}
 		if u.Status == access.StatusAnonymised {
@@ -75,22 +76,4 @@ func (s *Service) SetGroupsUntil(ctx context.Context, c *access.Caller, id strin
 		u.GroupExpiry = next
 		return nil
 	}, nil)
-}
-
-// keptAsItIs reports whether the user's membership of gid, set again with the expiries next,
-// gives nothing it does not give already: the user has it, it has not expired at now, and it
-// ends no later than before (a permanent one may stay permanent or be given an end).
-func keptAsItIs(u access.User, gid string, next map[string]access.GroupExpiry, now time.Time) bool {
-	if !slices.Contains(u.GroupIDs, gid) {
-		return false
-	}
-	old, timed := u.GroupExpiry[gid]
-	if !timed {
-		return true
-	}
-	if !access.Live(&old.At, now) {
-		return false
-	}
-	e, ok := next[gid]
-	return ok && !e.At.After(old.At)
 }

@@ -69,11 +69,30 @@ func TestKeptMembershipsAreNotHandedOutAgain(t *testing.T) {
 	if got := e.user(employeeID).GroupIDs; !slices.Equal(got, want) {
 		t.Errorf("groups %v, want %v", got, want)
 	}
+
+	// A kept membership above the manager's rights keeps its end: the manager neither lifts nor
+	// moves it, but may send it back as it is.
+	until := e.Clock.Now().Add(7 * 24 * time.Hour)
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.owner, employeeID, []string{admins.ID, plain.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, exp := range map[string]map[string]time.Time{
+		"lifts the end of":   nil,
+		"moves the end of":   {admins.ID: until.Add(24 * time.Hour)},
+		"brings forward the": {admins.ID: until.Add(-24 * time.Hour)},
+	} {
+		if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID}, exp, nil); code(err) != access.CodeForbidden {
+			t.Errorf("the manager %s a membership above their rights: %s, want %s", name, code(err), access.CodeForbidden)
+		}
+	}
+	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, employeeID, []string{admins.ID, plain.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
+		t.Errorf("the manager sends the membership back with its end: %v", err)
+	}
 }
 
-// A kept membership above the manager keeps its end: sending it back with the same end or an
-// earlier one is fine, but removing the end, moving it later, or sending back a membership that
-// has expired (and is not yet swept away) hands the group out again and is refused.
+// A kept membership above the manager keeps its end: sending it back with the same end is fine,
+// but removing the end, moving it later, or sending back a membership that has expired (and is
+// not yet swept away) hands the group out again and is refused.
 func TestKeptMembershipsKeepTheirEnd(t *testing.T) {
 	e := newEnv(t)
 	admins := e.Group(e.owner, access.Permissions{access.AreaUsers: {Level: access.LevelEdit}, access.AreaSettings: {Level: access.LevelEdit}})
@@ -100,11 +119,7 @@ func TestKeptMembershipsKeepTheirEnd(t *testing.T) {
 	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, map[string]time.Time{admins.ID: until}, nil); err != nil {
 		t.Errorf("the same end: %v", err)
 	}
-	earlier := until.Add(-24 * time.Hour)
-	if _, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, map[string]time.Time{admins.ID: earlier}, nil); err != nil {
-		t.Errorf("an earlier end: %v", err)
-	}
-	e.Clock.Advance(24*time.Hour + time.Second)
+	e.Clock.Advance(48*time.Hour + time.Second)
 	_, err := e.People.SetGroupsUntil(e.Ctx, e.manager, id, []string{admins.ID}, nil, nil)
 	if code(err) != access.CodeForbidden {
 		t.Errorf("an expired membership sent back: %s, want %s", code(err), access.CodeForbidden)
