@@ -188,7 +188,7 @@ func (s *Service) TransferOwnership(ctx context.Context, c *access.Caller, in ac
 		if to.Kind == access.KindHirer {
 			// The owner opens every client of the clinic; a hirer rents a room and reaches only
 			// their own practice's clients. Made owner, they would reach the clinic's too.
-			return access.Conflict("ownership cannot go to a hirer: make them an employee first")
+			return access.Conflict("ownership cannot go to a hirer: the owner opens every client of the clinic")
 		}
 		nextT := prevT
 		nextT.OwnerID, nextT.Version, nextT.UpdatedAt = to.ID, prevT.Version+1, s.Now()
