@@ -442,6 +442,32 @@ type DecisionInput struct {
 	Comment  string
 }
 
+// refuseCommentsOnAnonymised refuses a comment on an item about an anonymised user: the
+// anonymisation removed the comments about them (a settled effect of its marker), and a new one
+// would keep what it removed. A decision without a comment stays possible.
+func (s *Service) refuseCommentsOnAnonymised(ctx context.Context, c *access.Caller, in []DecisionInput) error {
+	var ids []string
+	for _, d := range in {
+		if strings.TrimSpace(d.Comment) != "" && !slices.Contains(ids, d.UserID) {
+			ids = append(ids, d.UserID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	users, err := s.Store.UsersByID(ctx, c.TenantID(), ids)
+	if err != nil {
+		return err
+	}
+	for i, d := range in {
+		if u, ok := users[d.UserID]; ok && u.Status == access.StatusAnonymised && strings.TrimSpace(d.Comment) != "" {
+			return &access.Error{Code: access.CodeConflict, Field: fmt.Sprintf("items[%d].comment", i),
+				Message: "the user is anonymised: a comment about them is not kept"}
+		}
+	}
+	return nil
+}
+
 // DecideReview records decisions on items of an open review. Each decision names items the
 // caller may see; nobody decides on their own access. Every decision is audited with the review id.
 func (s *Service) DecideReview(ctx context.Context, c *access.Caller, id string, in []DecisionInput) ([]access.ReviewItem, error) {
@@ -467,6 +493,9 @@ func (s *Service) DecideReview(ctx context.Context, c *access.Caller, id string,
 		case len(d.Comment) > 1000:
 			return nil, access.Invalid(f+".comment", "must be at most 1000 characters")
 		}
+	}
+	if err := s.refuseCommentsOnAnonymised(ctx, c, in); err != nil {
+		return nil, err
 	}
 	var out []access.ReviewItem
 	err := access.Retry(nil, "access review", func() error {

@@ -203,4 +203,15 @@ func TestAnonymisationTakesTheCommentsAboutTheUser(t *testing.T) {
 	if _, err := e.Store.GetPendingEffects(e.Ctx, e.owner.TenantID(), e.ann.User.ID); code(err) != access.CodeNotFound {
 		t.Errorf("after settling, the marker still owes something: %v", err)
 	}
+	// A new comment about her would keep what anonymisation removed: refused, naming the field;
+	// a decision without one is still taken.
+	again := reviews.DecisionInput{UserID: e.ann.User.ID, ClientID: e.client.ID, Kind: access.ReviewAssignment, Decision: access.ReviewRevoke, Comment: "Ann left"}
+	_, err = e.Reviews.DecideReview(e.Ctx, e.reviewer, e.review.ID, []reviews.DecisionInput{again})
+	if code(err) != access.CodeConflict || accesstest.Field(err) != "items[0].comment" {
+		t.Errorf("a comment about the anonymised user: %s on %q, want %s on items[0].comment", code(err), accesstest.Field(err), access.CodeConflict)
+	}
+	again.Comment = ""
+	if _, err := e.Reviews.DecideReview(e.Ctx, e.reviewer, e.review.ID, []reviews.DecisionInput{again}); err != nil {
+		t.Errorf("a decision without a comment: %v", err)
+	}
 }
