@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,7 +77,7 @@ func (s *Store) PutClientGrantForTest(ctx context.Context, g access.ClientGrant)
 // flagGrantsForTest sets the tenant's grants flag as the job worker's first grant would, in
 // tenants that have a group set to carry it (some tests write relations under a bare tenant id).
 func (s *Store) flagGrantsForTest(ctx context.Context, tenantID string) error {
-	if err := s.markFlag(ctx, tenantID, flagClientGrants); !isNoGroupSet(err) {
+	if err := s.markFlag(ctx, tenantID, flagClientGrants); !errors.Is(err, errNoGroupSet) {
 		return err
 	}
 	return nil

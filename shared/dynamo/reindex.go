@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -298,7 +299,7 @@ func (s *Store) MarkTenantFlags(ctx context.Context) (map[string]int, error) {
 	for flag, ts := range tenants {
 		for t := range ts {
 			err := s.markFlag(ctx, t, flag)
-			if isNoGroupSet(err) {
+			if errors.Is(err, errNoGroupSet) {
 				continue // items left by a tenant that is gone: nothing reads them
 			}
 			if err != nil {

@@ -290,6 +290,11 @@ func (s *Store) batchPause(ctx context.Context, attempt int) error {
 	if err != nil {
 		return err
 	}
+	return s.pause(ctx, d)
+}
+
+// pause waits d before a call is sent again, or until ctx ends; tests observe it (pauses).
+func (s *Store) pause(ctx context.Context, d time.Duration) error {
 	if s.pauses != nil {
 		s.pauses(d)
 	}

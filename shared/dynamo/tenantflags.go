@@ -3,13 +3,10 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/tilgang/tilgang/shared/access"
 )
@@ -106,38 +103,33 @@ func (s *Store) markFlag(ctx context.Context, tenantID string, flag tenantFlag) 
 	if s.knows(tenantID, flag) {
 		return nil
 	}
-	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName: aws.String(s.table), Key: groupSetKey(tenantID),
-		UpdateExpression: aws.String("SET #f = :t"), ConditionExpression: aws.String("attribute_exists(PK)"),
-		ExpressionAttributeNames:  map[string]string{"#f": string(flag)},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}}}}}}
+	exists := expression.AttributeExists(expression.Name(AttrPK))
+	set := expression.Set(expression.Name(string(flag)), expression.Value(true))
 	var err error
 	for attempt := 1; ; attempt++ {
-		if _, err = s.db.TransactWriteItems(ctx, in); !isTransactionConflict(err) || attempt == flagWriteAttempts {
+		t := &txn{}
+		if err = t.update(s.table, groupSetKey(tenantID), set, &exists, errNoGroupSet); err != nil {
+			return err
+		}
+		// commit turns the cancellations into errNoGroupSet and, when another transaction held
+		// the set, a version conflict: sent again, and after the last attempt the request's (or
+		// the job part's) to retry, not a server error.
+		if err = s.commit(ctx, t); !errors.Is(err, access.ErrVersionConflict) || attempt == flagWriteAttempts {
 			break
 		}
 		if err = s.flagPause(ctx, attempt); err != nil {
 			break
 		}
 	}
-	if isTransactionConflict(err) {
-		// Still held by other writes: a conflict the request (or the job part) is retried on,
-		// like a transaction's in commit, not a server error.
-		return access.ErrVersionConflict
-	}
 	if err != nil {
-		return fmt.Errorf("mark %s of tenant %s: %w", flag, tenantID, err)
+		return err
 	}
 	s.knownFlags.Store(flagKey(tenantID, flag), true)
 	return nil
 }
 
-// isNoGroupSet reports markFlag's answer for a tenant without a group set (its condition failed).
-func isNoGroupSet(err error) bool {
-	var tce *types.TransactionCanceledException
-	return errors.As(err, &tce) && len(tce.CancellationReasons) == 1 &&
-		aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed"
-}
+// errNoGroupSet is markFlag's answer for a tenant without a group set.
+var errNoGroupSet = errors.New("the tenant has no group set to carry its flags")
 
 // flagWriteAttempts bounds the sends of one flag write that other transactions keep cancelling.
 const flagWriteAttempts = 4
@@ -150,32 +142,9 @@ const flagWriteAttempts = 4
 func (s *Store) flagPause(ctx context.Context, attempt int) error {
 	d := time.Duration(attempt*attempt) * 20 * time.Millisecond
 	d = d/2 + rand.N(d/2)
-	if s.pauses != nil {
-		s.pauses(d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return s.pause(ctx, d)
 }
 
-// isTransactionConflict reports a transaction cancelled because another one held an item.
-func isTransactionConflict(err error) bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return false
-	}
-	for _, r := range tce.CancellationReasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
-}
 
 // owedFlag is a flag a transaction's items announce, set by commit before it writes them.
 type owedFlag struct {
