@@ -145,7 +145,6 @@ func (s *Store) flagPause(ctx context.Context, attempt int) error {
 	return s.pause(ctx, d)
 }
 
-
 // owedFlag is a flag a transaction's items announce, set by commit before it writes them.
 type owedFlag struct {
 	tenantID string
