@@ -164,12 +164,8 @@ func (s *Store) MoveGrantIndex(ctx context.Context) (int, error) {
 			}
 			upd := expression.Set(expression.Name(AttrGSI1SK), expression.Value(grantGSI1SK(strings.TrimPrefix(old.Value, pfxPrograms))))
 			// Rewritten (or deleted) since the scan read it: nothing to move.
-			done, err := s.updateIf(ctx, key(pkOf(av), skOf(av)), upd, expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value)))
-			if err != nil {
+			if err := s.countIf(ctx, &moved, key(pkOf(av), skOf(av)), upd, expression.Name(AttrGSI1SK).Equal(expression.Value(old.Value))); err != nil {
 				return fmt.Errorf("move grant %s: %w", skOf(av), err)
-			}
-			if done {
-				moved++
 			}
 			return nil
 		})
@@ -209,12 +205,8 @@ func (s *Store) ForgetAnonymisedCalendarNames(ctx context.Context) (int, error) 
 		// the scan read the user keeps the name its new owner chose.
 		upd := expression.Remove(expression.Name("name")).Add(expression.Name("version"), expression.Value(1))
 		cond := expression.AttributeExists(expression.Name("name")).And(expression.Name("ownerId").Equal(expression.Value(c.ownerID)))
-		done, err := s.updateIf(ctx, c.key, upd, cond)
-		if err != nil {
+		if err := s.countIf(ctx, &forgot, c.key, upd, cond); err != nil {
 			return forgot, fmt.Errorf("forget calendar name: %w", err)
-		}
-		if done {
-			forgot++
 		}
 	}
 	return forgot, nil
@@ -256,14 +248,8 @@ func (s *Store) ForgetAnonymisedReviewComments(ctx context.Context) (int, error)
 	}
 	forgot := 0
 	for _, it := range items {
-		upd := expression.Remove(expression.Name("comment")).Add(expression.Name("version"), expression.Value(1))
-		cond := expression.AttributeExists(expression.Name("comment")).And(expression.Name("userId").Equal(expression.Value(it.userID)))
-		done, err := s.updateIf(ctx, it.key, upd, cond)
-		if err != nil {
-			return forgot, fmt.Errorf("forget review comment: %w", err)
-		}
-		if done {
-			forgot++
+		if err := s.forgetComment(ctx, &forgot, it.key, it.userID); err != nil {
+			return forgot, err
 		}
 	}
 	return forgot, nil

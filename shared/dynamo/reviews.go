@@ -218,10 +218,8 @@ func (s *Store) ForgetReviewComments(ctx context.Context, tenantID, userID strin
 				if it.UserID != userID || it.Comment == "" {
 					continue
 				}
-				upd := expression.Remove(expression.Name("comment")).Add(expression.Name("version"), expression.Value(1))
-				k := key(reviewItemsPK(tenantID, r.ID), pfxReviewItem+it.Key())
-				if _, err := s.updateIf(ctx, k, upd, expression.Name("userId").Equal(expression.Value(userID))); err != nil {
-					return fmt.Errorf("forget the comment of review %s item %s: %w", r.ID, it.Key(), err)
+				if err := s.forgetComment(ctx, nil, key(reviewItemsPK(tenantID, r.ID), pfxReviewItem+it.Key()), userID); err != nil {
+					return err
 				}
 			}
 		}
@@ -230,6 +228,17 @@ func (s *Store) ForgetReviewComments(ctx context.Context, tenantID, userID strin
 		}
 		p.Cursor = next
 	}
+}
+
+// forgetComment removes the comment of the review item at k while it is about userID (and has
+// one), counting it in n when n is set.
+func (s *Store) forgetComment(ctx context.Context, n *int, k map[string]types.AttributeValue, userID string) error {
+	upd := expression.Remove(expression.Name("comment")).Add(expression.Name("version"), expression.Value(1))
+	cond := expression.AttributeExists(expression.Name("comment")).And(expression.Name("userId").Equal(expression.Value(userID)))
+	if err := s.countIf(ctx, n, k, upd, cond); err != nil {
+		return fmt.Errorf("forget the comment of review item %s: %w", skOf(k), err)
+	}
+	return nil
 }
 
 // UpdateReviewItems writes items (version+1), each conditional on its version, while the review

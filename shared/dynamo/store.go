@@ -470,3 +470,12 @@ func (s *Store) updateIf(ctx context.Context, k map[string]types.AttributeValue,
 	}
 	return err == nil, err
 }
+
+// countIf is updateIf that counts in n (when set) the updates whose condition held.
+func (s *Store) countIf(ctx context.Context, n *int, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) error {
+	done, err := s.updateIf(ctx, k, upd, cond)
+	if done && n != nil {
+		*n++
+	}
+	return err
+}
